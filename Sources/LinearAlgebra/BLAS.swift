@@ -1,0 +1,93 @@
+import CBLAS
+
+/// Thin, checked wrappers over the CBLAS calls the engine uses.
+///
+/// Every routine takes row-major operands, as stored by ``Matrix``. Dimensions are `Int` here
+/// and narrowed to BLAS's 32-bit `blasint` with a precondition, so an oversized problem stops
+/// with a message instead of silently wrapping.
+public enum BLAS {
+  @usableFromInline
+  static func blasInt(_ n: Int) -> Int32 {
+    precondition(n >= 0 && n <= Int(Int32.max), "Dimension \(n) does not fit BLAS's 32-bit int")
+    return Int32(truncatingIfNeeded: n)
+  }
+
+  /// `C ← α·op(A)·op(B) + β·C` (`sgemm`); `op(A)` is `m × k`, `op(B)` is `k × n`.
+  public static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+      blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c,
+      blasInt(ldc))
+  }
+
+  /// `y ← α·op(A)·x + β·y` (`sgemv`) with `A` stored `m × n`.
+  public static func gemv(
+    transpose: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_sgemv(
+      CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, blasInt(m), blasInt(n), alpha, a,
+      blasInt(lda), x, 1, beta, y, 1)
+  }
+
+  /// The lower triangle of `C ← α·AᵀA + β·C` (`ssyrk`), with `A` stored `k × n` (row-major):
+  /// `C` is `n × n`. Only the lower triangle (row-major) of `C` is written.
+  public static func syrkTransposed(
+    n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_ssyrk(
+      CblasRowMajor, CblasLower, CblasTrans, blasInt(n), blasInt(k), alpha, a, blasInt(lda), beta,
+      c, blasInt(ldc))
+  }
+
+  /// The lower triangle of `A ← α·x·xᵀ + A` (`ssyr`), a rank-one update of an `n × n` matrix.
+  public static func syr(
+    n: Int, alpha: Float, x: UnsafePointer<Float>, a: UnsafeMutablePointer<Float>, lda: Int
+  ) {
+    cblas_ssyr(CblasRowMajor, CblasLower, blasInt(n), alpha, x, 1, a, blasInt(lda))
+  }
+
+  /// `x · y` (`sdot`).
+  public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+    cblas_sdot(blasInt(n), x, 1, y, 1)
+  }
+
+  /// `y ← α·x + y` (`saxpy`).
+  public static func axpy(
+    _ n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_saxpy(blasInt(n), alpha, x, 1, y, 1)
+  }
+
+  /// `x ← α·x` (`sscal`).
+  public static func scale(_ n: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
+    cblas_sscal(blasInt(n), alpha, x, 1)
+  }
+
+  /// `‖x‖₂` (`snrm2`).
+  public static func norm(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
+    cblas_snrm2(blasInt(n), x, 1)
+  }
+
+  /// The number of threads OpenBLAS uses for one call.
+  ///
+  /// The solvers run their own threads over rows; each then calls BLAS on small operands, and a
+  /// multi-threaded BLAS inside would oversubscribe the cores. ``withThreads(_:_:)`` scopes it.
+  public static var threads: Int {
+    get { Int(openblas_get_num_threads()) }
+    set { openblas_set_num_threads(Int32(max(1, newValue))) }
+  }
+
+  /// Runs `body` with OpenBLAS limited to `count` threads, then restores the previous count.
+  public static func withThreads<R, E: Error>(_ count: Int, _ body: () throws(E) -> R) throws(E) -> R {
+    let saved = threads
+    threads = count
+    defer { threads = saved }
+    return try body()
+  }
+}

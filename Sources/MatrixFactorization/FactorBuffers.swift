@@ -1,0 +1,86 @@
+import LinearAlgebra
+import RatingData
+
+/// The mutable parameters during training: P, Q, b_u, b_i in manually allocated memory.
+///
+/// The solvers' hot loops take raw pointers out of this once per epoch and hand disjoint rows
+/// to threads; holding the memory outside Swift arrays keeps exclusivity checks, retain/release
+/// and copy-on-write checks out of those loops.
+final class FactorBuffers: @unchecked Sendable {
+  let userCount: Int
+  let itemCount: Int
+  let rank: Int
+  let p: UnsafeMutablePointer<Float>
+  let q: UnsafeMutablePointer<Float>
+  let userBias: UnsafeMutablePointer<Float>
+  let itemBias: UnsafeMutablePointer<Float>
+
+  /// Gaussian factors N(0, (scale/√k)²) and zero biases, drawn from `seed`.
+  init(users: Int, items: Int, rank: Int, scale: Float, seed: UInt64) {
+    userCount = users
+    itemCount = items
+    self.rank = rank
+    p = .allocate(capacity: max(1, users * rank))
+    q = .allocate(capacity: max(1, items * rank))
+    userBias = .allocate(capacity: max(1, users))
+    itemBias = .allocate(capacity: max(1, items))
+    userBias.initialize(repeating: 0, count: max(1, users))
+    itemBias.initialize(repeating: 0, count: max(1, items))
+    var rng = SeededGenerator(seed: seed ^ 0x1A17_FAC7)
+    let sigma = Double(scale) / Double(rank).squareRoot()
+    for j in 0 ..< users * rank { (p + j).initialize(to: Float(sigma * rng.nextGaussian())) }
+    for j in 0 ..< items * rank { (q + j).initialize(to: Float(sigma * rng.nextGaussian())) }
+  }
+
+  deinit {
+    p.deallocate()
+    q.deallocate()
+    userBias.deallocate()
+    itemBias.deallocate()
+  }
+
+  /// A copy of the parameters.
+  struct Snapshot {
+    var p: [Float]
+    var q: [Float]
+    var userBias: [Float]
+    var itemBias: [Float]
+  }
+
+  func snapshot() -> Snapshot {
+    Snapshot(
+      p: Array(UnsafeBufferPointer(start: p, count: userCount * rank)),
+      q: Array(UnsafeBufferPointer(start: q, count: itemCount * rank)),
+      userBias: Array(UnsafeBufferPointer(start: userBias, count: userCount)),
+      itemBias: Array(UnsafeBufferPointer(start: itemBias, count: itemCount)))
+  }
+
+  /// Whether every parameter is finite (a diverged SGD run shows up as NaN or ±inf).
+  func allFinite() -> Bool {
+    func check(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+      var acc: Float = 0
+      for j in 0 ..< n { acc += x[j] * 0 }  // NaN·0 and inf·0 are NaN
+      return !acc.isNaN
+    }
+    return check(p, userCount * rank) && check(q, itemCount * rank)
+      && check(userBias, userCount) && check(itemBias, itemCount)
+  }
+}
+
+/// Ratings re-indexed to a model's dense indices; `-1` marks an id the model does not know.
+public struct AlignedRatings: Sendable {
+  public var users: [Int32]
+  public var items: [Int32]
+  public var values: [Float]
+
+  /// `ratings` (over their own id maps) translated into the id space of `users` and `items`.
+  public init(_ ratings: RatingSet, users: IDMap, items: IDMap) {
+    let userMap = ratings.users.ids.map { users.index(of: $0) ?? -1 }
+    let itemMap = ratings.items.ids.map { items.index(of: $0) ?? -1 }
+    self.users = ratings.userIndices.map { userMap[Int($0)] }
+    self.items = ratings.itemIndices.map { itemMap[Int($0)] }
+    self.values = ratings.values
+  }
+
+  public var count: Int { values.count }
+}

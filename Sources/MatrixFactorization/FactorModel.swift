@@ -1,0 +1,112 @@
+import LinearAlgebra
+import RatingData
+
+/// Which items each user interacted with in training, as compressed rows of item indices.
+/// Serving uses it to leave already-rated items out of recommendations.
+public struct InteractionIndex: Sendable, Equatable {
+  /// Offsets into `items`; `rowStart.count == users + 1`.
+  public var rowStart: [Int]
+  /// Item indices, sorted within each user's row.
+  public var items: [Int32]
+
+  public init(rowStart: [Int], items: [Int32]) {
+    self.rowStart = rowStart
+    self.items = items
+  }
+
+  /// The index of a CSR rating matrix (values dropped).
+  public init(_ matrix: SparseRatingMatrix) {
+    self.init(rowStart: matrix.rowStart, items: matrix.columns)
+  }
+
+  /// The items of `user`.
+  public func items(of user: Int) -> ArraySlice<Int32> { items[rowStart[user] ..< rowStart[user + 1]] }
+}
+
+/// What a fit did, stored with the model and shown by `mf info`.
+public struct TrainingSummary: Sendable, Equatable, Codable {
+  /// The options used.
+  public var options: TrainingOptions
+  /// Epochs actually run (fewer than `options.epochs` after an early stop).
+  public var epochsRun: Int
+  /// The epoch whose model was kept (the best one after an early stop, else the last).
+  public var keptEpoch: Int
+  /// Number of training ratings (after duplicate removal).
+  public var trainingRatings: Int
+  /// RMSE of the kept model on the training ratings.
+  public var trainRMSE: Double
+  /// RMSE of the kept model on the validation ratings, if there were any.
+  public var validationRMSE: Double?
+  /// Wall-clock seconds of the fit.
+  public var seconds: Double
+
+  public init(
+    options: TrainingOptions, epochsRun: Int, keptEpoch: Int, trainingRatings: Int,
+    trainRMSE: Double, validationRMSE: Double?, seconds: Double
+  ) {
+    self.options = options
+    self.epochsRun = epochsRun
+    self.keptEpoch = keptEpoch
+    self.trainingRatings = trainingRatings
+    self.trainRMSE = trainRMSE
+    self.validationRMSE = validationRMSE
+    self.seconds = seconds
+  }
+}
+
+/// A trained biased matrix-factorization model,
+///
+///     r̂(u, i) = μ + b_u + b_i + p_u · q_i,
+///
+/// with its id maps. Row `u` of `userFactors` is user `u`'s embedding p_u; row `i` of
+/// `itemFactors` is item `i`'s embedding q_i (both `rank` long).
+public struct FactorModel: Sendable {
+  /// The global mean μ of the training ratings.
+  public var globalMean: Float
+  /// b_u by user index.
+  public var userBias: [Float]
+  /// b_i by item index.
+  public var itemBias: [Float]
+  /// P: one row per user.
+  public var userFactors: Matrix
+  /// Q: one row per item.
+  public var itemFactors: Matrix
+  /// Raw user ids ↔ indices.
+  public var users: IDMap
+  /// Raw item ids ↔ indices.
+  public var items: IDMap
+  /// Smallest and largest training rating; predictions are clamped to it.
+  public var ratingRange: ClosedRange<Float>
+  /// Training interactions by user (for excluding seen items).
+  public var seen: InteractionIndex
+  /// How the model was trained.
+  public var summary: TrainingSummary
+
+  /// The embedding dimension.
+  public var rank: Int { userFactors.columns }
+  /// Number of users.
+  public var userCount: Int { userFactors.rows }
+  /// Number of items.
+  public var itemCount: Int { itemFactors.rows }
+
+  public init(
+    globalMean: Float, userBias: [Float], itemBias: [Float], userFactors: Matrix,
+    itemFactors: Matrix, users: IDMap, items: IDMap, ratingRange: ClosedRange<Float>,
+    seen: InteractionIndex, summary: TrainingSummary
+  ) {
+    precondition(userBias.count == userFactors.rows && users.count == userFactors.rows)
+    precondition(itemBias.count == itemFactors.rows && items.count == itemFactors.rows)
+    precondition(userFactors.columns == itemFactors.columns)
+    precondition(seen.rowStart.count == userFactors.rows + 1)
+    self.globalMean = globalMean
+    self.userBias = userBias
+    self.itemBias = itemBias
+    self.userFactors = userFactors
+    self.itemFactors = itemFactors
+    self.users = users
+    self.items = items
+    self.ratingRange = ratingRange
+    self.seen = seen
+    self.summary = summary
+  }
+}

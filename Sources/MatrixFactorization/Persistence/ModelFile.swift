@@ -1,0 +1,257 @@
+import Foundation
+import LinearAlgebra
+import RatingData
+
+/// The binary model file (`model.mf`), format version 1.
+///
+/// All numbers are little-endian; floats are IEEE-754 binary32.
+///
+/// | bytes | content |
+/// |---|---|
+/// | 8 | magic `MFMODEL\0` |
+/// | 4 | format version (`UInt32`, 1) |
+/// | 4 | flags (`UInt32`, 0) |
+/// | 8, 8 | users `m`, items `n` (`UInt64`) |
+/// | 4, 4 | rank `k` (`UInt32`), reserved (0) |
+/// | 4, 4, 4 | μ, smallest rating, largest rating (`Float32`) |
+/// | 8 | training interactions `z` (`UInt64`) |
+/// | 8 | length `s` of the summary (`UInt64`) |
+/// | s | training summary: options and statistics as UTF-8 JSON |
+/// | 4·m, 4·n | b_u, b_i |
+/// | 4·m·k, 4·n·k | P, Q (row-major) |
+/// | 4·m, 4·z | interactions per user (`UInt32`), then their item indices (`Int32`) |
+/// | … | user ids, then item ids: each a `UInt32` byte length and UTF-8 bytes |
+/// | 4 | CRC-32 of everything before it |
+///
+/// Files are written atomically (temporary file, fsync, rename), so an interrupted `mf fit`
+/// leaves the previous model, or none, never a partial one.
+public enum ModelFile {
+  static let magic: [UInt8] = Array("MFMODEL\0".utf8)
+  /// The format version this build writes and reads.
+  public static let version: UInt32 = 1
+  static let fixedHeaderBytes = 8 + 4 + 4 + 8 + 8 + 4 + 4 + 12 + 8 + 8
+
+  /// Writes `model` to `path` atomically.
+  public static func write(_ model: FactorModel, to path: String) throws(MFError) {
+    let bytes: [UInt8]
+    do { bytes = try encode(model) } catch { throw .output(path: path, reason: "\(error)") }
+    do {
+      var writer = try AtomicFileWriter(path: path)
+      try writer.write(bytes)
+      try writer.commit()
+    } catch { throw .output(path: path, reason: error.reasonText) }
+  }
+
+  /// The file's bytes for `model`.
+  public static func encode(_ model: FactorModel) throws -> [UInt8] {
+    var out: [UInt8] = []
+    let k = model.rank
+    let summary = try JSONEncoder().encode(model.summary)
+    out.reserveCapacity(
+      fixedHeaderBytes + summary.count + 4 * (model.userCount + model.itemCount) * (k + 2)
+        + 4 * model.seen.items.count + 64)
+    out.append(contentsOf: magic)
+    append(&out, version)
+    append(&out, UInt32(0))
+    append(&out, UInt64(model.userCount))
+    append(&out, UInt64(model.itemCount))
+    append(&out, UInt32(k))
+    append(&out, UInt32(0))
+    append(&out, model.globalMean.bitPattern)
+    append(&out, model.ratingRange.lowerBound.bitPattern)
+    append(&out, model.ratingRange.upperBound.bitPattern)
+    append(&out, UInt64(model.seen.items.count))
+    append(&out, UInt64(summary.count))
+    out.append(contentsOf: summary)
+    appendFloats(&out, model.userBias)
+    appendFloats(&out, model.itemBias)
+    appendFloats(&out, model.userFactors.values)
+    appendFloats(&out, model.itemFactors.values)
+    for u in 0 ..< model.userCount {
+      append(&out, UInt32(model.seen.rowStart[u + 1] - model.seen.rowStart[u]))
+    }
+    for item in model.seen.items { append(&out, UInt32(bitPattern: item)) }
+    for map in [model.users, model.items] {
+      for id in map.ids {
+        append(&out, UInt32(id.utf8.count))
+        out.append(contentsOf: id.utf8)
+      }
+    }
+    let crc = out.withUnsafeBytes { CRC32.checksum($0) }
+    append(&out, crc)
+    return out
+  }
+
+  /// Reads the model at `path`, or says precisely why it cannot.
+  public static func read(path: String) throws(MFError) -> FactorModel {
+    let bytes: [UInt8]
+    do {
+      bytes = try RatingFileReader.readWholeFile(path: path)
+    } catch {
+      if case .unreadable(_, let reason) = error {
+        let hint = reason.contains("No such file") ? " (train one with 'mf fit RATINGS', or pass --model PATH)" : ""
+        throw .modelFile(path: path, reason: "cannot be read: \(reason)\(hint)")
+      }
+      throw .modelFile(path: path, reason: "cannot be read: \(error)")
+    }
+    do {
+      return try decode(bytes)
+    } catch let reason as DecodeFailure {
+      throw .modelFile(path: path, reason: reason.text)
+    } catch {
+      throw .modelFile(path: path, reason: "is corrupt: \(error)")
+    }
+  }
+
+  struct DecodeFailure: Error { var text: String }
+
+  /// Decodes a model from a file's bytes.
+  public static func decode(_ bytes: [UInt8]) throws -> FactorModel {
+    func fail(_ text: String) -> DecodeFailure { DecodeFailure(text: text) }
+    guard bytes.count >= magic.count, Array(bytes[0 ..< magic.count]) == magic else {
+      throw fail("is not an mf model file (its first bytes are not 'MFMODEL')")
+    }
+    var reader = ByteReader(bytes: bytes, position: magic.count)
+    guard let version: UInt32 = reader.read() else { throw fail("is truncated (no format version)") }
+    guard version == ModelFile.version else {
+      throw fail("has format version \(version); this mf reads version \(ModelFile.version)")
+    }
+    guard bytes.count >= fixedHeaderBytes + 4 else {
+      throw fail("is truncated (\(bytes.count) bytes, shorter than the header)")
+    }
+    let _: UInt32 = reader.read()!
+    let users64: UInt64 = reader.read()!
+    let items64: UInt64 = reader.read()!
+    let rank32: UInt32 = reader.read()!
+    let _: UInt32 = reader.read()!
+    let mean = Float(bitPattern: reader.read()!)
+    let low = Float(bitPattern: reader.read()!)
+    let high = Float(bitPattern: reader.read()!)
+    let interactions64: UInt64 = reader.read()!
+    let summaryLength64: UInt64 = reader.read()!
+    // Bound every size by the file length before allocating anything.
+    let limit = UInt64(bytes.count)
+    guard users64 < limit, items64 < limit, interactions64 < limit, summaryLength64 < limit,
+      rank32 >= 1, UInt64(rank32) < limit
+    else { throw fail("is corrupt or truncated (its sizes exceed the file's length)") }
+    let users = Int(users64)
+    let items = Int(items64)
+    let k = Int(rank32)
+    let interactions = Int(interactions64)
+    let (factorCount, overflow) = (users + items).multipliedReportingOverflow(by: k)
+    let needed = fixedHeaderBytes + Int(summaryLength64) + 4 * (users + items) + 4 * factorCount
+      + 4 * users + 4 * interactions + 4 * (users + items) + 4
+    guard !overflow, needed <= bytes.count else {
+      throw fail("is truncated (\(bytes.count) bytes; its header needs at least \(needed))")
+    }
+    let stored = bytes.withUnsafeBytes { raw in
+      raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)
+    }
+    let computed = bytes.withUnsafeBytes { raw in
+      CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0 ..< bytes.count - 4]))
+    }
+    guard stored == computed else {
+      throw fail("is corrupt (checksum mismatch: the file was damaged or cut short)")
+    }
+    guard mean.isFinite, low.isFinite, high.isFinite, low <= high else {
+      throw fail("is corrupt (its rating range or mean is not finite)")
+    }
+    let summaryBytes = reader.bytes(Int(summaryLength64))!
+    let summary: TrainingSummary
+    do {
+      summary = try JSONDecoder().decode(TrainingSummary.self, from: Data(summaryBytes))
+    } catch { throw fail("is corrupt (its training summary is not valid JSON)") }
+    let userBias = reader.floats(users)!
+    let itemBias = reader.floats(items)!
+    let p = reader.floats(users * k)!
+    let q = reader.floats(items * k)!
+    var rowStart = [Int](repeating: 0, count: users + 1)
+    for u in 0 ..< users {
+      let c: UInt32 = reader.read()!
+      rowStart[u + 1] = rowStart[u] + Int(c)
+    }
+    guard rowStart[users] == interactions else {
+      throw fail("is corrupt (its interaction counts do not add up)")
+    }
+    var seenItems = [Int32](repeating: 0, count: interactions)
+    for j in 0 ..< interactions {
+      let raw: UInt32 = reader.read()!
+      let item = Int32(bitPattern: raw)
+      guard item >= 0 && Int(item) < items else { throw fail("is corrupt (an item index is out of range)") }
+      seenItems[j] = item
+    }
+    func readIDs(_ count: Int, _ kind: String) throws -> IDMap {
+      var ids: [String] = []
+      ids.reserveCapacity(count)
+      for _ in 0 ..< count {
+        guard let length: UInt32 = reader.read(), let raw = reader.bytes(Int(length)),
+          let id = String(validating: raw, as: UTF8.self)
+        else { throw fail("is corrupt (its \(kind) ids are damaged)") }
+        ids.append(id)
+      }
+      do { return try IDMap(ids: ids) } catch { throw fail("is corrupt (\(error))") }
+    }
+    let userIDs = try readIDs(users, "user")
+    let itemIDs = try readIDs(items, "item")
+    guard reader.position == bytes.count - 4 else {
+      throw fail("is corrupt (\(bytes.count - 4 - reader.position) unexpected bytes before the checksum)")
+    }
+    guard summary.options.rank == k else { throw fail("is corrupt (its rank and summary disagree)") }
+    return FactorModel(
+      globalMean: mean, userBias: userBias, itemBias: itemBias,
+      userFactors: Matrix(rows: users, columns: k, values: p),
+      itemFactors: Matrix(rows: items, columns: k, values: q), users: userIDs, items: itemIDs,
+      ratingRange: low ... high, seen: InteractionIndex(rowStart: rowStart, items: seenItems),
+      summary: summary)
+  }
+
+  private static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
+    withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+  }
+
+  private static func appendFloats(_ out: inout [UInt8], _ values: [Float]) {
+    // Float32 in memory is little-endian on every platform Swift on Linux supports.
+    values.withUnsafeBytes { out.append(contentsOf: $0) }
+  }
+}
+
+/// A cursor over a byte array; every read returns `nil` past the end instead of trapping.
+private struct ByteReader {
+  let bytes: [UInt8]
+  var position: Int
+
+  mutating func read<T: FixedWidthInteger>() -> T? {
+    let size = MemoryLayout<T>.size
+    guard position + size <= bytes.count else { return nil }
+    let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: T.self) }
+    position += size
+    return T(littleEndian: value)
+  }
+
+  mutating func bytes(_ count: Int) -> ArraySlice<UInt8>? {
+    guard count >= 0, position + count <= bytes.count else { return nil }
+    defer { position += count }
+    return bytes[position ..< position + count]
+  }
+
+  mutating func floats(_ count: Int) -> [Float]? {
+    guard count >= 0, position + 4 * count <= bytes.count else { return nil }
+    let result = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      bytes.withUnsafeBytes { raw in
+        UnsafeMutableRawBufferPointer(buffer).copyMemory(
+          from: UnsafeRawBufferPointer(rebasing: raw[position ..< position + 4 * count]))
+      }
+      initialized = count
+    }
+    position += 4 * count
+    return result
+  }
+}
+
+extension Error {
+  /// The error's text without a type prefix.
+  var reasonText: String {
+    if let e = self as? RatingDataError, case .unreadable(_, let reason) = e { return reason }
+    return "\(self)"
+  }
+}

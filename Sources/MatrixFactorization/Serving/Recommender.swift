@@ -1,0 +1,77 @@
+import LinearAlgebra
+import RatingData
+
+/// One ranked item.
+public struct RankedItem: Sendable, Equatable {
+  /// Dense item index.
+  public var index: Int
+  /// Raw item id.
+  public var id: String
+  /// The ranking score (see the method that produced it).
+  public var score: Float
+}
+
+extension FactorModel {
+  /// The `count` best items for `user` by predicted rating, best first.
+  ///
+  /// Scores are μ + b_u + b_i + p_u·q_i, unclamped (clamping would tie every item above the
+  /// top of the scale). All item scores come from one BLAS `sgemv`, Q·p_u, plus the biases.
+  ///
+  /// - Parameters:
+  ///   - excludeSeen: leave out the items the user rated in training.
+  ///   - candidates: rank only these item indices (nil: the whole catalogue).
+  public func recommend(
+    user: Int, count: Int, excludeSeen: Bool = true, candidates: [Int]? = nil
+  ) -> [RankedItem] {
+    let k = rank
+    var scores = [Float](repeating: 0, count: itemCount)
+    userFactors.values.withUnsafeBufferPointer { p in
+      BLAS.gemv(
+        transpose: false, m: itemCount, n: k, alpha: 1, a: itemFactors.values, lda: k,
+        x: p.baseAddress! + user * k, beta: 0, y: &scores)
+    }
+    let base = globalMean + userBias[user]
+    var excluded = [Bool](repeating: false, count: itemCount)
+    if excludeSeen { for i in seen.items(of: user) { excluded[Int(i)] = true } }
+    var top = TopK(count)
+    if let candidates {
+      for i in candidates where i >= 0 && i < itemCount && !excluded[i] {
+        top.insert(scores[i] + itemBias[i] + base, i)
+      }
+    } else {
+      for i in 0 ..< itemCount where !excluded[i] { top.insert(scores[i] + itemBias[i] + base, i) }
+    }
+    return top.sorted().map { RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score) }
+  }
+
+  /// The `count` items most similar to `item` by cosine similarity of item embeddings,
+  /// cos(q_i, q_j) = q_i·q_j / (‖q_i‖‖q_j‖), most similar first; the item itself and items whose
+  /// embedding is zero are left out. The dot products come from one `sgemv`.
+  public func similarItems(to item: Int, count: Int) -> [RankedItem] {
+    let k = rank
+    let norms = itemFactors.rowNorms()
+    var dots = [Float](repeating: 0, count: itemCount)
+    itemFactors.values.withUnsafeBufferPointer { q in
+      BLAS.gemv(
+        transpose: false, m: itemCount, n: k, alpha: 1, a: q.baseAddress!, lda: k,
+        x: q.baseAddress! + item * k, beta: 0, y: &dots)
+    }
+    var top = TopK(count)
+    let own = norms[item]
+    if own > 0 {
+      for j in 0 ..< itemCount where j != item && norms[j] > 0 {
+        top.insert(dots[j] / (own * norms[j]), j)
+      }
+    }
+    return top.sorted().map { RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score) }
+  }
+}
+
+extension FactorModel {
+  /// The `count` items with the highest baseline μ + b_i, for a user the model does not know.
+  public func recommendForUnknownUser(count: Int) -> [RankedItem] {
+    var top = TopK(count)
+    for i in 0 ..< itemCount { top.insert(globalMean + itemBias[i], i) }
+    return top.sorted().map { RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score) }
+  }
+}

@@ -1,0 +1,95 @@
+/// A two-way map between raw ids (arbitrary strings from a file) and dense indices `0 ..< count`.
+///
+/// Dense indices are assigned in order of first appearance, and are what the factor tables are
+/// indexed by: row `index(of: "42")` of the user table is user "42"'s embedding.
+///
+/// Decimal ids without leading zeros ("7", "1234") are keyed by their integer value, which makes
+/// the common MovieLens-style file much faster to load; every other spelling ("007", "u17",
+/// "ab-cd") is keyed by its string. The two key spaces cannot collide because an id is routed
+/// by its spelling alone.
+public struct IDMap: Sendable, Equatable {
+  /// The raw id of each dense index.
+  public private(set) var ids: [String] = []
+  private var numericIndex: [Int: Int32] = [:]
+  private var stringIndex: [String: Int32] = [:]
+
+  /// An empty map.
+  public init() {}
+
+  /// A map holding `ids` at indices `0 ..< ids.count`; duplicate ids are an error.
+  public init(ids: [String]) throws(RatingDataError) {
+    self.init()
+    numericIndex.reserveCapacity(ids.count)
+    for id in ids {
+      let before = count
+      let index = intern(id)
+      if Int(index) != before { throw .duplicateID(id) }
+    }
+  }
+
+  /// Number of distinct ids.
+  public var count: Int { ids.count }
+
+  /// The dense index of `id`, or `nil` if the id was never seen.
+  public func index(of id: String) -> Int32? {
+    var spelling = id
+    if let key = spelling.withUTF8({ IDMap.numericKey($0) }) { return numericIndex[key] }
+    return stringIndex[id]
+  }
+
+  /// The dense index of `id`, adding it if new.
+  @discardableResult
+  public mutating func intern(_ id: String) -> Int32 {
+    var id = id
+    let key = id.withUTF8 { IDMap.numericKey($0) }
+    if let key { return internNumeric(key, spelling: id) }
+    if let existing = stringIndex[id] { return existing }
+    let index = Int32(ids.count)
+    stringIndex[id] = index
+    ids.append(id)
+    return index
+  }
+
+  /// The dense index of the id spelled by `bytes` (valid UTF-8), adding it if new.
+  ///
+  /// This is the loader's path: it allocates a `String` only for ids it has not seen before.
+  mutating func intern(bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+    if let key = IDMap.numericKey(bytes) {
+      return internNumeric(key, spelling: nil)
+    }
+    return internString(String(decoding: bytes, as: UTF8.self))
+  }
+
+  mutating func internString(_ id: String) -> Int32 {
+    if let existing = stringIndex[id] { return existing }
+    let index = Int32(ids.count)
+    stringIndex[id] = index
+    ids.append(id)
+    return index
+  }
+
+  mutating func internNumeric(_ key: Int, spelling: String?) -> Int32 {
+    if let existing = numericIndex[key] { return existing }
+    let index = Int32(ids.count)
+    numericIndex[key] = index
+    ids.append(spelling ?? String(key))
+    return index
+  }
+
+  /// The integer an id is keyed by, if it is spelled as a canonical decimal of at most 18 digits.
+  @inline(__always)
+  static func numericKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    let n = bytes.count
+    if n == 0 || n > 18 { return nil }
+    if n > 1 && bytes[0] == UInt8(ascii: "0") { return nil }
+    var value = 0
+    for b in bytes {
+      let d = b &- UInt8(ascii: "0")
+      if d > 9 { return nil }
+      value = value &* 10 &+ Int(d)
+    }
+    return value
+  }
+
+  public static func == (lhs: IDMap, rhs: IDMap) -> Bool { lhs.ids == rhs.ids }
+}

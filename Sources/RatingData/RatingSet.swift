@@ -1,0 +1,110 @@
+/// Ratings as coordinate triplets (user, item, rating), stored as parallel arrays.
+///
+/// Indices are dense (see ``IDMap``). This is the form the loader produces and the splitter and
+/// the SGD solver consume; ``RatingMatrix`` gives row and column access.
+public struct RatingSet: Sendable {
+  /// Raw user ids by dense index.
+  public var users: IDMap
+  /// Raw item ids by dense index.
+  public var items: IDMap
+  /// Dense user index of each rating.
+  public var userIndices: [Int32]
+  /// Dense item index of each rating.
+  public var itemIndices: [Int32]
+  /// The rating values.
+  public var values: [Float]
+  /// Timestamps, when the file had them (same length as `values`), else empty.
+  public var timestamps: [Int64]
+
+  /// Ratings over the given id maps.
+  public init(
+    users: IDMap, items: IDMap, userIndices: [Int32], itemIndices: [Int32], values: [Float],
+    timestamps: [Int64] = []
+  ) {
+    precondition(userIndices.count == values.count && itemIndices.count == values.count)
+    precondition(timestamps.isEmpty || timestamps.count == values.count)
+    self.users = users
+    self.items = items
+    self.userIndices = userIndices
+    self.itemIndices = itemIndices
+    self.values = values
+    self.timestamps = timestamps
+  }
+
+  /// Number of ratings.
+  public var count: Int { values.count }
+
+  /// The mean rating (0 for an empty set), accumulated in `Double`.
+  public var mean: Double {
+    if values.isEmpty { return 0 }
+    var sum = 0.0
+    for v in values { sum += Double(v) }
+    return sum / Double(values.count)
+  }
+
+  /// The smallest and largest rating.
+  public var valueRange: ClosedRange<Float> {
+    guard var lo = values.first else { return 0 ... 0 }
+    var hi = lo
+    for v in values {
+      lo = min(lo, v)
+      hi = max(hi, v)
+    }
+    return lo ... hi
+  }
+
+  /// The ratings at `positions`, in that order, over the same id maps.
+  public func subset(_ positions: [Int]) -> RatingSet {
+    RatingSet(
+      users: users, items: items,
+      userIndices: positions.map { userIndices[$0] },
+      itemIndices: positions.map { itemIndices[$0] },
+      values: positions.map { values[$0] },
+      timestamps: timestamps.isEmpty ? [] : positions.map { timestamps[$0] })
+  }
+
+  /// The set with repeated (user, item) pairs reduced to their **last** occurrence in file
+  /// order (a later rating replaces an earlier one), and how many were dropped.
+  public func removingDuplicates() -> (ratings: RatingSet, dropped: Int) {
+    // Order by (user, item, position) with two stable counting sorts, then keep the last of
+    // each run of equal pairs.
+    let byItem = countingSortPermutation(keys: itemIndices, keyCount: items.count, order: nil)
+    let byUserItem = countingSortPermutation(
+      keys: userIndices, keyCount: users.count, order: byItem)
+    var keep = [Bool](repeating: true, count: count)
+    var dropped = 0
+    for j in 1 ..< max(1, byUserItem.count) {
+      let a = byUserItem[j - 1]
+      let b = byUserItem[j]
+      if userIndices[a] == userIndices[b] && itemIndices[a] == itemIndices[b] {
+        // a precedes b in file order (the sorts are stable), so a is the one replaced.
+        keep[a] = false
+        dropped += 1
+      }
+    }
+    if dropped == 0 { return (self, 0) }
+    return (subset((0 ..< count).filter { keep[$0] }), dropped)
+  }
+}
+
+/// The permutation that stably sorts `order` (or `0 ..< keys.count` when nil) by `keys[i]`.
+func countingSortPermutation(keys: [Int32], keyCount: Int, order: [Int]?) -> [Int] {
+  var start = [Int](repeating: 0, count: keyCount + 1)
+  for k in keys { start[Int(k) + 1] += 1 }
+  for k in 0 ..< keyCount { start[k + 1] += start[k] }
+  var result = [Int](repeating: 0, count: keys.count)
+  if let order {
+    for i in order {
+      let k = Int(keys[i])
+      result[start[k]] = i
+      start[k] += 1
+    }
+  } else {
+    for i in 0 ..< keys.count {
+      let k = Int(keys[i])
+      result[start[k]] = i
+      start[k] += 1
+    }
+  }
+  return result
+}

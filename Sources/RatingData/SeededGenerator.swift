@@ -1,0 +1,56 @@
+/// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, seedable generator.
+///
+/// Every random choice in mf (initialization, shuffles, splits, synthetic data) draws from one of
+/// these, so a run is reproducible from its `--seed`.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+
+  /// A generator whose stream is determined by `seed`.
+  public init(seed: UInt64) { state = seed }
+
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// A uniform `Double` in [0, 1) with 53 random bits.
+  @inlinable
+  public mutating func nextUnit() -> Double {
+    Double(next() >> 11) * 0x1.0p-53
+  }
+
+  /// A standard normal deviate (Box–Muller).
+  public mutating func nextGaussian() -> Double {
+    let u1 = max(nextUnit(), 0x1.0p-60)
+    let u2 = nextUnit()
+    return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+  }
+
+  /// A uniform integer in `0 ..< bound` (Lemire's multiply-shift, bias below 2⁻³²).
+  @inlinable
+  public mutating func nextIndex(below bound: Int) -> Int {
+    Int((UInt64(UInt32(truncatingIfNeeded: next() >> 32)) &* UInt64(bound)) >> 32)
+  }
+
+  /// A derived generator for stream `index`, independent of this one's later draws.
+  public func split(_ index: Int) -> SeededGenerator {
+    var g = SeededGenerator(seed: state ^ (UInt64(truncatingIfNeeded: index) &* 0xD1B5_4A32_D192_ED03))
+    _ = g.next()
+    return g
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+  @usableFromInline func _log(_ x: Double) -> Double { Glibc.log(x) }
+  @usableFromInline func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+  @usableFromInline func _exp(_ x: Double) -> Double { Glibc.exp(x) }
+#else
+  import Foundation
+  @usableFromInline func _log(_ x: Double) -> Double { Foundation.log(x) }
+  @usableFromInline func _cos(_ x: Double) -> Double { Foundation.cos(x) }
+  @usableFromInline func _exp(_ x: Double) -> Double { Foundation.exp(x) }
+#endif

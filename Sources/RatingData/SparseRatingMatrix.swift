@@ -1,0 +1,72 @@
+/// A sparse matrix in compressed-row form (CSR): the entries of row `r` are
+/// `columns[rowStart[r] ..< rowStart[r + 1]]` with their `values`, sorted by column.
+public struct SparseRatingMatrix: Sendable, Equatable {
+  /// Number of rows.
+  public let rowCount: Int
+  /// Number of columns.
+  public let columnCount: Int
+  /// Offsets into `columns`/`values`; `rowStart.count == rowCount + 1`.
+  public let rowStart: [Int]
+  /// Column index of each entry.
+  public let columns: [Int32]
+  /// Value of each entry.
+  public let values: [Float]
+
+  /// Builds the CSR form of triplets `(rows[n], columns[n], values[n])`.
+  ///
+  /// Two stable counting sorts (by column, then by row) give rows whose entries are sorted by
+  /// column in O(nnz + rows + columns) time.
+  public init(
+    rowCount: Int, columnCount: Int, rows: [Int32], columns: [Int32], values: [Float]
+  ) {
+    let byColumn = countingSortPermutation(keys: columns, keyCount: columnCount, order: nil)
+    let order = countingSortPermutation(keys: rows, keyCount: rowCount, order: byColumn)
+    var start = [Int](repeating: 0, count: rowCount + 1)
+    for r in rows { start[Int(r) + 1] += 1 }
+    for r in 0 ..< rowCount { start[r + 1] += start[r] }
+    self.rowCount = rowCount
+    self.columnCount = columnCount
+    self.rowStart = start
+    self.columns = order.map { columns[$0] }
+    self.values = order.map { values[$0] }
+  }
+
+  /// Number of stored entries.
+  public var entryCount: Int { values.count }
+
+  /// Number of entries in row `r`.
+  @inlinable public func count(ofRow r: Int) -> Int { rowStart[r + 1] - rowStart[r] }
+
+  /// The value at (`row`, `column`), or `nil` when the entry is absent (binary search).
+  public func value(row: Int, column: Int) -> Float? {
+    var lo = rowStart[row]
+    var hi = rowStart[row + 1]
+    let c = Int32(column)
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if columns[mid] < c { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < rowStart[row + 1] && columns[lo] == c ? values[lo] : nil
+  }
+}
+
+/// Ratings with both row access (by user, CSR) and column access (by item, CSC stored as the CSR
+/// of the transpose). Every rating is stored twice, as Spark's ALS does: each ALS half-sweep
+/// then reads one side contiguously.
+public struct RatingMatrix: Sendable {
+  /// Ratings by user: row `u` lists the items `u` rated.
+  public let byUser: SparseRatingMatrix
+  /// Ratings by item: row `i` lists the users who rated `i`.
+  public let byItem: SparseRatingMatrix
+
+  /// Both orientations of `ratings`. Repeated (user, item) pairs must have been removed first
+  /// (``RatingSet/removingDuplicates()``).
+  public init(_ ratings: RatingSet) {
+    byUser = SparseRatingMatrix(
+      rowCount: ratings.users.count, columnCount: ratings.items.count,
+      rows: ratings.userIndices, columns: ratings.itemIndices, values: ratings.values)
+    byItem = SparseRatingMatrix(
+      rowCount: ratings.items.count, columnCount: ratings.users.count,
+      rows: ratings.itemIndices, columns: ratings.userIndices, values: ratings.values)
+  }
+}

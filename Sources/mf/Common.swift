@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import MatrixFactorization
+
+/// Options shared by every command that reads a model.
+struct ModelOptions: ParsableArguments {
+  @Option(name: .long, help: "The model file.")
+  var model: String = "model.mf"
+
+  func load() throws -> FactorModel { try ModelFile.read(path: model) }
+}
+
+/// Options for reading a rating file.
+struct InputOptions: ParsableArguments {
+  @Option(help: "Field separator: comma, tab, '::', semicolon, pipe or space (default: detected).")
+  var delimiter: String?
+
+  @Flag(help: "Skip malformed lines (and report how many) instead of stopping at the first.")
+  var skipInvalid = false
+
+  func fileOptions(requireRating: Bool = true) throws -> RatingFileOptions {
+    var delimiterValue: FieldDelimiter? = nil
+    if let delimiter {
+      guard let d = FieldDelimiter(name: delimiter) else {
+        throw ValidationError("unknown --delimiter '\(delimiter)'; use comma, tab, '::', semicolon, pipe or space")
+      }
+      delimiterValue = d
+    }
+    return RatingFileOptions(delimiter: delimiterValue, skipInvalid: skipInvalid, requireRating: requireRating)
+  }
+
+  /// Reads a rating file, reporting skipped lines on stderr.
+  func read(_ path: String, requireRating: Bool = true, quiet: Bool = false) throws -> (RatingSet, RatingFileReport) {
+    let (ratings, report) = try RatingFileReader.read(path: path, options: fileOptions(requireRating: requireRating))
+    if report.skippedLines > 0 {
+      Console.note("skipped \(report.skippedLines) malformed line(s) of '\(path)'; the first: \(report.firstSkipped.first.map { "\($0)" } ?? "")")
+    }
+    return (ratings, report)
+  }
+}
+
+/// Printing helpers: results on stdout, notes and progress on stderr.
+enum Console {
+  static func note(_ text: String) {
+    FileHandle.standardError.write(Data(("mf: " + text + "\n").utf8))
+  }
+
+  static func progress(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+  }
+
+  /// Prints one JSON object on stdout (keys sorted, so the output is stable).
+  static func json(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+  }
+}
+
+extension Float {
+  /// The value as a JSON-safe `Double` rounded to 6 significant decimals.
+  var json: Double { Double(String(format: "%.6g", Double(self))) ?? Double(self) }
+}
+
+extension Double {
+  var json: Double { Double(String(format: "%.6g", self)) ?? self }
+}
+
+extension PredictionSource {
+  /// How the CLI describes a fallback.
+  var explanation: String {
+    switch self {
+    case .model: "model"
+    case .itemBaseline: "unknown user: predicted from μ + b_i"
+    case .userBaseline: "unknown item: predicted from μ + b_u"
+    case .globalMean: "unknown user and item: predicted from μ"
+    }
+  }
+}
+
+func formatted(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+func formatted(_ x: Float, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", Double(x)) }

@@ -1,0 +1,101 @@
+import ArgumentParser
+import MatrixFactorization
+
+struct Export: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write the user and item embedding tables and biases, with each row's id.")
+
+  @Option(help: "csv or npy.") var format: String = "csv"
+  @Option(help: "Output folder (created if missing).") var output: String
+  @OptionGroup var modelOptions: ModelOptions
+  @Flag(help: "Print one JSON object.") var json = false
+
+  func run() throws {
+    guard let format = ExportFormat(rawValue: format.lowercased()) else {
+      throw ValidationError("unknown --format '\(self.format)'; use csv or npy")
+    }
+    let model = try modelOptions.load()
+    let files = try EmbeddingExport.write(model, format: format, to: output)
+    if json {
+      try Console.json(["format": format.rawValue, "files": files, "users": model.userCount, "items": model.itemCount, "rank": model.rank])
+    } else {
+      for f in files { print(f) }
+    }
+  }
+}
+
+struct Info: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Describe a model.")
+
+  @OptionGroup var modelOptions: ModelOptions
+  @Flag(help: "Print one JSON object.") var json = false
+
+  func run() throws {
+    let m = try modelOptions.load()
+    let s = m.summary
+    let o = s.options
+    var options: [String: Any] = [
+      "algorithm": o.algorithm.rawValue, "rank": o.rank, "epochs": o.epochs,
+      "regularization": o.regularization.json, "bias_regularization": o.biasRegularization.json,
+      "init_scale": o.initScale.json, "threads": o.threads, "seed": o.seed,
+    ]
+    if o.algorithm == .sgd {
+      options["learning_rate"] = o.learningRate.json
+      options["learning_rate_decay"] = o.learningRateDecay.json
+    }
+    if let p = o.earlyStopPatience { options["early_stop_patience"] = p }
+    if json {
+      var object: [String: Any] = [
+        "model": modelOptions.model, "format_version": Int(ModelFile.version), "users": m.userCount,
+        "items": m.itemCount, "rank": m.rank, "global_mean": m.globalMean.json,
+        "rating_min": m.ratingRange.lowerBound.json, "rating_max": m.ratingRange.upperBound.json,
+        "training_ratings": s.trainingRatings, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
+        "train_rmse": s.trainRMSE.json, "seconds": s.seconds.json, "options": options,
+      ]
+      if let v = s.validationRMSE { object["validation_rmse"] = v.json }
+      try Console.json(object)
+    } else {
+      print("model         \(modelOptions.model) (format version \(ModelFile.version))")
+      print("algorithm     \(o.algorithm.rawValue.uppercased()), rank \(m.rank)")
+      print("users, items  \(m.userCount), \(m.itemCount)")
+      print("ratings       \(s.trainingRatings) in [\(formatted(m.ratingRange.lowerBound, 1)), \(formatted(m.ratingRange.upperBound, 1))], mean μ = \(formatted(m.globalMean))")
+      print("epochs        \(s.epochsRun) run, epoch \(s.keptEpoch) kept, \(formatted(s.seconds, 2)) s")
+      print("train RMSE    \(formatted(s.trainRMSE))" + (s.validationRMSE.map { ", validation RMSE \(formatted($0))" } ?? ""))
+      let opts = options.keys.sorted().filter { $0 != "algorithm" && $0 != "rank" }.map { "\($0)=\(options[$0]!)" }
+      print("options       " + opts.joined(separator: " "))
+    }
+  }
+}
+
+struct Synth: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Generate MovieLens-like ratings from a planted low-rank model (seeded).")
+
+  @Option(help: "Number of ratings.") var ratings: Int
+  @Option(help: "Users (default: ratings/150).") var users: Int?
+  @Option(help: "Items (default: 8·√ratings).") var items: Int?
+  @Option(help: "Rank of the planted model.") var rank: Int = 8
+  @Option(help: "Standard deviation of the noise before rounding.") var noise: Double = 0.5
+  @Option(help: "Random seed.") var seed: UInt64 = 1
+  @Option(help: "Fraction of ratings written to --test-output.") var testFraction: Double = 0.1
+  @Option(help: "Training ratings file (CSV).") var output: String
+  @Option(help: "Test ratings file (CSV).") var testOutput: String?
+  @Flag(help: "Print one JSON object.") var json = false
+
+  func run() throws {
+    var c = SyntheticRatings.Configuration.movieLensLike(ratings: ratings, seed: seed)
+    if let users { c.users = users }
+    if let items { c.items = items }
+    c.rank = rank
+    c.noise = noise
+    c.testFraction = testOutput == nil ? 0 : testFraction
+    let generator = try SyntheticRatings(c)
+    let counts = try generator.write(trainPath: output, testPath: testOutput)
+    if json {
+      try Console.json(["train": counts.train, "test": counts.test, "users": c.users, "items": c.items, "output": output])
+    } else {
+      print("wrote \(counts.train) ratings to \(output)" + (testOutput.map { " and \(counts.test) to \($0)" } ?? "")
+        + " (\(c.users) users, \(c.items) items, planted rank \(c.rank))")
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import MatrixFactorization
+
+struct Fit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a model on a rating file and write it (default: model.mf).")
+
+  @Argument(help: "Ratings: user,item,rating[,timestamp] as CSV, TSV or '::'-separated.")
+  var ratings: String
+
+  @Option(help: "Embedding dimension k.")
+  var rank: Int = 32
+
+  @Option(help: "sgd or als.")
+  var algorithm: String = "sgd"
+
+  @Option(help: "Epochs (SGD) or sweeps (ALS). Default: 40 for SGD, 15 for ALS.")
+  var epochs: Int?
+
+  @Option(help: "SGD step size at the first epoch (default 0.01).")
+  var learningRate: Float?
+
+  @Option(help: "SGD step decay per epoch: η_t = η·decay^t (default 0.95).")
+  var learningRateDecay: Float?
+
+  @Option(help: "λ on the factors (default 0.05 SGD, 0.1 ALS).")
+  var regularization: Float?
+
+  @Option(help: "λ on the biases (default 0.01 SGD, 0.1 ALS).")
+  var biasRegularization: Float?
+
+  @Option(help: "Initial factors ~ N(0, (scale/√k)²) (default 0.1).")
+  var initScale: Float?
+
+  @Option(help: "Worker threads (default: all cores).")
+  var threads: Int?
+
+  @Option(help: "Random seed.")
+  var seed: UInt64 = 42
+
+  @Option(help: "Validation ratings, scored after every epoch.")
+  var validation: String?
+
+  @Option(help: "Hold out this fraction of the ratings for validation instead.")
+  var holdout: Double?
+
+  @Flag(help: "Stop when validation RMSE has not improved for --patience epochs; keep the best.")
+  var earlyStop = false
+
+  @Option(help: "Epochs without improvement before --early-stop stops.")
+  var patience: Int = 3
+
+  @Option(help: "Where to write the model.")
+  var model: String = "model.mf"
+
+  @OptionGroup var input: InputOptions
+
+  @Flag(help: "No progress on stderr.")
+  var quiet = false
+
+  @Flag(help: "Print one JSON object.")
+  var json = false
+
+  func validate() throws {
+    if validation != nil && holdout != nil {
+      throw ValidationError("give either --validation or --holdout, not both")
+    }
+    if earlyStop && validation == nil && holdout == nil {
+      throw ValidationError("--early-stop needs --validation FILE or --holdout FRACTION")
+    }
+  }
+
+  func run() throws {
+    guard let algorithm = Algorithm(rawValue: algorithm.lowercased()) else {
+      throw ValidationError("unknown --algorithm '\(self.algorithm)'; use sgd or als")
+    }
+    var options = TrainingOptions.defaults(for: algorithm, rank: rank)
+    if let epochs { options.epochs = epochs }
+    if let learningRate { options.learningRate = learningRate }
+    if let learningRateDecay { options.learningRateDecay = learningRateDecay }
+    if let regularization { options.regularization = regularization }
+    if let biasRegularization { options.biasRegularization = biasRegularization }
+    if let initScale { options.initScale = initScale }
+    if let threads { options.threads = threads }
+    options.seed = seed
+    options.earlyStopPatience = earlyStop ? patience : nil
+    try options.validate()
+
+    let showProgress = !quiet
+    if showProgress { Console.progress("reading \(ratings)") }
+    var (train, report) = try input.read(ratings)
+    var validationSet: RatingSet? = nil
+    if let validation {
+      validationSet = try input.read(validation).0
+    } else if let holdout {
+      (train, validationSet) = try Splitting.holdout(train, fraction: holdout, seed: seed)
+    }
+    if showProgress {
+      Console.progress(
+        "\(train.count) ratings, \(train.users.count) users, \(train.items.count) items"
+          + (report.hadHeader ? " (header skipped)" : "")
+          + "; training \(algorithm.rawValue.uppercased()) rank \(rank), \(options.epochs) epochs, \(options.threads) thread(s)")
+    }
+    let result = try Trainer.fit(
+      train, validation: validationSet, options: options, measureTrainRMSE: showProgress
+    ) { r in
+      guard showProgress else { return }
+      var line = "epoch \(r.epoch)/\(r.epochs)"
+      if let t = r.trainRMSE { line += "  train RMSE \(formatted(t))" }
+      if let v = r.validationRMSE { line += "  validation RMSE \(formatted(v))" }
+      line += "  \(formatted(r.epochSeconds, 3)) s  (total \(formatted(r.elapsedSeconds, 2)) s)"
+      Console.progress(line)
+    }
+    let m = result.model
+    try ModelFile.write(m, to: model)
+    if result.duplicatesDropped > 0 {
+      Console.note("\(result.duplicatesDropped) repeated (user, item) pair(s): kept the last rating of each")
+    }
+    let s = m.summary
+    if json {
+      var object: [String: Any] = [
+        "model": model, "algorithm": algorithm.rawValue, "rank": m.rank, "users": m.userCount,
+        "items": m.itemCount, "ratings": s.trainingRatings, "duplicates_dropped": result.duplicatesDropped,
+        "skipped_lines": report.skippedLines, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
+        "train_rmse": s.trainRMSE.json, "seconds": s.seconds.json,
+        "history": result.history.map { r -> [String: Any] in
+          var e: [String: Any] = ["epoch": r.epoch, "seconds": r.epochSeconds.json]
+          if let t = r.trainRMSE { e["train_rmse"] = t.json }
+          if let v = r.validationRMSE { e["validation_rmse"] = v.json }
+          return e
+        },
+      ]
+      if let v = s.validationRMSE { object["validation_rmse"] = v.json }
+      try Console.json(object)
+    } else {
+      var line = "trained \(algorithm.rawValue.uppercased()) rank \(m.rank) on \(s.trainingRatings) ratings"
+        + " (\(m.userCount) users, \(m.itemCount) items) in \(formatted(s.seconds, 2)) s"
+        + "; train RMSE \(formatted(s.trainRMSE))"
+      if let v = s.validationRMSE { line += ", validation RMSE \(formatted(v))" }
+      if s.keptEpoch != s.epochsRun { line += "; kept epoch \(s.keptEpoch) of \(s.epochsRun)" }
+      print(line)
+      print("model written to \(model)")
+    }
+  }
+}
