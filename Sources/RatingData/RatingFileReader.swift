@@ -232,13 +232,15 @@ private struct LineParser {
     sawFirstLine = true
 
     var fields = FieldCursor(line: line, delimiter: delimiter)
-    guard let userField = fields.next() else { return "the line is empty" }
-    guard let itemField = fields.next() else {
-      return "missing the item field (expected user\(delimiter.spoken)item\(delimiter.spoken)rating)"
-    }
+    let userField = fields.next()
+    let itemField = fields.next()
     let ratingField = fields.next()
     let timeField = fields.next()
     if fields.malformedQuote { return "a quoted field is not closed" }
+    guard let userField else { return "the line is empty" }
+    guard let itemField else {
+      return "missing the item field (expected user\(delimiter.spoken)item\(delimiter.spoken)rating)"
+    }
 
     var rating: Float = 1
     if let ratingField {

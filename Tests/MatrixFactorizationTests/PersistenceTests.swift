@@ -1,0 +1,126 @@
+import Foundation
+import MatrixFactorization
+import Testing
+
+func temporaryFolder() -> String {
+  let path = NSTemporaryDirectory() + "mf-tests-\(UUID().uuidString)"
+  try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  return path
+}
+
+@Suite struct PersistenceTests {
+  @Test func roundTripPreservesEverything() throws {
+    let m = try smallModel(algorithm: .als)
+    let path = temporaryFolder() + "/model.mf"
+    try ModelFile.write(m, to: path)
+    let r = try ModelFile.read(path: path)
+    #expect(r.userFactors == m.userFactors && r.itemFactors == m.itemFactors)
+    #expect(r.userBias == m.userBias && r.itemBias == m.itemBias && r.globalMean == m.globalMean)
+    #expect(r.users == m.users && r.items == m.items && r.users.index(of: "u7") == m.users.index(of: "u7"))
+    #expect(r.seen == m.seen && r.ratingRange == m.ratingRange && r.summary == m.summary)
+  }
+
+  @Test func unicodeIDsSurvive() throws {
+    let (set, _) = try RatingFileReader.parse(Array("ünïcødé,🎬 film,4\n0042,x,2\n".utf8), path: "u")
+    var o = TrainingOptions.defaults(for: .sgd, rank: 2)
+    o.epochs = 1
+    let m = try Trainer.fit(set, options: o).model
+    let r = try ModelFile.decode(ModelFile.encode(m))
+    #expect(r.users.ids == ["ünïcødé", "0042"] && r.items.index(of: "🎬 film") == 0)
+  }
+
+  func reason(_ bytes: [UInt8]) -> String? {
+    let path = temporaryFolder() + "/bad.mf"
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    do {
+      _ = try ModelFile.read(path: path)
+      return nil
+    } catch {
+      #expect(error.description.hasPrefix("the model file '\(path)' "))
+      return error.description
+    }
+  }
+
+  /// Every truncation of a model file is rejected with a message, never a crash.
+  @Test func everyTruncationIsRejected() throws {
+    let bytes = try ModelFile.encode(smallModel(rank: 2))
+    for length in stride(from: 0, to: bytes.count, by: 1) {
+      let r = ModelFileReason.check(Array(bytes[0 ..< length]))
+      #expect(r != nil, "length \(length) was accepted")
+    }
+    #expect(reason(Array(bytes[0 ..< bytes.count / 2]))!.contains("truncated"))
+  }
+
+  /// Flipping any single byte is detected (magic, version, sizes or checksum).
+  @Test func everyByteFlipIsRejected() throws {
+    let bytes = try ModelFile.encode(smallModel(rank: 2))
+    for position in stride(from: 0, to: bytes.count, by: 1) {
+      var damaged = bytes
+      damaged[position] ^= 0x5A
+      #expect(ModelFileReason.check(damaged) != nil, "flip at \(position) was accepted")
+    }
+  }
+
+  @Test func foreignAndFutureFilesAreNamed() throws {
+    #expect(reason(Array("user,item,rating\n1,2,3\n".utf8))!.contains("is not an mf model file"))
+    var future = try ModelFile.encode(smallModel(rank: 2))
+    future[8] = 9
+    #expect(reason(future)!.contains("has format version 9; this mf reads version 1"))
+    #expect(reason([])!.contains("not an mf model file"))
+    do {
+      _ = try ModelFile.read(path: "/nonexistent/model.mf")
+    } catch {
+      #expect(error.description.contains("cannot be read: No such file or directory"))
+    }
+  }
+
+  @Test func writeIsAtomicAndLeavesNoTemporaryFiles() throws {
+    let folder = temporaryFolder()
+    let path = folder + "/model.mf"
+    try ModelFile.write(try smallModel(), to: path)
+    try ModelFile.write(try smallModel(seed: 2), to: path)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["model.mf"])
+    #expect(throws: MFError.self) { try ModelFile.write(try smallModel(), to: "/nonexistent-dir/m.mf") }
+  }
+
+  @Test func npyExportHasNumpyHeaderAndData() throws {
+    let m = try smallModel(rank: 3)
+    let folder = temporaryFolder()
+    let files = try EmbeddingExport.write(m, format: .npy, to: folder)
+    #expect(files.count == 7)
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/item_factors.npy")))
+    #expect(Array(bytes[0 ..< 8]) == [0x93] + Array("NUMPY".utf8) + [1, 0])
+    let headerLength = Int(bytes[8]) + Int(bytes[9]) << 8
+    #expect((10 + headerLength) % 64 == 0)
+    let header = String(decoding: bytes[10 ..< 10 + headerLength], as: UTF8.self)
+    #expect(header.contains("'descr': '<f4'") && header.contains("'shape': (\(m.itemCount), 3)"))
+    let data = bytes[(10 + headerLength)...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    #expect(data == m.itemFactors.values)
+    let ids = try String(contentsOfFile: folder + "/item_ids.txt", encoding: .utf8)
+    #expect(ids.split(separator: "\n").map(String.init) == m.items.ids)
+  }
+
+  @Test func csvExportHasOneRowPerID() throws {
+    let m = try smallModel(rank: 2)
+    let folder = temporaryFolder()
+    _ = try EmbeddingExport.write(m, format: .csv, to: folder)
+    let lines = try String(contentsOfFile: folder + "/users.csv", encoding: .utf8).split(separator: "\n")
+    #expect(lines[0] == "id,bias,f0,f1")
+    #expect(lines.count == m.userCount + 1)
+    let first = lines[1].split(separator: ",")
+    #expect(String(first[0]) == m.users.ids[0])
+    #expect(Float(first[1]) == m.userBias[0] && Float(first[3]) == m.userFactors[0, 1])
+  }
+}
+
+/// Decodes bytes and returns the failure text, or nil when they decode.
+enum ModelFileReason {
+  static func check(_ bytes: [UInt8]) -> String? {
+    do {
+      _ = try ModelFile.decode(bytes)
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import MatrixFactorization
+import Testing
+
+@Suite struct SolverTests {
+  /// Both solvers recover a planted rank-3 model to near the noise level (σ = 0.1): a model
+  /// that learned nothing scores about the baseline RMSE (> 1).
+  @Test(arguments: Algorithm.allCases)
+  func recoversPlantedLowRankModel(algorithm: Algorithm) throws {
+    let (train, test) = plantedRatings(users: 150, items: 120, rank: 3, density: 0.35, noise: 0.1, seed: 11)
+    var options = TrainingOptions.defaults(for: algorithm, rank: 3)
+    options.threads = 2
+    if algorithm == .sgd {
+      options.epochs = 150
+      options.learningRate = 0.02
+      options.learningRateDecay = 0.98
+      options.regularization = 0.01
+      options.biasRegularization = 0.001
+      options.initScale = 1
+    } else {
+      options.epochs = 30
+      options.regularization = 0.001
+      options.biasRegularization = 0.001
+    }
+    let model = try Trainer.fit(train, options: options).model
+    let rmse = Evaluation.errors(of: model, on: test).rmse
+    let baseline = meanBaselineRMSE(train: train, test: test)
+    #expect(baseline > 1)
+    #expect(rmse < 0.2, "\(algorithm): test RMSE \(rmse), noise 0.1, baseline \(baseline)")
+  }
+
+  /// After an ALS sweep the item side is an exact ridge solution given the user side:
+  /// (Σ y yᵀ + n_i·diag(λ,…,λ_b)) [q_i; b_i] = Σ y (r − μ − b_u), with y = [p_u; 1].
+  /// Checked in Double against the normal equations built naively.
+  @Test func alsItemsSatisfyTheirNormalEquations() throws {
+    let (train, _) = plantedRatings(users: 30, items: 20, rank: 2, density: 0.5, noise: 0.3, seed: 5)
+    var options = TrainingOptions.defaults(for: .als, rank: 3)
+    options.epochs = 3
+    options.regularization = 0.05
+    options.biasRegularization = 0.02
+    let m = try Trainer.fit(train, options: options).model
+    let k = 3
+    let d = k + 1
+    for i in 0 ..< m.itemCount {
+      var a = [Double](repeating: 0, count: d * d)
+      var b = [Double](repeating: 0, count: d)
+      var n = 0
+      for j in 0 ..< train.count where Int(train.itemIndices[j]) == i {
+        let u = Int(train.userIndices[j])
+        let y = (0 ..< k).map { Double(m.userFactors[u, $0]) } + [1]
+        let t = Double(train.values[j]) - Double(m.globalMean) - Double(m.userBias[u])
+        for r in 0 ..< d { for c in 0 ..< d { a[r * d + c] += y[r] * y[c] }; b[r] += y[r] * t }
+        n += 1
+      }
+      for f in 0 ..< k { a[f * d + f] += 0.05 * Double(n) }
+      a[k * d + k] += 0.02 * Double(n)
+      let x = (0 ..< k).map { Double(m.itemFactors[i, $0]) } + [Double(m.itemBias[i])]
+      for r in 0 ..< d {
+        let lhs = (0 ..< d).reduce(0.0) { $0 + a[r * d + $1] * x[$1] }
+        #expect(abs(lhs - b[r]) < 2e-3 * max(1, abs(b[r])), "item \(i) row \(r): \(lhs) vs \(b[r])")
+      }
+    }
+  }
+
+  /// SGD's blocks are conflict-free, so the thread count does not change a single bit.
+  @Test func sgdIsBitReproducibleAcrossThreadCounts() throws {
+    let (train, _) = plantedRatings(users: 80, items: 60, rank: 3, density: 0.3, noise: 0.2, seed: 2)
+    var fits: [FactorModel] = []
+    for threads in [1, 2, 4, 1] {
+      var options = TrainingOptions.defaults(for: .sgd, rank: 8)
+      options.epochs = 5
+      options.threads = threads
+      fits.append(try Trainer.fit(train, options: options).model)
+    }
+    for m in fits.dropFirst() {
+      #expect(m.userFactors == fits[0].userFactors)
+      #expect(m.itemFactors == fits[0].itemFactors)
+      #expect(m.userBias == fits[0].userBias && m.itemBias == fits[0].itemBias)
+    }
+    var other = TrainingOptions.defaults(for: .sgd, rank: 8)
+    other.epochs = 5
+    other.seed = 43
+    #expect(try Trainer.fit(train, options: other).model.userFactors != fits[0].userFactors)
+  }
+
+  @Test(arguments: Algorithm.allCases)
+  func trainingRMSEDecreases(algorithm: Algorithm) throws {
+    let (train, _) = plantedRatings(users: 60, items: 50, rank: 3, density: 0.4, noise: 0.2, seed: 8)
+    var options = TrainingOptions.defaults(for: algorithm, rank: 4)
+    options.epochs = 8
+    let history = try Trainer.fit(train, options: options).history.compactMap(\.trainRMSE)
+    #expect(history.count == 8)
+    #expect(history.last! < history.first!)
+    if algorithm == .als {
+      // ALS minimizes its objective monotonically; RMSE follows closely at small λ.
+      for (a, b) in zip(history, history.dropFirst()) { #expect(b <= a + 1e-3) }
+    }
+  }
+
+  @Test func earlyStoppingKeepsTheBestEpoch() throws {
+    let (train, test) = plantedRatings(users: 60, items: 50, rank: 3, density: 0.3, noise: 0.5, seed: 4)
+    var options = TrainingOptions.defaults(for: .sgd, rank: 16)
+    options.epochs = 200
+    options.learningRate = 0.05
+    options.learningRateDecay = 1
+    options.regularization = 0
+    options.initScale = 1
+    options.earlyStopPatience = 3
+    let result = try Trainer.fit(train, validation: test, options: options)
+    let s = result.model.summary
+    #expect(s.epochsRun < 200, "overfitting with λ = 0 must trigger the stop")
+    #expect(s.epochsRun == s.keptEpoch + 3)
+    let best = result.history.compactMap(\.validationRMSE).min()!
+    #expect(abs(s.validationRMSE! - best) < 1e-6)
+    #expect(abs(Evaluation.errors(of: result.model, on: test).rmse - best) < 1e-6)
+  }
+
+  @Test func invalidOptionsAreNamed() {
+    var o = TrainingOptions.defaults(for: .sgd)
+    o.rank = 0
+    #expect(throws: MFError.self) { try o.validate() }
+    o = .defaults(for: .sgd)
+    o.learningRate = .nan
+    do { try o.validate() } catch { #expect(error.description.contains("--learning-rate")) }
+    o = .defaults(for: .als)
+    o.regularization = 0
+    do { try o.validate() } catch { #expect(error.description.contains("--regularization")) }
+  }
+
+  @Test func divergenceIsReportedNotReturned() throws {
+    let (train, _) = plantedRatings(users: 30, items: 30, rank: 2, density: 0.5, noise: 0.1, seed: 3)
+    var o = TrainingOptions.defaults(for: .sgd, rank: 8)
+    o.learningRate = 5
+    o.learningRateDecay = 1
+    o.initScale = 10
+    do {
+      _ = try Trainer.fit(train, options: o)
+      Issue.record("expected divergence")
+    } catch {
+      #expect(error.description.contains("diverged"))
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import RatingData
+import Testing
+
+@Suite struct SparseMatrixTests {
+  func randomRatings(users: Int, items: Int, count: Int, seed: UInt64) -> RatingSet {
+    var rng = SeededGenerator(seed: seed)
+    var u = IDMap()
+    var i = IDMap()
+    for n in 0 ..< users { u.intern("u\(n)") }
+    for n in 0 ..< items { i.intern("i\(n)") }
+    var seen = Set<Int>()
+    var us: [Int32] = [], its: [Int32] = [], vs: [Float] = []
+    while us.count < count {
+      let a = rng.nextIndex(below: users), b = rng.nextIndex(below: items)
+      if !seen.insert(a * items + b).inserted { continue }
+      us.append(Int32(a)); its.append(Int32(b)); vs.append(Float(rng.nextIndex(below: 9)) / 2 + 1)
+    }
+    return RatingSet(users: u, items: i, userIndices: us, itemIndices: its, values: vs)
+  }
+
+  /// CSR and CSC hold exactly the dense matrix, rows sorted by column, for random shapes.
+  @Test(arguments: [(1, 1, 1), (5, 3, 7), (30, 20, 150), (100, 7, 400)])
+  func csrAndCscAgreeWithDense(users: Int, items: Int, count: Int) {
+    let r = randomRatings(users: users, items: items, count: count, seed: UInt64(count))
+    var dense = [Float?](repeating: nil, count: users * items)
+    for n in 0 ..< r.count { dense[Int(r.userIndices[n]) * items + Int(r.itemIndices[n])] = r.values[n] }
+    let m = RatingMatrix(r)
+    #expect(m.byUser.entryCount == count && m.byItem.entryCount == count)
+    for u in 0 ..< users {
+      let cols = m.byUser.columns[m.byUser.rowStart[u] ..< m.byUser.rowStart[u + 1]]
+      #expect(Array(cols) == cols.sorted())
+      for i in 0 ..< items {
+        #expect(m.byUser.value(row: u, column: i) == dense[u * items + i])
+        #expect(m.byItem.value(row: i, column: u) == dense[u * items + i])
+      }
+    }
+  }
+
+  @Test func duplicatesKeepTheLastRating() throws {
+    let (r, _) = try RatingFileReader.parse(Array("a,x,1\nb,x,2\na,x,3\na,y,4\na,x,5\n".utf8), path: "d")
+    let (deduped, dropped) = r.removingDuplicates()
+    #expect(dropped == 2)
+    #expect(triples(deduped) == ["b|x|2.0", "a|y|4.0", "a|x|5.0"])
+  }
+
+  @Test func holdoutIsAPartition() throws {
+    let r = randomRatings(users: 50, items: 40, count: 1000, seed: 3)
+    let (train, test) = try Splitting.holdout(r, fraction: 0.2, seed: 9)
+    #expect(train.count + test.count == 1000)
+    #expect(test.count > 120 && test.count < 280)
+    let key = { (s: RatingSet, n: Int) in Int(s.userIndices[n]) * 40 + Int(s.itemIndices[n]) }
+    let a = Set((0 ..< train.count).map { key(train, $0) })
+    let b = Set((0 ..< test.count).map { key(test, $0) })
+    #expect(a.isDisjoint(with: b) && a.union(b).count == 1000)
+    let (again, _) = try Splitting.holdout(r, fraction: 0.2, seed: 9)
+    #expect(again.values == train.values && again.userIndices == train.userIndices)
+    #expect(throws: RatingDataError.self) { try Splitting.holdout(r, fraction: 1.5, seed: 1) }
+  }
+
+  @Test func syntheticDataIsSeededAndShapedAsAsked() throws {
+    let c = SyntheticRatings.Configuration(users: 200, items: 1000, ratings: 5000, seed: 7, testFraction: 0.2)
+    var lines: [String] = []
+    try SyntheticRatings(c).generate { u, i, r, t, test in lines.append("\(u),\(i),\(r),\(t),\(test)") }
+    var again: [String] = []
+    try SyntheticRatings(c).generate { u, i, r, t, test in again.append("\(u),\(i),\(r),\(t),\(test)") }
+    #expect(lines.count == 5000 && lines == again)
+    let pairs = Set(lines.map { $0.split(separator: ",").prefix(2).joined(separator: ",") })
+    #expect(pairs.count == 5000)  // no repeated (user, item)
+    let ratings = lines.map { Int($0.split(separator: ",")[2])! }
+    #expect(ratings.allSatisfy { (1 ... 5).contains($0) })
+    let tests = lines.filter { $0.hasSuffix("true") }.count
+    #expect(tests > 800 && tests < 1200)
+    // Power-law activity: the busiest user has many times the median's ratings.
+    var perUser: [Int: Int] = [:]
+    for l in lines { perUser[Int(l.split(separator: ",")[0])!, default: 0] += 1 }
+    let counts = perUser.values.sorted()
+    #expect(counts.last! >= 5 * counts[counts.count / 2])
+  }
+}
