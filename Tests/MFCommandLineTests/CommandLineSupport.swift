@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// The result of running the `mf` binary.
+struct RunResult {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+
+  /// stdout parsed as one JSON object.
+  func json() throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+    guard let dict = object as? [String: Any] else { throw CLIError("stdout is not a JSON object: \(stdout)") }
+    return dict
+  }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+  var description: String
+  init(_ d: String) { description = d }
+}
+
+/// The built `mf` executable: it sits beside the test bundle in the build folder.
+func mfExecutable() throws -> URL {
+  var candidates: [URL] = []
+  if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
+  candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+  for bundle in Bundle.allBundles { candidates.append(bundle.bundleURL.deletingLastPathComponent()) }
+  for folder in candidates {
+    let url = folder.appendingPathComponent("mf")
+    if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+  }
+  throw CLIError("the mf executable was not found beside the tests (looked in \(candidates.map(\.path)))")
+}
+
+/// Runs `mf arguments…` in `folder` and collects its output.
+func mf(_ arguments: [String], in folder: String) throws -> RunResult {
+  let process = Process()
+  process.executableURL = try mfExecutable()
+  process.arguments = arguments
+  process.currentDirectoryURL = URL(fileURLWithPath: folder)
+  // Output goes to files, so a large output can never block the child on a full pipe.
+  let base = NSTemporaryDirectory() + "mf-run-\(UUID().uuidString)"
+  FileManager.default.createFile(atPath: base + ".out", contents: nil)
+  FileManager.default.createFile(atPath: base + ".err", contents: nil)
+  defer {
+    try? FileManager.default.removeItem(atPath: base + ".out")
+    try? FileManager.default.removeItem(atPath: base + ".err")
+  }
+  process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+  process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+  try process.run()
+  process.waitUntilExit()
+  let outData = try Data(contentsOf: URL(fileURLWithPath: base + ".out"))
+  let errData = try Data(contentsOf: URL(fileURLWithPath: base + ".err"))
+  return RunResult(
+    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh temporary folder.
+func scratchFolder() -> String {
+  let path = NSTemporaryDirectory() + "mf-cli-\(UUID().uuidString)"
+  try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  return path
+}
+
+func write(_ text: String, to path: String) {
+  FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+}
+
+/// A small ratings CSV with structure: 30 users × 20 items, two taste groups.
+func sampleRatingsCSV(header: Bool = true) -> String {
+  var lines = header ? ["userId,movieId,rating,timestamp"] : []
+  var t = 1_000_000
+  for u in 1 ... 30 {
+    for i in 1 ... 20 where (u * 7 + i * 3) % 4 != 0 {
+      let likes = (u % 2 == 0) == (i <= 10)
+      let r = likes ? 4 + (u + i) % 2 : 1 + (u * i) % 2
+      t += 1
+      lines.append("u\(u),m\(i),\(r).0,\(t)")
+    }
+  }
+  return lines.joined(separator: "\n") + "\n"
+}
