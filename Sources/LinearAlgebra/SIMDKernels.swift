@@ -16,14 +16,14 @@ public enum Kernels {
       let b0 = raw.1.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
       let a1 = raw.0.loadUnaligned(fromByteOffset: (j + 8) * 4, as: SIMD8<Float>.self)
       let b1 = raw.1.loadUnaligned(fromByteOffset: (j + 8) * 4, as: SIMD8<Float>.self)
-      acc0 = acc0.addingProduct(a0, b0)
-      acc1 = acc1.addingProduct(a1, b1)
+      acc0 += a0 * b0
+      acc1 += a1 * b1
       j += 16
     }
     if j + 8 <= n {
       let a0 = raw.0.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
       let b0 = raw.1.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-      acc0 = acc0.addingProduct(a0, b0)
+      acc0 += a0 * b0
       j += 8
     }
     var sum = (acc0 + acc1).sum()

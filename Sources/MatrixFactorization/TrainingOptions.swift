@@ -40,13 +40,13 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     switch algorithm {
     case .sgd:
       TrainingOptions(
-        algorithm: .sgd, rank: rank, epochs: 40, learningRate: 0.01, learningRateDecay: 0.95,
-        regularization: 0.05, biasRegularization: 0.01, initScale: 0.1,
+        algorithm: .sgd, rank: rank, epochs: 120, learningRate: 0.01, learningRateDecay: 0.985,
+        regularization: 0.1, biasRegularization: 0.05, initScale: 0.1,
         threads: Parallel.defaultThreads, seed: 42, earlyStopPatience: nil)
     case .als:
       TrainingOptions(
         algorithm: .als, rank: rank, epochs: 15, learningRate: 0, learningRateDecay: 1,
-        regularization: 0.1, biasRegularization: 0.1, initScale: 0.1,
+        regularization: 0.15, biasRegularization: 0.05, initScale: 0.1,
         threads: Parallel.defaultThreads, seed: 42, earlyStopPatience: nil)
     }
   }

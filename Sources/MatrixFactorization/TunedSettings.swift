@@ -1,0 +1,22 @@
+/// Settings found by grid search on MovieLens-100K (five-fold mean RMSE on u1…u5; see the
+/// README's accuracy table). `mf fit` does not use them by default: they are what
+/// `mf fit --preset ml100k` selects, and what the accuracy tests check.
+public enum TunedSettings {
+  /// The best settings found for `algorithm` on MovieLens-100K, at rank 32.
+  public static func movieLens100K(_ algorithm: Algorithm) -> TrainingOptions {
+    var o = TrainingOptions.defaults(for: algorithm, rank: 32)
+    switch algorithm {
+    case .sgd:
+      o.learningRate = 0.005
+      o.learningRateDecay = 0.99
+      o.epochs = 200
+      o.regularization = 0.08
+      o.biasRegularization = 0.05
+    case .als:
+      o.epochs = 15
+      o.regularization = 0.15
+      o.biasRegularization = 0.05
+    }
+    return o
+  }
+}
