@@ -47,6 +47,14 @@ final class FactorBuffers: @unchecked Sendable {
     var itemBias: [Float]
   }
 
+  /// Puts a snapshot's parameters back.
+  func restore(_ s: Snapshot) {
+    p.update(from: s.p, count: userCount * rank)
+    q.update(from: s.q, count: itemCount * rank)
+    userBias.update(from: s.userBias, count: userCount)
+    itemBias.update(from: s.itemBias, count: itemCount)
+  }
+
   func snapshot() -> Snapshot {
     Snapshot(
       p: Array(UnsafeBufferPointer(start: p, count: userCount * rank)),
@@ -80,6 +88,13 @@ public struct AlignedRatings: Sendable {
     self.users = ratings.userIndices.map { userMap[Int($0)] }
     self.items = ratings.itemIndices.map { itemMap[Int($0)] }
     self.values = ratings.values
+  }
+
+  /// `ratings` in their own index space (no id lookups: every id is known).
+  public init(own ratings: RatingSet) {
+    users = ratings.userIndices
+    items = ratings.itemIndices
+    values = ratings.values
   }
 
   public var count: Int { values.count }

@@ -51,11 +51,14 @@ public enum Trainer {
     guard train.count > 0 else { throw .invalidOption("there are no training ratings") }
     let mean = Float(train.mean)
     let range = train.valueRange
-    let matrix = RatingMatrix(train)
+    // Row access by user is kept in the model (seen items); ALS also needs access by item.
+    let byUser = SparseRatingMatrix(
+      rowCount: train.users.count, columnCount: train.items.count, rows: train.userIndices,
+      columns: train.itemIndices, values: train.values)
     let buffers = FactorBuffers(
       users: train.users.count, items: train.items.count, rank: options.rank,
       scale: options.initScale, seed: options.seed)
-    let trainAligned = AlignedRatings(train, users: train.users, items: train.items)
+    let trainAligned = AlignedRatings(own: train)
     let validAligned = validation.map { AlignedRatings($0, users: train.users, items: train.items) }
 
     // Solvers share one loop; OpenBLAS runs single-threaded under the solvers' own threads.
@@ -63,7 +66,11 @@ public enum Trainer {
     var als: ALSSolver? = nil
     switch options.algorithm {
     case .sgd: sgd = SGDSolver(ratings: train, mean: mean, options: options, buffers: buffers)
-    case .als: als = ALSSolver(matrix: matrix, mean: mean, options: options, buffers: buffers)
+    case .als:
+      let byItem = SparseRatingMatrix(
+        rowCount: train.items.count, columnCount: train.users.count, rows: train.itemIndices,
+        columns: train.userIndices, values: train.values)
+      als = ALSSolver(byUser: byUser, byItem: byItem, mean: mean, options: options, buffers: buffers)
     }
     var history: [EpochReport] = []
     var best: (rmse: Double, epoch: Int, snapshot: FactorBuffers.Snapshot)? = nil
@@ -103,19 +110,24 @@ public enum Trainer {
         }
       }
     }
-    let kept = best?.snapshot ?? buffers.snapshot()
+    if let best { buffers.restore(best.snapshot) }
+    // Final errors from the live buffers (pointer loop), before they are copied out.
+    let finalScorer = Scorer(buffers: buffers, mean: mean, range: range)
+    let finalTrainRMSE = finalScorer.errors(trainAligned, threads: options.threads).rmse
+    let finalValidRMSE = validAligned.map { finalScorer.errors($0, threads: options.threads).rmse }
+    let kept = buffers.snapshot()
     let k = options.rank
     var model = FactorModel(
       globalMean: mean, userBias: kept.userBias, itemBias: kept.itemBias,
       userFactors: Matrix(rows: train.users.count, columns: k, values: kept.p),
       itemFactors: Matrix(rows: train.items.count, columns: k, values: kept.q),
       users: train.users, items: train.items, ratingRange: range,
-      seen: InteractionIndex(matrix.byUser),
+      seen: InteractionIndex(byUser),
       summary: TrainingSummary(
         options: options, epochsRun: epochsRun, keptEpoch: best?.epoch ?? epochsRun,
         trainingRatings: train.count, trainRMSE: 0, validationRMSE: nil, seconds: 0))
-    model.summary.trainRMSE = Evaluation.errors(of: model, on: trainAligned).rmse
-    model.summary.validationRMSE = validAligned.map { Evaluation.errors(of: model, on: $0).rmse }
+    model.summary.trainRMSE = finalTrainRMSE
+    model.summary.validationRMSE = finalValidRMSE
     model.summary.seconds = seconds(since: start)
     return FitResult(model: model, duplicatesDropped: dropped, history: history)
   }

@@ -26,6 +26,9 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
   public var regularization: Float
   /// λ on the biases, in the same sense.
   public var biasRegularization: Float
+  /// ALS only: the ridge penalty of a row with n ratings is λ·n^exponent. 1 is ALS-WR's
+  /// weighted-λ (Zhou et al. 2008, Spark's choice); 0 is a plain ridge penalty.
+  public var regularizationExponent: Float = 1
   /// Standard deviation of the Gaussian initial factors is `initScale / √k`.
   public var initScale: Float
   /// Worker threads.
@@ -75,6 +78,9 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
       }
     } else if regularization == 0 {
       throw bad("ALS needs --regularization > 0 so that every ridge system is positive definite")
+    }
+    guard regularizationExponent.isFinite && regularizationExponent >= 0 && regularizationExponent <= 2 else {
+      throw bad("--regularization-exponent must be in [0, 2], got \(regularizationExponent)")
     }
     if let p = earlyStopPatience, p < 1 { throw bad("--patience must be at least 1, got \(p)") }
   }

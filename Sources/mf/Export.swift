@@ -43,6 +43,7 @@ struct Info: ParsableCommand {
       options["learning_rate"] = o.learningRate.json
       options["learning_rate_decay"] = o.learningRateDecay.json
     }
+    if o.algorithm == .als { options["regularization_exponent"] = o.regularizationExponent.json }
     if let p = o.earlyStopPatience { options["early_stop_patience"] = p }
     if json {
       var object: [String: Any] = [

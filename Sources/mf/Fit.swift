@@ -9,11 +9,14 @@ struct Fit: ParsableCommand {
   @Argument(help: "Ratings: user,item,rating[,timestamp] as CSV, TSV or '::'-separated.")
   var ratings: String
 
-  @Option(help: "Embedding dimension k.")
-  var rank: Int = 32
+  @Option(help: "Embedding dimension k (default 32).")
+  var rank: Int?
 
   @Option(help: "sgd or als.")
   var algorithm: String = "sgd"
+
+  @Option(help: "Start from the settings tuned on a data set: ml100k (rank 256 SGD / tuned ALS).")
+  var preset: String?
 
   @Option(help: "Epochs (SGD) or sweeps (ALS). Default: 120 for SGD, 15 for ALS.")
   var epochs: Int?
@@ -29,6 +32,9 @@ struct Fit: ParsableCommand {
 
   @Option(help: "λ on the biases (default 0.05).")
   var biasRegularization: Float?
+
+  @Option(help: "ALS: penalty λ·n^e for a row with n ratings (1 = ALS-WR weighted-λ, 0 = plain ridge).")
+  var regularizationExponent: Float?
 
   @Option(help: "Initial factors ~ N(0, (scale/√k)²) (default 0.1).")
   var initScale: Float?
@@ -75,13 +81,21 @@ struct Fit: ParsableCommand {
     guard let algorithm = Algorithm(rawValue: algorithm.lowercased()) else {
       throw ValidationError("unknown --algorithm '\(self.algorithm)'; use sgd or als")
     }
-    var options = TrainingOptions.defaults(for: algorithm, rank: rank)
+    var options = TrainingOptions.defaults(for: algorithm, rank: rank ?? 32)
+    if let preset {
+      guard preset.lowercased() == "ml100k" else {
+        throw ValidationError("unknown --preset '\(preset)'; the one preset is ml100k")
+      }
+      options = TunedSettings.movieLens100K(algorithm)
+      if let rank { options.rank = rank }
+    }
     if let epochs { options.epochs = epochs }
     if let learningRate { options.learningRate = learningRate }
     if let learningRateDecay { options.learningRateDecay = learningRateDecay }
     if let regularization { options.regularization = regularization }
     if let biasRegularization { options.biasRegularization = biasRegularization }
     if let initScale { options.initScale = initScale }
+    if let regularizationExponent { options.regularizationExponent = regularizationExponent }
     if let threads { options.threads = threads }
     options.seed = seed
     options.earlyStopPatience = earlyStop ? patience : nil
@@ -102,7 +116,7 @@ struct Fit: ParsableCommand {
       Console.progress(
         "\(train.count) ratings, \(train.users.count) users, \(train.items.count) items"
           + (report.hadHeader ? " (header skipped)" : "")
-          + "; training \(algorithm.rawValue.uppercased()) rank \(rank), \(options.epochs) epochs, \(options.threads) thread(s)")
+          + "; training \(algorithm.rawValue.uppercased()) rank \(options.rank), \(options.epochs) epochs, \(options.threads) thread(s)")
     }
     let result = try Trainer.fit(
       train, validation: validationSet, options: options, measureTrainRMSE: showProgress

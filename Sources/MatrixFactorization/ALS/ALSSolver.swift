@@ -1,5 +1,9 @@
 import LinearAlgebra
 import RatingData
+#if canImport(Glibc)
+  import Glibc
+  private func _pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+#endif
 
 /// Biased matrix factorization by alternating least squares.
 ///
@@ -7,11 +11,12 @@ import RatingData
 /// problem. The bias is folded in with the augmented-vector trick: write x_u = [p_u; b_u] and
 /// y_i = [q_i; 1], so r̂ − μ − b_i = x_u·y_i and
 ///
-///     x_u = argmin Σ_{i∈I(u)} (r_ui − μ − b_i − x_u·y_i)² + n_u (λ‖p_u‖² + λ_b b_u²)
-///         = (YᵀY + n_u·diag(λ,…,λ,λ_b))⁻¹ Yᵀ t,     t_i = r_ui − μ − b_i,
+///     x_u = argmin Σ_{i∈I(u)} (r_ui − μ − b_i − x_u·y_i)² + w_u (λ‖p_u‖² + λ_b b_u²)
+///         = (YᵀY + w_u·diag(λ,…,λ,λ_b))⁻¹ Yᵀ t,     t_i = r_ui − μ − b_i,  w_u = n_u^e,
 ///
-/// where Y stacks the y_i of the n_u items u rated. Scaling λ by n_u is the weighted-λ
-/// regularization of ALS-WR (Zhou et al. 2008), as Spark MLlib does. YᵀY is one `ssyrk` on the
+/// where Y stacks the y_i of the n_u items u rated. With e = 1, scaling λ by n_u is the weighted-λ
+/// regularization of ALS-WR (Zhou et al. 2008), as Spark MLlib does; e < 1 penalizes heavy
+/// users less (`--regularization-exponent`). YᵀY is one `ssyrk` on the
 /// gathered rows, Yᵀt one `sgemv`, the solve one `sposv` (Cholesky). Items are solved the same
 /// way with the roles swapped. Rows are independent, so they are solved in parallel, each thread
 /// with its own scratch, and OpenBLAS single-threaded inside.
@@ -19,22 +24,27 @@ struct ALSSolver {
   let options: TrainingOptions
   let buffers: FactorBuffers
   let mean: Float
-  let matrix: RatingMatrix
+  let byUser: SparseRatingMatrix
+  let byItem: SparseRatingMatrix
 
-  init(matrix: RatingMatrix, mean: Float, options: TrainingOptions, buffers: FactorBuffers) {
+  init(
+    byUser: SparseRatingMatrix, byItem: SparseRatingMatrix, mean: Float, options: TrainingOptions,
+    buffers: FactorBuffers
+  ) {
     self.options = options
     self.buffers = buffers
     self.mean = mean
-    self.matrix = matrix
+    self.byUser = byUser
+    self.byItem = byItem
   }
 
   /// One sweep: all users, then all items.
   func runEpoch(_ epoch: Int) throws(MFError) {
     try solveSide(
-      rows: matrix.byUser, fixed: buffers.q, fixedBias: buffers.itemBias, target: buffers.p,
+      rows: byUser, fixed: buffers.q, fixedBias: buffers.itemBias, target: buffers.p,
       targetBias: buffers.userBias)
     try solveSide(
-      rows: matrix.byItem, fixed: buffers.p, fixedBias: buffers.userBias, target: buffers.q,
+      rows: byItem, fixed: buffers.p, fixedBias: buffers.userBias, target: buffers.q,
       targetBias: buffers.itemBias)
   }
 
@@ -46,6 +56,7 @@ struct ALSSolver {
     let k = options.rank
     let reg = options.regularization
     let regBias = options.biasRegularization
+    let exponent = options.regularizationExponent
     let mean = self.mean
     let ranges = balancedRanges(rows.rowStart, parts: min(rows.rowCount, options.threads * 8))
     var failures = [Int](repeating: -1, count: ranges.count)
@@ -64,7 +75,7 @@ struct ALSSolver {
             Parallel.forEach(ranges.count, threads: options.threads) { part in
               let range = ranges[part]
               failed.base[part] = ALSSolver.solveRows(
-                range, k: k, reg: reg, regBias: regBias, mean: mean, rowStart: rowStart.base,
+                range, k: k, reg: reg, regBias: regBias, exponent: exponent, mean: mean, rowStart: rowStart.base,
                 columns: columns.base, values: values.base, fixed: fixedP.base,
                 fixedBias: fixedB.base, target: targetP.base, targetBias: targetB.base)
             }
@@ -79,7 +90,7 @@ struct ALSSolver {
 
   /// Solves rows `range`; returns the first row that failed, or -1.
   private static func solveRows(
-    _ range: Range<Int>, k: Int, reg: Float, regBias: Float, mean: Float,
+    _ range: Range<Int>, k: Int, reg: Float, regBias: Float, exponent: Float, mean: Float,
     rowStart: UnsafeMutablePointer<Int>, columns: UnsafeMutablePointer<Int32>,
     values: UnsafeMutablePointer<Float>, fixed: UnsafeMutablePointer<Float>,
     fixedBias: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
@@ -114,7 +125,7 @@ struct ALSSolver {
         t[j] = values[lo + j] - mean - fixedBias[c]
       }
       BLAS.syrkTransposed(n: d, k: n, alpha: 1, a: y, lda: d, beta: 0, c: a, ldc: d)
-      let weight = Float(n)
+      let weight = exponent == 1 ? Float(n) : Float(_pow(Double(n), Double(exponent)))
       for f in 0 ..< k { a[f * d + f] += reg * weight }
       a[k * d + k] += regBias * weight
       BLAS.gemv(transpose: true, m: n, n: d, alpha: 1, a: y, lda: d, x: t, beta: 0, y: x)

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""MovieLens-100K accuracy table: train on uK.base, evaluate on uK.test, K = 1..5.
+
+Runs the release `mf` binary exactly as a user would and prints a markdown table with the RMSE
+of every fold, the mean, and the median fit time, for each configuration below.
+
+    python3 Benchmarks/accuracy/ml100k.py [--data ../shared/data/ml-100k]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONFIGS = [
+    ("default (SGD)", ["--rank", "32"]),
+    ("default ALS", ["--rank", "32", "--algorithm", "als"]),
+    ("tuned SGD (--preset ml100k)", ["--preset", "ml100k"]),
+    ("tuned ALS (--preset ml100k)", ["--preset", "ml100k", "--algorithm", "als"]),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(ROOT), "shared/data/ml-100k"))
+    ap.add_argument("--mf", default=os.path.join(ROOT, ".build/release/mf"))
+    args = ap.parse_args()
+    if not os.path.exists(os.path.join(args.data, "u1.base")):
+        sys.exit(f"MovieLens-100K not found in {args.data}")
+    if not os.path.exists(args.mf):
+        subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
+    work = tempfile.mkdtemp(prefix="mf-ml100k-")
+    model = os.path.join(work, "m.mf")
+    print("| configuration | u1 | u2 | u3 | u4 | u5 | mean RMSE | mean MAE | fit time (median) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, flags in CONFIGS:
+        rmses, maes, times = [], [], []
+        for k in range(1, 6):
+            fit = json.loads(subprocess.run(
+                [args.mf, "fit", f"{args.data}/u{k}.base", *flags, "--quiet", "--json", "--model", model],
+                check=True, capture_output=True, text=True).stdout)
+            ev = json.loads(subprocess.run(
+                [args.mf, "evaluate", f"{args.data}/u{k}.test", "--model", model, "--json"],
+                check=True, capture_output=True, text=True).stdout)
+            rmses.append(ev["rmse"])
+            maes.append(ev["mae"])
+            times.append(fit["seconds"])
+        cells = " | ".join(f"{r:.4f}" for r in rmses)
+        print(f"| {name} `{' '.join(flags)}` | {cells} | **{statistics.mean(rmses):.4f}** | "
+              f"{statistics.mean(maes):.4f} | {statistics.median(times):.2f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
