@@ -17,9 +17,12 @@ public enum TunedSettings {
       o.regularization = 0.07
       o.biasRegularization = 0.05
     case .als:
-      o.epochs = 15
-      o.regularization = 0.15
-      o.biasRegularization = 0.05
+      // A penalty λ·n^0.6 instead of ALS-WR's λ·n: heavy users are regularized less
+      // (0.9160 with λ·n at its best λ; 0.9095 here).
+      o.epochs = 20
+      o.regularization = 0.8
+      o.regularizationExponent = 0.6
+      o.biasRegularization = 0.5
     }
     return o
   }
