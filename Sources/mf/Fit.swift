@@ -121,7 +121,9 @@ struct Fit: ParsableCommand {
     let result = try Trainer.fit(
       train, validation: validationSet, options: options, measureTrainRMSE: showProgress
     ) { r in
-      guard showProgress else { return }
+      // Every epoch up to 20 epochs; beyond that about 20 lines, always the first and last.
+      let every = max(1, (r.epochs + 19) / 20)
+      guard showProgress, r.epoch == 1 || r.epoch == r.epochs || r.epoch % every == 0 else { return }
       var line = "epoch \(r.epoch)/\(r.epochs)"
       if let t = r.trainRMSE { line += "  train RMSE \(formatted(t))" }
       if let v = r.validationRMSE { line += "  validation RMSE \(formatted(v))" }

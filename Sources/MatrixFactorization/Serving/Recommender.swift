@@ -33,7 +33,7 @@ extension FactorModel {
     let base = globalMean + userBias[user]
     var excluded = [Bool](repeating: false, count: itemCount)
     if excludeSeen { for i in seen.items(of: user) { excluded[Int(i)] = true } }
-    var top = TopK(count)
+    var top = TopK(min(count, itemCount))
     if let candidates {
       for i in candidates where i >= 0 && i < itemCount && !excluded[i] {
         top.insert(scores[i] + itemBias[i] + base, i)
@@ -56,7 +56,7 @@ extension FactorModel {
         transpose: false, m: itemCount, n: k, alpha: 1, a: q.baseAddress!, lda: k,
         x: q.baseAddress! + item * k, beta: 0, y: &dots)
     }
-    var top = TopK(count)
+    var top = TopK(min(count, itemCount))
     let own = norms[item]
     if own > 0 {
       for j in 0 ..< itemCount where j != item && norms[j] > 0 {
@@ -70,7 +70,7 @@ extension FactorModel {
 extension FactorModel {
   /// The `count` items with the highest baseline μ + b_i, for a user the model does not know.
   public func recommendForUnknownUser(count: Int) -> [RankedItem] {
-    var top = TopK(count)
+    var top = TopK(min(count, itemCount))
     for i in 0 ..< itemCount { top.insert(globalMean + itemBias[i], i) }
     return top.sorted().map { RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score) }
   }
