@@ -1,11 +1,13 @@
 import Dispatch
+import Synchronization
 
 /// Work split across threads.
 public enum Parallel {
-  /// Runs `body(chunk)` for `chunk` in `0 ..< count` on up to `threads` threads and waits.
+  /// Runs `body(chunk)` for `chunk` in `0 ..< count` on at most `threads` threads and waits.
   ///
-  /// With `threads <= 1` (or a single chunk) it runs inline, in order, which keeps single-thread
-  /// runs exactly reproducible and free of dispatch overhead.
+  /// Workers take the next chunk from a shared atomic counter (dynamic scheduling), so uneven
+  /// chunks still balance. With `threads <= 1` (or a single chunk) it runs inline, in order,
+  /// free of dispatch overhead.
   public static func forEach(
     _ count: Int, threads: Int, _ body: @Sendable (Int) -> Void
   ) {
@@ -14,7 +16,14 @@ public enum Parallel {
       for i in 0 ..< count { body(i) }
       return
     }
-    DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    let next = Atomic<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
+      while true {
+        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        if i >= count { break }
+        body(i)
+      }
+    }
   }
 
   /// The number of cores the process may use.

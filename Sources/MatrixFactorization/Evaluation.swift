@@ -23,7 +23,7 @@ public enum Evaluation {
 
   /// Errors of `model` on ratings already in the model's index space.
   public static func errors(of model: FactorModel, on ratings: AlignedRatings) -> ErrorSummary {
-    errors(count: ratings.count, threads: 1) { n in
+    errors(count: ratings.count) { n in
       let u = ratings.users[n]
       let i = ratings.items[n]
       let p = model.predict(user: u >= 0 ? Int(u) : nil, item: i >= 0 ? Int(i) : nil)
@@ -32,10 +32,8 @@ public enum Evaluation {
   }
 
   /// Accumulates squared and absolute errors of `error(n)` for `n` in `0 ..< count`, in `Double`,
-  /// in a fixed order (so the result does not depend on `threads`).
-  static func errors(
-    count: Int, threads: Int, _ error: (Int) -> (Float, Bool)
-  ) -> ErrorSummary {
+  /// in a fixed order (so the result is reproducible).
+  static func errors(count: Int, _ error: (Int) -> (Float, Bool)) -> ErrorSummary {
     var squares = 0.0
     var absolutes = 0.0
     var fallbacks = 0

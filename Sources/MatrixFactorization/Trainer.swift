@@ -94,8 +94,8 @@ public enum Trainer {
             hint: options.algorithm == .sgd ? "try a smaller --learning-rate" : "try a larger --regularization")
         }
         let state = Scorer(buffers: buffers, mean: mean, range: range)
-        let trainRMSE = measureTrainRMSE ? state.errors(trainAligned, threads: options.threads).rmse : nil
-        let validRMSE = validAligned.map { state.errors($0, threads: options.threads).rmse }
+        let trainRMSE = measureTrainRMSE ? state.errors(trainAligned).rmse : nil
+        let validRMSE = validAligned.map { state.errors($0).rmse }
         let report = EpochReport(
           epoch: epoch + 1, epochs: options.epochs, trainRMSE: trainRMSE, validationRMSE: validRMSE,
           epochSeconds: epochSeconds, elapsedSeconds: seconds(since: start))
@@ -113,8 +113,8 @@ public enum Trainer {
     if let best { buffers.restore(best.snapshot) }
     // Final errors from the live buffers (pointer loop), before they are copied out.
     let finalScorer = Scorer(buffers: buffers, mean: mean, range: range)
-    let finalTrainRMSE = finalScorer.errors(trainAligned, threads: options.threads).rmse
-    let finalValidRMSE = validAligned.map { finalScorer.errors($0, threads: options.threads).rmse }
+    let finalTrainRMSE = finalScorer.errors(trainAligned).rmse
+    let finalValidRMSE = validAligned.map { finalScorer.errors($0).rmse }
     let kept = buffers.snapshot()
     let k = options.rank
     var model = FactorModel(
@@ -143,9 +143,9 @@ struct Scorer {
   let mean: Float
   let range: ClosedRange<Float>
 
-  func errors(_ ratings: AlignedRatings, threads: Int) -> ErrorSummary {
+  func errors(_ ratings: AlignedRatings) -> ErrorSummary {
     let k = buffers.rank
-    return Evaluation.errors(count: ratings.count, threads: threads) { n in
+    return Evaluation.errors(count: ratings.count) { n in
       let u = Int(ratings.users[n])
       let i = Int(ratings.items[n])
       var raw = mean
