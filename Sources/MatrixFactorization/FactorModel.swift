@@ -39,6 +39,9 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
   public var validationRMSE: Double?
   /// Wall-clock seconds of the fit.
   public var seconds: Double
+  /// Implicit ALS: the final loss (HKV eq. 3). Implicit models have no training RMSE (their
+  /// `trainRMSE` is 0).
+  public var trainLoss: Double? = nil
 
   public init(
     options: TrainingOptions, epochsRun: Int, keptEpoch: Int, trainingRatings: Int,

@@ -64,9 +64,11 @@ extension FactorModel {
     predict(user: users.index(of: userID).map(Int.init), item: items.index(of: itemID).map(Int.init))
   }
 
-  /// `x` clamped to the training rating range (NaN stays NaN).
+  /// `x` clamped to the training rating range (NaN stays NaN). Implicit models' scores are
+  /// preferences on no fixed scale and are returned as they are.
   @inlinable
   public func clampToRange(_ x: Float) -> Float {
-    min(max(x, ratingRange.lowerBound), ratingRange.upperBound)
+    if isImplicit { return x }
+    return min(max(x, ratingRange.lowerBound), ratingRange.upperBound)
   }
 }

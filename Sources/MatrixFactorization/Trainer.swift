@@ -16,6 +16,10 @@ public struct EpochReport: Sendable {
   public var epochSeconds: Double
   /// Seconds since the fit started.
   public var elapsedSeconds: Double
+  /// Implicit ALS: the loss of HKV eq. 3 after this epoch (computed only when progress is wanted).
+  public var loss: Double? = nil
+  /// BPR: the fraction of this epoch's sampled triples ranked correctly before their update.
+  public var sampledAUC: Double? = nil
 }
 
 /// The result of a fit.
@@ -43,6 +47,10 @@ public enum Trainer {
     measureTrainRMSE: Bool = true, progress: (EpochReport) -> Void = { _ in }
   ) throws(MFError) -> FitResult {
     try options.validate()
+    if options.algorithm.isImplicit {
+      return try ImplicitTrainer.fit(
+        ratings, options: options, measureLoss: measureTrainRMSE, progress: progress)
+    }
     if options.earlyStopPatience != nil && validation == nil {
       throw .invalidOption("--early-stop needs validation ratings (--validation FILE or --holdout F)")
     }
@@ -71,6 +79,7 @@ public enum Trainer {
         rowCount: train.items.count, columnCount: train.users.count, rows: train.itemIndices,
         columns: train.userIndices, values: train.values)
       als = ALSSolver(byUser: byUser, byItem: byItem, mean: mean, options: options, buffers: buffers)
+    case .implicitALS, .bpr: preconditionFailure("implicit training returned above")
     }
     var history: [EpochReport] = []
     var best: (rmse: Double, epoch: Int, snapshot: FactorBuffers.Snapshot)? = nil

@@ -23,6 +23,9 @@ public enum TunedSettings {
       o.regularization = 0.8
       o.regularizationExponent = 0.6
       o.biasRegularization = 0.5
+    case .implicitALS, .bpr:
+      // Tuned for rating prediction only; implicit models keep their defaults.
+      break
     }
     return o
   }

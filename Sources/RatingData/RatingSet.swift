@@ -87,6 +87,49 @@ public struct RatingSet: Sendable {
   }
 }
 
+extension RatingSet {
+  /// The set with repeated (user, item) pairs merged into one whose value is the **sum** of
+  /// theirs (and whose timestamp is the latest), in order of first occurrence, and how many
+  /// entries were merged away. This is how implicit feedback is counted: three `user,item` play
+  /// lines are one pair with count 3.
+  public func summingDuplicates() -> (ratings: RatingSet, merged: Int) {
+    let byItem = countingSortPermutation(keys: itemIndices, keyCount: items.count, order: nil)
+    let byUserItem = countingSortPermutation(keys: userIndices, keyCount: users.count, order: byItem)
+    var total = values
+    var latest = timestamps
+    var keep = [Bool](repeating: true, count: count)
+    var merged = 0
+    var head = byUserItem.first ?? 0
+    for j in 1 ..< max(1, byUserItem.count) {
+      let b = byUserItem[j]
+      if userIndices[head] == userIndices[b] && itemIndices[head] == itemIndices[b] {
+        // `head` is the first occurrence in file order (the sorts are stable): it absorbs b.
+        total[head] += values[b]
+        if !latest.isEmpty { latest[head] = max(latest[head], latest[b]) }
+        keep[b] = false
+        merged += 1
+      } else {
+        head = b
+      }
+    }
+    if merged == 0 { return (self, 0) }
+    let positions = (0 ..< count).filter { keep[$0] }
+    return (
+      RatingSet(
+        users: users, items: items, userIndices: positions.map { userIndices[$0] },
+        itemIndices: positions.map { itemIndices[$0] }, values: positions.map { total[$0] },
+        timestamps: latest.isEmpty ? [] : positions.map { latest[$0] }),
+      merged
+    )
+  }
+
+  /// The ratings whose value is at least `minimum` (e.g. 4 stars as "liked"), over the same
+  /// id maps.
+  public func filtered(minimumValue minimum: Float) -> RatingSet {
+    subset((0 ..< count).filter { values[$0] >= minimum })
+  }
+}
+
 /// The permutation that stably sorts `order` (or `0 ..< keys.count` when nil) by `keys[i]`.
 func countingSortPermutation(keys: [Int32], keyCount: Int, order: [Int]?) -> [Int] {
   var start = [Int](repeating: 0, count: keyCount + 1)

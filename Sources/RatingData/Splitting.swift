@@ -18,3 +18,62 @@ public enum Splitting {
     return (ratings.subset(train), ratings.subset(test))
   }
 }
+
+extension Splitting {
+  /// Holds out about `fraction` of **each user's** ratings, chosen at random (seeded): a user
+  /// with n ratings gives round(fraction·n) of them to the test side, at least one when n ≥ 2,
+  /// and always keeps at least one in training. Users with a single rating stay in training.
+  /// Both sides keep the file order and the same id maps.
+  public static func perUserHoldout(_ ratings: RatingSet, fraction: Double, seed: UInt64)
+    throws(RatingDataError) -> (train: RatingSet, test: RatingSet)
+  {
+    guard fraction > 0 && fraction < 1 else {
+      throw .invalidParameter("the test fraction must be between 0 and 1 (exclusive), got \(fraction)")
+    }
+    var rng = SeededGenerator(seed: seed ^ 0x9E2_05E7)
+    var isTest = [Bool](repeating: false, count: ratings.count)
+    for row in positionsByUser(ratings) where row.count >= 2 {
+      let wanted = min(row.count - 1, max(1, Int((fraction * Double(row.count)).rounded())))
+      // A partial Fisher–Yates shuffle picks `wanted` of the row uniformly.
+      var row = row
+      for j in 0 ..< wanted {
+        row.swapAt(j, j + rng.nextIndex(below: row.count - j))
+        isTest[row[j]] = true
+      }
+    }
+    return partition(ratings, isTest)
+  }
+
+  /// Leave-last-out: each user's latest `count` ratings by timestamp go to the test side (ties
+  /// broken by file order, later lines being later), as long as the user keeps at least one
+  /// rating in training. Needs timestamps.
+  public static func leaveLastOut(_ ratings: RatingSet, count: Int = 1)
+    throws(RatingDataError) -> (train: RatingSet, test: RatingSet)
+  {
+    guard count >= 1 else { throw .invalidParameter("the leave-last-out count must be at least 1, got \(count)") }
+    guard !ratings.timestamps.isEmpty || ratings.count == 0 else {
+      throw .invalidParameter("leave-last-out needs timestamps (a fourth column), and the ratings have none")
+    }
+    var isTest = [Bool](repeating: false, count: ratings.count)
+    for row in positionsByUser(ratings) where row.count >= 2 {
+      // File order within the row is ascending, so a stable sort by time keeps ties in order.
+      let byTime = row.enumerated().sorted {
+        (ratings.timestamps[$0.element], $0.offset) < (ratings.timestamps[$1.element], $1.offset)
+      }.map(\.element)
+      for position in byTime.suffix(min(count, row.count - 1)) { isTest[position] = true }
+    }
+    return partition(ratings, isTest)
+  }
+
+  /// Each user's rating positions, in file order.
+  static func positionsByUser(_ ratings: RatingSet) -> [[Int]] {
+    var rows = [[Int]](repeating: [], count: ratings.users.count)
+    for n in 0 ..< ratings.count { rows[Int(ratings.userIndices[n])].append(n) }
+    return rows
+  }
+
+  static func partition(_ ratings: RatingSet, _ isTest: [Bool]) -> (train: RatingSet, test: RatingSet) {
+    let all = 0 ..< ratings.count
+    return (ratings.subset(all.filter { !isTest[$0] }), ratings.subset(all.filter { isTest[$0] }))
+  }
+}

@@ -6,14 +6,35 @@ struct Fit: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a model on a rating file and write it (default: model.mf).")
 
-  @Argument(help: "Ratings: user,item,rating[,timestamp] as CSV, TSV or '::'-separated.")
+  @Argument(help: "Ratings: user,item,rating[,timestamp] as CSV, TSV or '::'-separated (with --implicit: user,item[,count]).")
   var ratings: String
+
+  @Flag(help: "Implicit feedback (clicks, plays, purchases): learn to rank items, not to predict ratings.")
+  var implicit = false
 
   @Option(help: "Embedding dimension k (default 32).")
   var rank: Int?
 
-  @Option(help: "sgd or als.")
-  var algorithm: String = "sgd"
+  @Option(help: "sgd or als (default sgd); with --implicit: als or bpr (default als).")
+  var algorithm: String?
+
+  @Flag(help: "Implicit: count every line as one interaction (value 1), ignoring a value column.")
+  var binary = false
+
+  @Option(help: "Implicit: confidence c = 1 + α·r for an interaction of value r (default 10).")
+  var alpha: Float?
+
+  @Option(help: "Implicit: confidence scaling, linear (1 + α·r) or log (1 + α·log(1 + r/ε)).")
+  var confidence: String = "linear"
+
+  @Option(help: "Implicit: ε of the log confidence scaling.")
+  var epsilon: Float = 1
+
+  @Option(help: "Implicit ALS solver: cg (conjugate gradient, default) or cholesky (exact).")
+  var solver: String = "cg"
+
+  @Option(help: "Implicit ALS with cg: conjugate-gradient steps per row and sweep.")
+  var cgSteps: Int = 3
 
   @Option(help: "Start from the settings tuned on a data set: ml100k (rank 256 SGD / tuned ALS).")
   var preset: String?
@@ -78,10 +99,29 @@ struct Fit: ParsableCommand {
   }
 
   func run() throws {
-    guard let algorithm = Algorithm(rawValue: algorithm.lowercased()) else {
-      throw ValidationError("unknown --algorithm '\(self.algorithm)'; use sgd or als")
-    }
+    let algorithm = try chosenAlgorithm()
     var options = TrainingOptions.defaults(for: algorithm, rank: rank ?? 32)
+    if implicit {
+      if preset != nil { throw ValidationError("--preset tunes rating prediction; it does not apply to --implicit") }
+      if validation != nil || holdout != nil {
+        throw ValidationError("--validation and --holdout score RMSE; for implicit models use 'mf split' and 'mf evaluate'")
+      }
+      guard let scaling = ConfidenceScaling(rawValue: confidence.lowercased()) else {
+        throw ValidationError("unknown --confidence '\(confidence)'; use linear or log")
+      }
+      guard let linearSolver = ImplicitSolver(rawValue: solver.lowercased()) else {
+        throw ValidationError("unknown --solver '\(solver)'; use cg or cholesky")
+      }
+      var settings = options.implicit ?? ImplicitSettings()
+      if let alpha { settings.alpha = alpha }
+      settings.confidence = scaling
+      settings.epsilon = epsilon
+      settings.solver = linearSolver
+      settings.cgSteps = cgSteps
+      options.implicit = settings
+    } else if alpha != nil || binary {
+      throw ValidationError("--\(binary ? "binary" : "alpha") applies to implicit feedback; add --implicit")
+    }
     if let preset {
       guard preset.lowercased() == "ml100k" else {
         throw ValidationError("unknown --preset '\(preset)'; the one preset is ml100k")
@@ -104,7 +144,8 @@ struct Fit: ParsableCommand {
     let showProgress = !quiet
     if showProgress { Console.progress("reading \(ratings)") }
     let readStart = DispatchTime.now()
-    var (train, report) = try input.read(ratings)
+    var (train, report) = try input.read(ratings, requireRating: !implicit)
+    if binary { train.values = [Float](repeating: 1, count: train.count) }
     let readSeconds = Double(DispatchTime.now().uptimeNanoseconds - readStart.uptimeNanoseconds) / 1e9
     var validationSet: RatingSet? = nil
     if let validation {
@@ -116,7 +157,7 @@ struct Fit: ParsableCommand {
       Console.progress(
         "\(train.count) ratings, \(train.users.count) users, \(train.items.count) items"
           + (report.hadHeader ? " (header skipped)" : "")
-          + "; training \(algorithm.rawValue.uppercased()) rank \(options.rank), \(options.epochs) epochs, \(options.threads) thread(s)")
+          + "; training \(implicit ? "implicit " + (algorithm == .bpr ? "BPR" : "ALS") : algorithm.rawValue.uppercased()) rank \(options.rank), \(options.epochs) epochs, \(options.threads) thread(s)")
     }
     let result = try Trainer.fit(
       train, validation: validationSet, options: options, measureTrainRMSE: showProgress
@@ -125,6 +166,8 @@ struct Fit: ParsableCommand {
       let every = max(1, (r.epochs + 19) / 20)
       guard showProgress, r.epoch == 1 || r.epoch == r.epochs || r.epoch % every == 0 else { return }
       var line = "epoch \(r.epoch)/\(r.epochs)"
+      if let l = r.loss { line += "  loss \(formatted(l, 2))" }
+      if let a = r.sampledAUC { line += "  sampled AUC \(formatted(a))" }
       if let t = r.trainRMSE { line += "  train RMSE \(formatted(t))" }
       if let v = r.validationRMSE { line += "  validation RMSE \(formatted(v))" }
       line += "  \(formatted(r.epochSeconds, 3)) s  (total \(formatted(r.elapsedSeconds, 2)) s)"
@@ -136,6 +179,10 @@ struct Fit: ParsableCommand {
       Console.note("\(result.duplicatesDropped) repeated (user, item) pair(s): kept the last rating of each")
     }
     let s = m.summary
+    if implicit {
+      try reportImplicit(m, result: result, readSeconds: readSeconds, report: report)
+      return
+    }
     if json {
       var object: [String: Any] = [
         "model": model, "algorithm": algorithm.rawValue, "rank": m.rank, "users": m.userCount,
@@ -162,4 +209,59 @@ struct Fit: ParsableCommand {
       print("model written to \(model)")
     }
   }
+
+  /// The algorithm named by --algorithm and --implicit.
+  func chosenAlgorithm() throws -> Algorithm {
+    let name = (algorithm ?? (implicit ? "als" : "sgd")).lowercased()
+    switch (implicit, name) {
+    case (false, "sgd"): return .sgd
+    case (false, "als"): return .als
+    case (true, "als"), (true, "implicit-als"): return .implicitALS
+    case (true, "bpr"), (false, "bpr"):
+      if !implicit { throw ValidationError("BPR learns from implicit feedback; add --implicit") }
+      return .bpr
+    default:
+      throw ValidationError(
+        "unknown --algorithm '\(name)'; use " + (implicit ? "als or bpr with --implicit" : "sgd or als"))
+    }
+  }
+
+  func reportImplicit(
+    _ m: FactorModel, result: FitResult, readSeconds: Double, report: RatingFileReport
+  ) throws {
+    let s = m.summary
+    let settings = s.options.implicit ?? ImplicitSettings()
+    if result.duplicatesDropped > 0 {
+      Console.note("\(result.duplicatesDropped) repeated (user, item) line(s) merged: their values were summed")
+    }
+    if json {
+      var object: [String: Any] = [
+        "model": model, "algorithm": s.options.algorithm.rawValue, "implicit": true, "rank": m.rank,
+        "users": m.userCount, "items": m.itemCount, "interactions": s.trainingRatings,
+        "duplicates_merged": result.duplicatesDropped, "skipped_lines": report.skippedLines,
+        "epochs_run": s.epochsRun, "seconds": s.seconds.json, "read_seconds": readSeconds.json,
+        "input_bytes": report.bytes, "alpha": settings.alpha.json,
+        "confidence": settings.confidence.rawValue,
+        "history": result.history.map { r -> [String: Any] in
+          var e: [String: Any] = ["epoch": r.epoch, "seconds": r.epochSeconds.json]
+          if let l = r.loss { e["loss"] = l.json }
+          if let a = r.sampledAUC { e["sampled_auc"] = a.json }
+          return e
+        },
+      ]
+      if s.options.algorithm == .implicitALS { object["solver"] = settings.solver.rawValue }
+      if let l = s.trainLoss { object["train_loss"] = l.json }
+      try Console.json(object)
+    } else {
+      var line = "trained implicit \(s.options.algorithm == .bpr ? "BPR" : "ALS") rank \(m.rank) on"
+        + " \(s.trainingInteractionsDescription) (\(m.userCount) users, \(m.itemCount) items) in \(formatted(s.seconds, 2)) s"
+      if let l = s.trainLoss { line += "; loss \(formatted(l, 2))" }
+      print(line)
+      print("model written to \(model)")
+    }
+  }
+}
+
+extension TrainingSummary {
+  var trainingInteractionsDescription: String { "\(trainingRatings) interactions" }
 }

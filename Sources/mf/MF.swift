@@ -10,11 +10,13 @@ struct MF: ParsableCommand {
     abstract: "Matrix-factorization collaborative filtering: r̂(u,i) = μ + b_u + b_i + p_u·q_i.",
     discussion: """
       Train with 'mf fit RATINGS --rank 32' (writes model.mf), then predict, evaluate,
-      recommend, find similar items, or export the embedding tables. Every command that
+      recommend, find similar items or users, or export the embedding tables. Add --implicit
+      to 'mf fit' for clicks, plays or purchases (implicit ALS or BPR); 'mf split' makes
+      train/test files for ranking evaluation. Every command that
       prints results takes --json and then prints exactly one JSON object.
       """,
     subcommands: [
-      Fit.self, Predict.self, Evaluate.self, Recommend.self, Similar.self, Export.self, Info.self,
-      Synth.self,
+      Fit.self, Predict.self, Evaluate.self, Recommend.self, Similar.self, SimilarUsers.self,
+      Split.self, Export.self, Info.self, Synth.self,
     ])
 }

@@ -48,30 +48,55 @@ extension FactorModel {
   /// cos(q_i, q_j) = q_i·q_j / (‖q_i‖‖q_j‖), most similar first; the item itself and items whose
   /// embedding is zero are left out. The dot products come from one `sgemv`.
   public func similarItems(to item: Int, count: Int) -> [RankedItem] {
-    let k = rank
-    let norms = itemFactors.rowNorms()
-    var dots = [Float](repeating: 0, count: itemCount)
-    itemFactors.values.withUnsafeBufferPointer { q in
-      BLAS.gemv(
-        transpose: false, m: itemCount, n: k, alpha: 1, a: q.baseAddress!, lda: k,
-        x: q.baseAddress! + item * k, beta: 0, y: &dots)
+    FactorModel.cosineNeighbours(of: item, in: itemFactors, count: count).map {
+      RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score)
+    }
+  }
+}
+
+extension FactorModel {
+  /// The `count` items with the highest baseline μ + b_i, for a user the model does not know.
+  /// Implicit ALS models have no biases; they rank by popularity (training interactions), the
+  /// score being that count.
+  public func recommendForUnknownUser(count: Int, candidates: [Int]? = nil) -> [RankedItem] {
+    var baseline = itemBias.map { globalMean + $0 }
+    if summary.options.algorithm == .implicitALS {
+      baseline = [Float](repeating: 0, count: itemCount)
+      for i in seen.items { baseline[Int(i)] += 1 }
     }
     var top = TopK(min(count, itemCount))
-    let own = norms[item]
-    if own > 0 {
-      for j in 0 ..< itemCount where j != item && norms[j] > 0 {
-        top.insert(dots[j] / (own * norms[j]), j)
-      }
+    for i in candidates ?? Array(0 ..< itemCount) where i >= 0 && i < itemCount {
+      top.insert(baseline[i], i)
     }
     return top.sorted().map { RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score) }
   }
 }
 
 extension FactorModel {
-  /// The `count` items with the highest baseline μ + b_i, for a user the model does not know.
-  public func recommendForUnknownUser(count: Int) -> [RankedItem] {
-    var top = TopK(min(count, itemCount))
-    for i in 0 ..< itemCount { top.insert(globalMean + itemBias[i], i) }
-    return top.sorted().map { RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score) }
+  /// The `count` users most similar to `user` by cosine similarity of user embeddings, most
+  /// similar first; the user itself and users with a zero embedding are left out.
+  public func similarUsers(to user: Int, count: Int) -> [RankedItem] {
+    FactorModel.cosineNeighbours(of: user, in: userFactors, count: count).map {
+      RankedItem(index: $0.index, id: users.ids[$0.index], score: $0.score)
+    }
+  }
+
+  /// The rows of `table` closest to row `row` by cosine similarity (one `sgemv` for the dots).
+  static func cosineNeighbours(of row: Int, in table: Matrix, count: Int) -> [(score: Float, index: Int)] {
+    let k = table.columns
+    let n = table.rows
+    let norms = table.rowNorms()
+    var dots = [Float](repeating: 0, count: n)
+    table.values.withUnsafeBufferPointer { t in
+      BLAS.gemv(
+        transpose: false, m: n, n: k, alpha: 1, a: t.baseAddress!, lda: k,
+        x: t.baseAddress! + row * k, beta: 0, y: &dots)
+    }
+    var top = TopK(min(count, n))
+    let own = norms[row]
+    if own > 0 {
+      for j in 0 ..< n where j != row && norms[j] > 0 { top.insert(dots[j] / (own * norms[j]), j) }
+    }
+    return top.sorted()
   }
 }
