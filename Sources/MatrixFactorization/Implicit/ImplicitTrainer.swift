@@ -46,10 +46,15 @@ public enum ImplicitTrainer {
       // Small *positive* uniform factors U[0, initScale), as `implicit` starts: every item then
       // points the same way at first, so the first user half-step finds the popularity
       // direction, which Gaussian starts must discover (measured on ML-100K, README).
-      var rng = SeededGenerator(seed: options.seed ^ 0x1A17_FAC7)
+      // Separate streams for P and Q, so Q's start does not depend on the number of users:
+      // the first half-step overwrites P, and two fits that differ by a few users then start
+      // from the same item table (which is what folding in a user relies on).
+      let root = SeededGenerator(seed: options.seed ^ 0x1A17_FAC7)
+      var userStream = root.split(0)
+      var itemStream = root.split(1)
       let scale = Double(options.initScale)
-      for j in 0 ..< train.users.count * options.rank { buffers.p[j] = Float(scale * rng.nextUnit()) }
-      for j in 0 ..< train.items.count * options.rank { buffers.q[j] = Float(scale * rng.nextUnit()) }
+      for j in 0 ..< train.users.count * options.rank { buffers.p[j] = Float(scale * userStream.nextUnit()) }
+      for j in 0 ..< train.items.count * options.rank { buffers.q[j] = Float(scale * itemStream.nextUnit()) }
     }
     var als: ImplicitALSSolver? = nil
     var bpr: BPRSolver? = nil
