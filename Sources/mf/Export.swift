@@ -45,6 +45,19 @@ struct Info: ParsableCommand {
     }
     if o.algorithm == .als { options["regularization_exponent"] = o.regularizationExponent.json }
     if let p = o.earlyStopPatience { options["early_stop_patience"] = p }
+    if o.algorithm == .bpr {
+      options["learning_rate"] = o.learningRate.json
+      options["learning_rate_decay"] = o.learningRateDecay.json
+    }
+    if let implicit = o.implicit {
+      options["alpha"] = implicit.alpha.json
+      options["confidence"] = implicit.confidence.rawValue
+      if implicit.confidence == .log { options["epsilon"] = implicit.epsilon.json }
+      if o.algorithm == .implicitALS {
+        options["solver"] = implicit.solver.rawValue
+        if implicit.solver == .cg { options["cg_steps"] = implicit.cgSteps }
+      }
+    }
     if json {
       var object: [String: Any] = [
         "model": modelOptions.model, "format_version": Int(ModelFile.version), "users": m.userCount,
@@ -54,7 +67,21 @@ struct Info: ParsableCommand {
         "train_rmse": s.trainRMSE.json, "seconds": s.seconds.json, "options": options,
       ]
       if let v = s.validationRMSE { object["validation_rmse"] = v.json }
+      if m.isImplicit {
+        object["implicit"] = true
+        object.removeValue(forKey: "train_rmse")
+        object.removeValue(forKey: "global_mean")
+        if let l = s.trainLoss { object["train_loss"] = l.json }
+      }
       try Console.json(object)
+    } else if m.isImplicit {
+      print("model         \(modelOptions.model) (format version \(ModelFile.version))")
+      print("algorithm     implicit \(o.algorithm == .bpr ? "BPR" : "ALS"), rank \(m.rank)")
+      print("users, items  \(m.userCount), \(m.itemCount)")
+      print("interactions  \(s.trainingRatings), values in [\(formatted(m.ratingRange.lowerBound, 1)), \(formatted(m.ratingRange.upperBound, 1))]")
+      print("epochs        \(s.epochsRun), \(formatted(s.seconds, 2)) s" + (s.trainLoss.map { "; loss \(formatted($0, 2))" } ?? ""))
+      let opts = options.keys.sorted().filter { $0 != "algorithm" && $0 != "rank" }.map { "\($0)=\(options[$0]!)" }
+      print("options       " + opts.joined(separator: " "))
     } else {
       print("model         \(modelOptions.model) (format version \(ModelFile.version))")
       print("algorithm     \(o.algorithm.rawValue.uppercased()), rank \(m.rank)")
