@@ -15,7 +15,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y "${missing[@]}"
 fi
 
-swift build -c release
+swift build -c release --product mf
 mf=.build/release/mf
 
 echo; echo "== mf fit Data/sample-ratings.csv --rank 32 --validation Data/sample-test.csv"
@@ -30,3 +30,15 @@ echo; echo "== mf similar 322 --top 5"
 $mf similar 322 --top 5
 echo; echo "== mf info"
 $mf info
+
+# Top-N from implicit feedback: 4- and 5-star ratings as positives, a per-user split, implicit ALS.
+work="${TMPDIR:-/tmp}/mf-quickstart"
+mkdir -p "$work"
+echo; echo "== mf split Data/sample-ratings.csv --min-rating 4 (per-user 80/20)"
+$mf split Data/sample-ratings.csv --min-rating 4 --train-output "$work/train.csv" --test-output "$work/test.csv"
+echo; echo "== mf fit train.csv --implicit --binary --rank 32"
+$mf fit "$work/train.csv" --implicit --binary --rank 32 --model "$work/implicit.mf" --quiet
+echo; echo "== mf evaluate test.csv  (ranking metrics at k = 10)"
+$mf evaluate "$work/test.csv" --model "$work/implicit.mf"
+echo; echo "== mf recommend --history 322,94,17 --top 5  (a new user folded in)"
+$mf recommend --history 322,94,17 --top 5 --model "$work/implicit.mf"
