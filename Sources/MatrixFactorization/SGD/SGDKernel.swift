@@ -1,8 +1,21 @@
+import LinearAlgebra
+
 /// One rating as the SGD loop reads it: 12 bytes, streamed in order.
 struct RatingEntry {
   var user: Int32
   var item: Int32
   var rating: Float
+}
+
+/// LLVM's prefetch intrinsic (`prefetcht0` on x86-64, `prfm pldl1keep` on arm64): a hint that
+/// costs one instruction and never faults. Swift has no public spelling for it.
+@_silgen_name("llvm.prefetch.p0")
+private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
+
+/// Asks for the cache line holding `address` to be brought into L1 for writing.
+@inline(__always)
+func prefetchForWrite(_ address: UnsafeRawPointer) {
+  llvmPrefetch(address, 1, 3, 1)
 }
 
 /// The SGD hot loop: one pass over a run of ratings.
@@ -19,7 +32,18 @@ struct RatingEntry {
 /// counting inside; everything the engine's speed rests on is here. (`a + b * c`, not
 /// `addingProduct`: on baseline x86-64, without FMA, the latter becomes a libm `fmaf` call per
 /// lane, which made this loop ten times slower.)
+///
+/// **Memory latency** is what limits a plain version of this loop: every rating touches two
+/// rows at random (p_u, q_i) plus two biases, and each miss to L3 stalls the dependent dot
+/// product for tens of nanoseconds, several times the arithmetic. The loop therefore prefetches
+/// the rows and biases of the rating `prefetchDistance` ahead, so the misses of several ratings
+/// overlap (software pipelining of independent loads; the ratings' order, and hence every bit
+/// of the result, is unchanged).
 enum SGDKernel {
+  /// How many ratings ahead the rows are prefetched: enough to cover an L3/DRAM miss
+  /// (~20–100 ns) at ~5–10 ns per rating, few enough that the lines are still in L1 on use.
+  static let prefetchDistance = 8
+
   /// Runs the updates for `count` entries and returns Σe² (errors before each update).
   @inline(never)
   static func run(
@@ -29,49 +53,152 @@ enum SGDKernel {
     rank k: Int, mean: Float, learningRate lr: Float, regularization reg: Float,
     biasRegularization regBias: Float
   ) -> Double {
+    // The common ranks get a copy of the loop with `k` a constant, so the SIMD loops over the
+    // row unroll completely and the row offsets become shifts.
+    switch k {
+    case 16:
+      return updates(entries, count, p, q, userBias, itemBias, 16, mean, lr, reg, regBias)
+    case 32:
+      return updates(entries, count, p, q, userBias, itemBias, 32, mean, lr, reg, regBias)
+    case 64:
+      return updates(entries, count, p, q, userBias, itemBias, 64, mean, lr, reg, regBias)
+    case 128:
+      return updates(entries, count, p, q, userBias, itemBias, 128, mean, lr, reg, regBias)
+    default:
+      return updates(entries, count, p, q, userBias, itemBias, k, mean, lr, reg, regBias)
+    }
+  }
+
+  @inline(__always)
+  private static func updates(
+    _ entries: UnsafePointer<RatingEntry>, _ count: Int,
+    _ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>,
+    _ userBias: UnsafeMutablePointer<Float>, _ itemBias: UnsafeMutablePointer<Float>,
+    _ k: Int, _ mean: Float, _ lr: Float, _ reg: Float, _ regBias: Float
+  ) -> Double {
     var sse: Double = 0
     var blockSSE: Float = 0
     let shrink = 1 - lr * reg
     let biasShrink = 1 - lr * regBias
-    let vectorEnd = k & ~7
+    let rowBytes = k &* 4
+    let distance = prefetchDistance
     for n in 0 ..< count {
+      if n &+ distance < count {
+        let ahead = entries[n &+ distance]
+        let aheadP = UnsafeRawPointer(p + Int(ahead.user) &* k)
+        let aheadQ = UnsafeRawPointer(q + Int(ahead.item) &* k)
+        var line = 0
+        while line < rowBytes {
+          prefetchForWrite(aheadP + line)
+          prefetchForWrite(aheadQ + line)
+          line &+= 64
+        }
+        prefetchForWrite(userBias + Int(ahead.user))
+        prefetchForWrite(itemBias + Int(ahead.item))
+      }
       let entry = entries[n]
       let u = Int(entry.user)
       let i = Int(entry.item)
-      let pu = p + u * k
-      let qi = q + i * k
+      let pu = p + u &* k
+      let qi = q + i &* k
       let bu = userBias[u]
       let bi = itemBias[i]
-      let e = entry.rating - (mean + bu + bi + Kernels.dot(k, pu, qi))
+      let e = entry.rating - (mean + bu + bi + rowDot(k, pu, qi))
       blockSSE += e * e
       userBias[u] = biasShrink * bu + lr * e
       itemBias[i] = biasShrink * bi + lr * e
-      let step = lr * e
-      let stepV = SIMD8<Float>(repeating: step)
-      let shrinkV = SIMD8<Float>(repeating: shrink)
-      let rawP = UnsafeMutableRawPointer(pu)
-      let rawQ = UnsafeMutableRawPointer(qi)
-      var j = 0
-      while j < vectorEnd {
-        let offset = j &* 4
-        let pv = rawP.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-        let qv = rawQ.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-        rawP.storeBytes(of: shrinkV * pv + stepV * qv, toByteOffset: offset, as: SIMD8<Float>.self)
-        rawQ.storeBytes(of: shrinkV * qv + stepV * pv, toByteOffset: offset, as: SIMD8<Float>.self)
-        j &+= 8
-      }
-      while j < k {
-        let pv = pu[j]
-        let qv = qi[j]
-        pu[j] = shrink * pv + step * qv
-        qi[j] = shrink * qv + step * pv
-        j &+= 1
-      }
+      rowUpdate(k, pu, qi, shrink: shrink, step: lr * e)
       if n & 1023 == 1023 {
         sse += Double(blockSSE)
         blockSSE = 0
       }
     }
     return sse + Double(blockSSE)
+  }
+
+  /// p·q with a short dependency chain: up to four independent SIMD8 partial sums, then a
+  /// pairwise (tree) reduction. The error e waits on this sum and every update waits on e, so
+  /// its latency, not its instruction count, is what the loop feels.
+  @inline(__always)
+  static func rowDot(_ k: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+    let rx = UnsafeRawPointer(x)
+    let ry = UnsafeRawPointer(y)
+    @inline(__always) func product(_ chunk: Int) -> SIMD8<Float> {
+      rx.loadUnaligned(fromByteOffset: chunk &* 32, as: SIMD8<Float>.self)
+        * ry.loadUnaligned(fromByteOffset: chunk &* 32, as: SIMD8<Float>.self)
+    }
+    let chunks = k >> 3
+    var sum: Float
+    if chunks >= 4 {
+      var a0 = product(0)
+      var a1 = product(1)
+      var a2 = product(2)
+      var a3 = product(3)
+      var c = 4
+      while c &+ 4 <= chunks {
+        a0 += product(c)
+        a1 += product(c &+ 1)
+        a2 += product(c &+ 2)
+        a3 += product(c &+ 3)
+        c &+= 4
+      }
+      while c < chunks {
+        a0 += product(c)
+        c &+= 1
+      }
+      sum = horizontalSum((a0 + a1) + (a2 + a3))
+    } else if chunks >= 2 {
+      var a0 = product(0)
+      let a1 = product(1)
+      if chunks == 3 { a0 += product(2) }
+      sum = horizontalSum(a0 + a1)
+    } else if chunks == 1 {
+      sum = horizontalSum(product(0))
+    } else {
+      sum = 0
+    }
+    var j = chunks << 3
+    while j < k {
+      sum += x[j] * y[j]
+      j &+= 1
+    }
+    return sum
+  }
+
+  /// The lanes of `v` added pairwise: 8 → 4 → 2 → 1.
+  @inline(__always)
+  static func horizontalSum(_ v: SIMD8<Float>) -> Float {
+    let four = v.lowHalf + v.highHalf
+    let two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+  }
+
+  /// p ← shrink·p + step·q and q ← shrink·q + step·p, both from the old values.
+  @inline(__always)
+  static func rowUpdate(
+    _ k: Int, _ pu: UnsafeMutablePointer<Float>, _ qi: UnsafeMutablePointer<Float>,
+    shrink: Float, step: Float
+  ) {
+    let stepV = SIMD8<Float>(repeating: step)
+    let shrinkV = SIMD8<Float>(repeating: shrink)
+    let rawP = UnsafeMutableRawPointer(pu)
+    let rawQ = UnsafeMutableRawPointer(qi)
+    let vectorEnd = k & ~7
+    var j = 0
+    while j < vectorEnd {
+      let offset = j &* 4
+      let pv = rawP.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+      let qv = rawQ.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+      rawP.storeBytes(of: shrinkV * pv + stepV * qv, toByteOffset: offset, as: SIMD8<Float>.self)
+      rawQ.storeBytes(of: shrinkV * qv + stepV * pv, toByteOffset: offset, as: SIMD8<Float>.self)
+      j &+= 8
+    }
+    while j < k {
+      let pv = pu[j]
+      let qv = qi[j]
+      pu[j] = shrink * pv + step * qv
+      qi[j] = shrink * qv + step * pv
+      j &+= 1
+    }
   }
 }
