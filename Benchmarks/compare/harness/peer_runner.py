@@ -1,0 +1,356 @@
+"""Runs one Python peer inside the harness's virtual environment and prints one JSON record.
+
+    .venv/bin/python -m harness.peer_runner SPEC.json
+
+SPEC: {"engine": "surprise-svd" | "surprise-svdpp" | "surprise-baseline" | "implicit-als" |
+        "spark-als",
+       "runs": [{"train": PATH, "test": PATH, "fold": "u1"}, …], "repeats": 3,
+       "max_repeat_seconds": 10, "rank": 32, "epochs": 20, "threads": 2, "params": {…},
+       "rating_scale": [1, 5], "mode": "explicit" | "ranking" | "speed", "k": 10}
+
+Every run times the training call alone (load_seconds is reported apart). A run's repeats stop
+early once one repeat's training takes longer than max_repeat_seconds (long runs are not noisy in
+proportion). The third-party packages are imported inside the engine functions.
+
+Output: {"engine", "version", "settings", "runs": [{fold, repeat, load_seconds, train_seconds,
+epochs, epoch_seconds?, seconds_per_epoch?, rmse?, mae?, precision?, …}], "notes": [...]}, or
+{"engine", "error"} when the engine failed.
+"""
+import json
+import math
+import os
+import sys
+import time
+import traceback
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from harness.readers import file_format, read_ratings  # noqa: E402
+
+
+class LineStamps:
+    """A stand-in for sys.stdout that records when each line was written."""
+
+    def __init__(self):
+        self.lines = []
+        self._buffer = ""
+
+    def write(self, text):
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            self.lines.append((time.perf_counter(), line))
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def _clamp(value, lo, hi):
+    return min(hi, max(lo, value))
+
+
+def _errors(pairs):
+    n = 0
+    se = ae = 0.0
+    for est, true in pairs:
+        e = est - true
+        se += e * e
+        ae += abs(e)
+        n += 1
+    return (math.sqrt(se / n), ae / n) if n else (None, None)
+
+
+def _repeat_loop(spec, one_run):
+    """Calls one_run(run, repeat) for each run and repeat; stops a run's repeats once it is long."""
+    results = []
+    for run in spec["runs"]:
+        for repeat in range(int(spec.get("repeats", 1))):
+            record = one_run(run, repeat)
+            record.setdefault("fold", run.get("fold"))
+            record["repeat"] = repeat
+            results.append(record)
+            if record["train_seconds"] > float(spec.get("max_repeat_seconds", 10)):
+                break
+    return results
+
+
+# --- Surprise -------------------------------------------------------------------------------------
+
+def run_surprise(spec):
+    import surprise
+
+    kind = spec["engine"]
+    k, epochs = int(spec["rank"]), int(spec["epochs"])
+    params = spec.get("params", {})
+    lo, hi = spec.get("rating_scale", [1, 5])
+
+    def make():
+        if kind == "surprise-svd":
+            return surprise.SVD(n_factors=k, n_epochs=epochs, lr_all=params.get("lr", 0.005),
+                                reg_all=params.get("reg", 0.02), random_state=42, verbose=True)
+        if kind == "surprise-svdpp":
+            return surprise.SVDpp(n_factors=k, n_epochs=epochs, lr_all=params.get("lr", 0.007),
+                                  reg_all=params.get("reg", 0.02), random_state=42, verbose=True)
+        if kind == "surprise-baseline":
+            return surprise.BaselineOnly(bsl_options={"method": "als", "n_epochs": epochs,
+                                                      "reg_u": params.get("reg_u", 15),
+                                                      "reg_i": params.get("reg_i", 10)},
+                                         verbose=False)
+        raise ValueError(f"unknown engine {kind}")
+
+    def one_run(run, repeat):
+        sep, header, nfields = file_format(run["train"])
+        fmt = "user item rating timestamp" if nfields >= 4 else "user item rating"
+        reader = surprise.Reader(line_format=fmt, sep=sep, skip_lines=1 if header else 0,
+                                 rating_scale=(lo, hi))
+        t0 = time.perf_counter()
+        trainset = surprise.Dataset.load_from_file(run["train"], reader=reader).build_full_trainset()
+        load = time.perf_counter() - t0
+        algo = make()
+        stamps = LineStamps()
+        saved = sys.stdout
+        sys.stdout = stamps
+        try:
+            t1 = time.perf_counter()
+            algo.fit(trainset)
+            t2 = time.perf_counter()
+        finally:
+            sys.stdout = saved
+        starts = [t for t, line in stamps.lines if "processing epoch" in line.lower()]
+        epoch_seconds = [b - a for a, b in zip(starts, starts[1:] + [t2])] if starts else None
+        test = read_ratings(run["test"])
+        predictions = algo.test(test)  # Surprise clips estimates to the rating scale
+        rmse, mae = _errors((p.est, p.r_ui) for p in predictions)
+        fallbacks = sum(1 for p in predictions if p.details.get("was_impossible"))
+        return {"load_seconds": load, "train_seconds": t2 - t1, "epochs": epochs,
+                "epoch_seconds": epoch_seconds, "rmse": rmse, "mae": mae, "fallbacks": fallbacks}
+
+    settings = {
+        "surprise-svd": f"SVD n_factors={k} n_epochs={epochs} lr_all={params.get('lr', 0.005)} "
+                        f"reg_all={params.get('reg', 0.02)} (Surprise defaults but n_factors)",
+        "surprise-svdpp": f"SVDpp n_factors={k} n_epochs={epochs} lr_all={params.get('lr', 0.007)} "
+                          f"reg_all={params.get('reg', 0.02)} (Surprise defaults but n_factors)",
+        "surprise-baseline": f"BaselineOnly ALS n_epochs={epochs} reg_u={params.get('reg_u', 15)} "
+                             f"reg_i={params.get('reg_i', 10)} (Surprise defaults)",
+    }[kind]
+    return {"version": surprise.__version__, "settings": settings, "runs": _repeat_loop(spec, one_run),
+            "notes": ["single-threaded (Surprise has no threads option)"]}
+
+
+# --- implicit ---------------------------------------------------------------------------------------
+
+def _load_numeric(path):
+    """(user ids, item ids, values) as numpy arrays; ids kept as strings when not integers."""
+    import numpy as np
+
+    sep, header, nfields = file_format(path)
+    cols = (0, 1, 2) if nfields >= 3 else (0, 1)
+    try:
+        data = np.loadtxt(path, delimiter=sep, skiprows=1 if header else 0, usecols=cols,
+                          dtype=np.float64, ndmin=2)
+        users = data[:, 0].astype(np.int64).astype(str)
+        items = data[:, 1].astype(np.int64).astype(str)
+        values = data[:, 2].astype(np.float32) if nfields >= 3 else np.ones(len(data), np.float32)
+        return users, items, values
+    except ValueError:
+        rows = read_ratings(path)
+        return (np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                np.array([r[2] for r in rows], dtype=np.float32))
+
+
+def run_implicit(spec):
+    import numpy as np
+    import scipy.sparse as sp
+    import implicit
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    k, iters, threads = int(spec["rank"]), int(spec["epochs"]), int(spec["threads"])
+    params = spec.get("params", {})
+    alpha = float(params.get("alpha", 10.0))
+    reg = float(params.get("regularization", 0.05))
+    mode = spec.get("mode", "speed")
+
+    def one_run(run, repeat):
+        t0 = time.perf_counter()
+        users, items, values = _load_numeric(run["train"])
+        user_ids, urow = np.unique(users, return_inverse=True)
+        item_ids, icol = np.unique(items, return_inverse=True)
+        # implicit 0.7 uses the matrix value itself as the confidence c (its CG solver weighs
+        # Yᵀ(C−I)Y and YᵀC·p), after multiplying by its own alpha. mf's confidence is c = 1 + α·r,
+        # so implicit is given the matrix 1 + α·r with its alpha left at 1: the same objective.
+        conf = (1.0 + alpha * values).astype(np.float32)
+        matrix = sp.csr_matrix((conf, (urow, icol)), shape=(len(user_ids), len(item_ids)))
+        matrix.sum_duplicates()
+        load = time.perf_counter() - t0
+        model = AlternatingLeastSquares(factors=k, regularization=reg, alpha=1.0, iterations=iters,
+                                        use_cg=True, num_threads=threads, random_state=42,
+                                        calculate_training_loss=False)
+        per_iter = []
+        t1 = time.perf_counter()
+        model.fit(matrix, show_progress=False, callback=lambda it, elapsed, loss: per_iter.append(elapsed))
+        t2 = time.perf_counter()
+        record = {"load_seconds": load, "train_seconds": t2 - t1, "epochs": iters,
+                  "epoch_seconds": per_iter, "users": int(len(user_ids)), "items": int(len(item_ids))}
+        if mode == "ranking":
+            from harness.ranking import pairs_of, ranking_metrics
+
+            uf = model.user_factors
+            itf = model.item_factors
+            if hasattr(uf, "to_numpy"):
+                uf, itf = uf.to_numpy(), itf.to_numpy()
+            train_pairs = list(zip(users.tolist(), items.tolist()))
+            metrics = ranking_metrics(uf, itf, user_ids.tolist(), item_ids.tolist(), train_pairs,
+                                      pairs_of(run["test"]), int(spec.get("k", 10)))
+            record.update(metrics)
+        return record
+
+    return {"version": implicit.__version__,
+            "settings": f"AlternatingLeastSquares factors={k} regularization={reg} iterations={iters} "
+                        f"use_cg=True num_threads={threads}; matrix = 1 + {alpha}·r, alpha=1",
+            "runs": _repeat_loop(spec, one_run),
+            "notes": ["OPENBLAS_NUM_THREADS=1 as implicit recommends",
+                      "seconds per iteration from implicit's own fit callback"]}
+
+
+# --- Spark MLlib ----------------------------------------------------------------------------------
+
+def run_spark(spec):
+    import pyspark
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql import SparkSession, functions as F
+    from pyspark.sql.types import FloatType, IntegerType, StructField, StructType
+
+    k, iters, threads = int(spec["rank"]), int(spec["epochs"]), int(spec["threads"])
+    params = spec.get("params", {})
+    reg = float(params.get("regParam", 0.1))
+    memory = params.get("driver_memory", "8g")
+    lo, hi = spec.get("rating_scale", [1, 5])
+    spark = (SparkSession.builder.master(f"local[{threads}]").appName("mf-compare")
+             .config("spark.driver.memory", memory)
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.shuffle.partitions", str(max(4, 2 * threads)))
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    notes = [f"local[{threads}], spark.driver.memory={memory}, spark.sql.shuffle.partitions={max(4, 2 * threads)}"]
+
+    def frame(path):
+        sep, header, nfields = file_format(path)
+        fields = [StructField("user", IntegerType()), StructField("item", IntegerType()),
+                  StructField("rating", FloatType())]
+        if nfields >= 4:
+            fields.append(StructField("timestamp", IntegerType()))
+        df = spark.read.csv(path, sep=sep or " ", header=header, schema=StructType(fields))
+        return df.select("user", "item", "rating")
+
+    def als(max_iter):
+        return ALS(rank=k, maxIter=max_iter, regParam=reg, implicitPrefs=False, userCol="user",
+                   itemCol="item", ratingCol="rating", coldStartStrategy="nan", seed=42)
+
+    warmed = {"done": False}
+
+    def one_run(run, repeat):
+        t0 = time.perf_counter()
+        train = frame(run["train"]).cache()
+        count = train.count()
+        load = time.perf_counter() - t0
+        if not warmed["done"] and count <= int(params.get("warmup_max_ratings", 5_000_000)):
+            als(1).fit(train)  # JIT warm-up, not timed
+            warmed["done"] = True
+        t1 = time.perf_counter()
+        model = als(iters).fit(train)  # ALS.fit materializes the factors (eager)
+        t2 = time.perf_counter()
+        one = None
+        if iters > 1:
+            t3 = time.perf_counter()
+            als(1).fit(train)
+            one = time.perf_counter() - t3
+        mean = train.agg(F.avg("rating")).first()[0]
+        test = frame(run["test"])
+        pred = model.transform(test)
+        p = F.when(F.isnan(F.col("prediction")), F.lit(mean)).otherwise(F.col("prediction"))
+        p = F.least(F.greatest(p, F.lit(float(lo))), F.lit(float(hi)))
+        row = pred.select(((p - F.col("rating")) ** 2).alias("se"), F.abs(p - F.col("rating")).alias("ae"),
+                          F.isnan(F.col("prediction")).cast("int").alias("fb")) \
+            .agg(F.avg("se"), F.avg("ae"), F.sum("fb")).first()
+        train.unpersist()
+        per_iter = (t2 - t1 - one) / (iters - 1) if one is not None else (t2 - t1)
+        return {"load_seconds": load, "train_seconds": t2 - t1, "epochs": iters,
+                "seconds_per_epoch": max(per_iter, 0.0), "one_iteration_fit_seconds": one,
+                "rmse": math.sqrt(row[0]), "mae": row[1], "fallbacks": int(row[2] or 0)}
+
+    try:
+        runs = _repeat_loop(spec, one_run)
+        jvm_peak = _jvm_peak_mib(spark)
+    finally:
+        _stop_spark(spark)
+    record = {"version": pyspark.__version__,
+              "settings": f"ALS rank={k} maxIter={iters} regParam={reg} implicitPrefs=False seed=42",
+              "runs": runs,
+              "notes": notes + ["seconds per iteration = (fit(maxIter=N) − fit(maxIter=1)) / (N − 1); "
+                                "fit time includes Spark's job scheduling",
+                                "peak RSS = JVM VmHWM + Python driver peak"]}
+    if jvm_peak is not None:
+        import resource
+
+        record["peak_rss_mib"] = jvm_peak + resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return record
+
+
+def _jvm_peak_mib(spark):
+    try:
+        pid = spark.sparkContext._gateway.proc.pid
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except Exception:  # noqa: BLE001 - the figure is optional
+        return None
+    return None
+
+
+def _stop_spark(spark):
+    proc = getattr(getattr(spark.sparkContext, "_gateway", None), "proc", None)
+    spark.stop()
+    if proc is not None:
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=30)
+        except Exception:  # noqa: BLE001
+            proc.kill()
+
+
+ENGINES = {
+    "surprise-svd": run_surprise,
+    "surprise-svdpp": run_surprise,
+    "surprise-baseline": run_surprise,
+    "implicit-als": run_implicit,
+    "spark-als": run_spark,
+}
+
+
+def main(argv):
+    with open(argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    engine = spec["engine"]
+    try:
+        record = ENGINES[engine](spec)
+        record["engine"] = engine
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        record = {"engine": engine, "error": f"{type(e).__name__}: {e}",
+                  "traceback": traceback.format_exc()[-2000:]}
+    print(json.dumps(record, default=_json_default))
+    return 0 if "error" not in record else 1
+
+
+def _json_default(value):
+    try:
+        return value.item()  # numpy scalars
+    except AttributeError:
+        return str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
