@@ -131,6 +131,8 @@ struct ImplicitALSSolver {
 /// b_r = Σ_e c_e y_e, with pointers shared read-only across threads (each row writes only its
 /// own target row).
 struct RowSystems: Sendable {
+  /// Entries ahead whose rows are prefetched in gathering passes.
+  static let prefetchDistance = 6
   let k: Int
   let gram: SharedPointer<Float>
   let rowStart: SharedPointer<Int>
@@ -163,6 +165,9 @@ struct RowSystems: Sendable {
         continue
       }
       for j in 0 ..< n {
+        if j &+ Self.prefetchDistance < n {
+          Prefetch.read(fixed.base + Int(columns.base[lo + j + Self.prefetchDistance]) * k, bytes: k * 4)
+        }
         (gathered + j * k).update(from: fixed.base + Int(columns.base[lo + j]) * k, count: k)
         weights[j] = confidence.base[lo + j]
       }
@@ -202,9 +207,14 @@ struct RowSystems: Sendable {
       let lo = rowStart.base[r]
       let hi = rowStart.base[r + 1]
       let x = target.base + r * k
-      // r = b − A x = −G x + Σ_e (c_e − (c_e − 1)(y_e·x)) y_e
+      // r = b − A x = −G x + Σ_e (c_e − (c_e − 1)(y_e·x)) y_e. This first pass over the row's
+      // items misses the cache on every y_e; prefetching a few entries ahead overlaps the misses
+      // (the later passes find the rows in cache).
       BLAS.gemv(transpose: false, m: k, n: k, alpha: -1, a: g, lda: k, x: x, beta: 0, y: residual)
       for e in lo ..< hi {
+        if e &+ Self.prefetchDistance < hi {
+          Prefetch.read(y + Int(columns.base[e &+ Self.prefetchDistance]) * k, bytes: k * 4)
+        }
         let ye = y + Int(columns.base[e]) * k
         let c = confidence.base[e]
         let s = Kernels.dot(k, ye, x)
