@@ -85,7 +85,7 @@ final class FactorBuffers: @unchecked Sendable {
 /// On Linux, tables of 2 MiB and more are also aligned to 2 MiB and advised into transparent huge
 /// pages: SGD touches rows all over P and Q, and with 4 KiB pages nearly every row is a TLB miss
 /// (a 10M-rating set's P alone spans ~2,000 pages; with 2 MiB pages, 5).
-private func allocateRows(_ count: Int) -> UnsafeMutablePointer<Float> {
+func allocateRows(_ count: Int) -> UnsafeMutablePointer<Float> {
   let bytes = count * MemoryLayout<Float>.stride
   #if canImport(Glibc)
     let hugePage = 2 << 20
@@ -103,7 +103,7 @@ private func allocateRows(_ count: Int) -> UnsafeMutablePointer<Float> {
 }
 
 /// Frees what `allocateRows` returned.
-private func deallocateRows(_ rows: UnsafeMutablePointer<Float>) {
+func deallocateRows(_ rows: UnsafeMutablePointer<Float>) {
   #if canImport(Glibc)
     free(rows)
   #else

