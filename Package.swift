@@ -9,7 +9,10 @@ let package = Package(
     .executable(name: "mf", targets: ["mf"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    // Micro-benchmarks only (Benchmarks/MFBenchmarks, run by `swift package benchmark`). No
+    // traits: without the malloc interposer the benchmarks see the system allocator.
+    .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: []),
   ],
   targets: [
     // System libraries, found through pkg-config so that <cblas.h> is OpenBLAS's own header
@@ -41,5 +44,12 @@ let package = Package(
     .testTarget(
       name: "MatrixFactorizationTests", dependencies: ["MatrixFactorization", "RatingData"]),
     .testTarget(name: "MFCommandLineTests", dependencies: ["mf"]),
+
+    // Micro-benchmarks (ordo-one/benchmark): `swift package benchmark`, see its README.
+    .executableTarget(
+      name: "MFBenchmarks",
+      dependencies: ["MatrixFactorization", .product(name: "Benchmark", package: "benchmark")],
+      path: "Benchmarks/MFBenchmarks", exclude: ["README.md"],
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
   ]
 )
