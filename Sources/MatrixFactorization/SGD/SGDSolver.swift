@@ -44,16 +44,17 @@ struct SGDSolver {
     self.options = options
     self.buffers = buffers
     self.mean = mean
-    let k = options.rank
     var rng = SeededGenerator(seed: options.seed ^ 0x56D0_0001)
-    // Choose B so that one block's user rows plus item rows take about 512 KiB: half of a
-    // current server core's L2, the rows being contiguous slabs (see Layout). Fewer, bigger
-    // blocks reuse each row they bring in more often, but order the ratings more coarsely.
-    // Measured on the 10M set, rank 32, 1 thread, kernel CPU per epoch: B = 12–16 (1 MiB–730
-    // KiB blocks) ~0.15–0.16 s, B = 23 (512 KiB) ~0.17 s, B = 32–45 (256–370 KiB) ~0.17–0.19 s;
-    // test RMSE after 20 epochs over three seeds, B = 23: 0.66892, B = 15: 0.66908.
-    let factorBytes = Double((ratings.users.count + ratings.items.count) * k * 4)
-    let cacheBlocks = Int((factorBytes / 524_288).rounded(.up))
+    // Choose B so that one block holds about 4,096 rows of users plus items (512 KiB at rank
+    // 32, half of a current server core's L2; the rows are contiguous slabs, see Layout).
+    // Fewer, bigger blocks reuse each row they bring in more often but order the ratings more
+    // coarsely; the reuse matters more than fitting L2 exactly, so the row count, not the
+    // bytes, is held fixed. Measured on the 10M set (92k rows), 1 thread, kernel CPU per epoch:
+    // rank 32, B = 12–16 ~0.15–0.16 s, 23 ~0.17 s, 32–45 ~0.17–0.19 s; rank 64, B = 16–45 flat
+    // at ~0.25 s; rank 128, B = 12–23 ~0.52–0.55 s, 45 0.58 s, 90 0.63 s. Test RMSE after 20
+    // epochs at rank 32 over three seeds: B = 23 0.66892, B = 15 0.66908.
+    let rowsPerBlock = 4096.0
+    let cacheBlocks = Int((Double(ratings.users.count + ratings.items.count) / rowsPerBlock).rounded(.up))
     let b = min(256, max(4, options.threads, cacheBlocks))
     blockCount = b
     /// A random renumbering of `n` rows: `slot[index]` and its inverse `atSlot[slot]`. Group g
