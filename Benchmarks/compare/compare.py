@@ -63,6 +63,8 @@ def parse_args(argv=None):
     ap.add_argument("--ml100k", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "ml-100k"))
     ap.add_argument("--no-install", action="store_true", help="do not pip install; use what the venv has")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds before one engine child is killed")
+    ap.add_argument("--report-only", action="store_true",
+                    help="re-render results.md and chart.png from OUT/results.json without running anything")
     args = ap.parse_args(argv)
     if args.sizes is None:
         args.sizes = "500000" if args.quick else "1000000,10000000,25000000"
@@ -410,9 +412,20 @@ class Harness:
         if ds.get("split", {}).get("note"):
             lines += ["", "Split: " + ds["split"]["note"]]
         elif ds.get("split"):
-            lines += ["", "Split: `" + ds["split"]["made_by"] + "`; both engines get `user,item,1` lines of its train file."]
+            made_by = ds["split"]["made_by"].replace(os.path.dirname(ds["split"]["train"]) + os.sep, "")
+            lines += ["", "Split: `" + made_by + "`; both engines get `user,item,1` lines of its train file."]
         for note in ds.get("skipped", []):
             lines += ["", f"Skipped: {note}."]
+        for row in ds.get("rows", []):
+            restarts = sum(max(0, (r.get("attempts") or 1) - 1) for r in row.get("runs", []))
+            if restarts:
+                hit = sum(1 for r in row.get("runs", []) if (r.get("attempts") or 1) > 1)
+                lines += ["", f"{row['label']}: LIBMF deadlocked at the end of training {restarts} times (in {hit} "
+                              f"of {len(row['runs'])} runs) and was started again (see libmf_driver.cpp); "
+                              "the times are those of the completed runs."]
+            for run in row.get("runs", []):
+                for note in run.get("notes") or []:
+                    lines += ["", f"{row['label']}: {note}"]
         return "\n".join(lines) + "\n"
 
     def markdown(self):
@@ -472,6 +485,18 @@ def main(argv=None):
     log = Log(os.path.join(args.out, "compare.log"))
     log(f"compare.py {' '.join(sys.argv[1:])}")
     h = Harness(args, log)
+    if args.report_only:
+        try:
+            with open(os.path.join(args.out, "results.json"), encoding="utf-8") as f:
+                h.results = json.load(f)
+        except OSError as err:
+            raise SystemExit(f"--report-only: {err}")
+        h.py = env.venv_python() if os.path.exists(env.venv_python()) else None
+        chart = h.chart()
+        h.save()
+        print(h.markdown())
+        log(f"re-rendered {os.path.join(args.out, 'results.md')}" + (f" and {chart}" if chart else ""))
+        return 0
     h.setup()
     for name, p in h.peers.items():
         log(f"peer {name}: " + (p["version"] if p.get("installed") else f"NOT INSTALLED: {p.get('error')}"))
