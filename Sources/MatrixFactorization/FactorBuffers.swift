@@ -70,8 +70,21 @@ final class FactorBuffers: @unchecked Sendable {
   /// Whether every parameter is finite (a diverged SGD run shows up as NaN or ±inf).
   func allFinite() -> Bool {
     func check(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
-      var acc: Float = 0
-      for j in 0 ..< n { acc += x[j] * 0 }  // NaN·0 and inf·0 are NaN
+      // NaN·0 and inf·0 are NaN, and a NaN stays NaN through the sums. Eight independent
+      // lanes, because a single running sum is a chain of dependent adds (~4 ms per check of
+      // a 10M-rating model's P and Q, paid after every epoch).
+      var lanes = SIMD8<Float>()
+      let raw = UnsafeRawPointer(x)
+      var j = 0
+      while j + 8 <= n {
+        lanes += raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * 0
+        j += 8
+      }
+      var acc = lanes.sum()
+      while j < n {
+        acc += x[j] * 0
+        j += 1
+      }
       return !acc.isNaN
     }
     return check(p, userCount * rank) && check(q, itemCount * rank)

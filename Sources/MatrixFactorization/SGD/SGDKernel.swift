@@ -56,6 +56,8 @@ enum SGDKernel {
     // The common ranks get a copy of the loop with `k` a constant, so the SIMD loops over the
     // row unroll completely and the row offsets become shifts.
     switch k {
+    case 8:
+      return updates(entries, count, p, q, userBias, itemBias, 8, mean, lr, reg, regBias)
     case 16:
       return updates(entries, count, p, q, userBias, itemBias, 16, mean, lr, reg, regBias)
     case 32:
@@ -64,6 +66,8 @@ enum SGDKernel {
       return updates(entries, count, p, q, userBias, itemBias, 64, mean, lr, reg, regBias)
     case 128:
       return updates(entries, count, p, q, userBias, itemBias, 128, mean, lr, reg, regBias)
+    case 256:
+      return updates(entries, count, p, q, userBias, itemBias, 256, mean, lr, reg, regBias)
     default:
       return updates(entries, count, p, q, userBias, itemBias, k, mean, lr, reg, regBias)
     }
