@@ -46,16 +46,19 @@ struct SGDSolver {
     self.mean = mean
     var rng = SeededGenerator(seed: options.seed ^ 0x56D0_0001)
     // Choose B so that one block holds about 4,096 rows of users plus items (512 KiB at rank
-    // 32, half of a current server core's L2; the rows are contiguous slabs, see Layout).
-    // Fewer, bigger blocks reuse each row they bring in more often but order the ratings more
-    // coarsely; the reuse matters more than fitting L2 exactly, so the row count, not the
-    // bytes, is held fixed. Measured on the 10M set (92k rows), 1 thread, kernel CPU per epoch:
-    // rank 32, B = 12–16 ~0.15–0.16 s, 23 ~0.17 s, 32–45 ~0.17–0.19 s; rank 64, B = 16–45 flat
-    // at ~0.25 s; rank 128, B = 12–23 ~0.52–0.55 s, 45 0.58 s, 90 0.63 s. Test RMSE after 20
-    // epochs at rank 32 over three seeds: B = 23 0.66892, B = 15 0.66908.
-    let rowsPerBlock = 4096.0
-    let cacheBlocks = Int((Double(ratings.users.count + ratings.items.count) / rowsPerBlock).rounded(.up))
-    let b = min(256, max(4, options.threads, cacheBlocks))
+    // 32, half of a current server core's L2; the rows are contiguous slabs, see Layout), but
+    // no more blocks than leave each row about 5 ratings per block: a block pays to bring its
+    // rows in, so fewer, bigger blocks reuse each row more, at the price of a coarser order.
+    // The reuse matters more than fitting L2 exactly, so rows, not bytes, are counted.
+    // Measured, 1 thread, kernel CPU per epoch: 10M set (92k rows) rank 32, B = 12–16
+    // ~0.15–0.16 s, 23 ~0.17 s, 32–45 ~0.17–0.19 s; rank 64, B = 16–45 flat at ~0.25 s;
+    // rank 128, B = 12–23 ~0.52–0.55 s, 45 0.58 s, 90 0.63 s; 25M set (207k rows) rank 32,
+    // B = 23–25 ~0.47–0.52 s, 32 0.51 s, 51 ~0.57 s. Test RMSE after 20 epochs at rank 32 on
+    // the 10M set over three seeds: B = 23 0.66892, B = 15 0.66908.
+    let rows = Double(max(1, ratings.users.count + ratings.items.count))
+    let cacheBlocks = Int((rows / 4096).rounded(.up))
+    let reuseBlocks = Int((Double(ratings.count) / (5 * rows)).rounded(.up))
+    let b = min(256, max(4, options.threads, min(cacheBlocks, reuseBlocks)))
     blockCount = b
     /// A random renumbering of `n` rows: `slot[index]` and its inverse `atSlot[slot]`. Group g
     /// is the slots g·n/B ..< (g+1)·n/B, so groups are random and of (almost) equal size.
