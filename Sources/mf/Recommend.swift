@@ -186,15 +186,7 @@ struct Similar: ParsableCommand {
   func run() throws {
     let model = try modelOptions.load()
     guard let i = model.items.index(of: item) else { throw MFError.unknownID(kind: "item", id: item) }
-    let ranked = model.similarItems(to: Int(i), count: top)
-    if json {
-      try Console.json([
-        "item": item,
-        "items": ranked.map { ["item": $0.id, "similarity": $0.score.json] as [String: Any] },
-      ])
-    } else {
-      for (n, r) in ranked.enumerated() { print("\(n + 1)\t\(r.id)\t\(formatted(r.score))") }
-    }
+    try printNeighbours(model.similarItems(to: Int(i), count: top), of: item, kind: "item", json: json)
   }
 }
 
@@ -215,14 +207,19 @@ struct SimilarUsers: ParsableCommand {
   func run() throws {
     let model = try modelOptions.load()
     guard let u = model.users.index(of: user) else { throw MFError.unknownID(kind: "user", id: user) }
-    let ranked = model.similarUsers(to: Int(u), count: top)
-    if json {
-      try Console.json([
-        "user": user,
-        "users": ranked.map { ["user": $0.id, "similarity": $0.score.json] as [String: Any] },
-      ])
-    } else {
-      for (n, r) in ranked.enumerated() { print("\(n + 1)\t\(r.id)\t\(formatted(r.score))") }
-    }
+    try printNeighbours(model.similarUsers(to: Int(u), count: top), of: user, kind: "user", json: json)
+  }
+}
+
+/// Prints cosine neighbours as `rank<TAB>id<TAB>similarity` lines, or as
+/// `{"<kind>": id, "<kind>s": [{"<kind>": …, "similarity": …}]}`.
+func printNeighbours(_ ranked: [RankedItem], of id: String, kind: String, json: Bool) throws {
+  if json {
+    try Console.json([
+      kind: id,
+      kind + "s": ranked.map { [kind: $0.id, "similarity": $0.score.json] as [String: Any] },
+    ])
+  } else {
+    for (n, r) in ranked.enumerated() { print("\(n + 1)\t\(r.id)\t\(formatted(r.score))") }
   }
 }
