@@ -4,7 +4,7 @@
 func llvmPrefetchIntrinsic(
   _ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
 
-/// Cache prefetch hints for loops that gather rows by index, where each row's first touch is a
+/// Cache prefetch hints for loops that touch rows by index, where each row's first touch is a
 /// cache miss: asking for row n + d while working on row n overlaps the misses.
 public enum Prefetch {
   /// Brings the `bytes` starting at `address` towards L1 for reading, one hint per 64-byte line.
@@ -17,5 +17,13 @@ public enum Prefetch {
       llvmPrefetchIntrinsic(address + offset, 0, 3, 1)
       offset &+= 64
     }
+  }
+
+  /// Brings the cache line holding `address` into L1 for writing (the line is about to be
+  /// updated, so it is fetched in exclusive state).
+  @inlinable @inline(__always)
+  public static func write(_ address: UnsafeRawPointer) {
+    // Flags as above, but write (1).
+    llvmPrefetchIntrinsic(address, 1, 3, 1)
   }
 }

@@ -7,16 +7,9 @@ struct RatingEntry {
   var rating: Float
 }
 
-/// LLVM's prefetch intrinsic (`prefetcht0` on x86-64, `prfm pldl1keep` on arm64): a hint that
-/// costs one instruction and never faults. Swift has no public spelling for it.
-@_silgen_name("llvm.prefetch.p0")
-private func llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
-
 /// Asks for the cache line holding `address` to be brought into L1 for writing.
 @inline(__always)
-func prefetchForWrite(_ address: UnsafeRawPointer) {
-  llvmPrefetch(address, 1, 3, 1)
-}
+func prefetchForWrite(_ address: UnsafeRawPointer) { Prefetch.write(address) }
 
 /// The SGD hot loop: one pass over a run of ratings.
 ///
