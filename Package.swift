@@ -9,10 +9,9 @@ let package = Package(
     .executable(name: "mf", targets: ["mf"]),
   ],
   dependencies: [
+    // The CLI's only dependency. The micro-benchmarks (ordo-one/benchmark) are a package of their
+    // own in Benchmarks/, so that building or testing mf never fetches or builds them.
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-    // Micro-benchmarks only (Benchmarks/MFBenchmarks, run by `swift package benchmark`). No
-    // traits: without the malloc interposer the benchmarks see the system allocator.
-    .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: []),
   ],
   targets: [
     // System libraries, found through pkg-config so that <cblas.h> is OpenBLAS's own header
@@ -28,7 +27,7 @@ let package = Package(
       dependencies: ["CBLAS", "CLAPACKE"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
     // Rating files, id maps, sparse matrices, splits and the synthetic-data generator.
-    .target(name: "RatingData", dependencies: ["LinearAlgebra"]),
+    .target(name: "RatingData"),
     // The model, the SGD and ALS solvers, evaluation, serving and the model file.
     .target(name: "MatrixFactorization", dependencies: ["LinearAlgebra", "RatingData"]),
     // The command line: parses arguments and calls the library, nothing more.
@@ -44,12 +43,5 @@ let package = Package(
     .testTarget(
       name: "MatrixFactorizationTests", dependencies: ["MatrixFactorization", "RatingData"]),
     .testTarget(name: "MFCommandLineTests", dependencies: ["mf"]),
-
-    // Micro-benchmarks (ordo-one/benchmark): `swift package benchmark`, see its README.
-    .executableTarget(
-      name: "MFBenchmarks",
-      dependencies: ["MatrixFactorization", .product(name: "Benchmark", package: "benchmark")],
-      path: "Benchmarks/MFBenchmarks", exclude: ["README.md"],
-      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
   ]
 )

@@ -1,4 +1,5 @@
-// Micro-benchmarks of mf with ordo-one/benchmark: `swift package benchmark` (see README.md here).
+// Micro-benchmarks of mf with ordo-one/benchmark: `cd Benchmarks && swift package benchmark` (see
+// README.md here).
 //
 // Every benchmark builds its data in `setup` (not measured): MovieLens-like synthetic ratings
 // from `SyntheticRatings` (about 150 ratings per user, 8·√N items), so that sizes 1M and 10M show
