@@ -33,19 +33,18 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
   public var keptEpoch: Int
   /// Number of training ratings (after duplicate removal).
   public var trainingRatings: Int
-  /// RMSE of the kept model on the training ratings.
-  public var trainRMSE: Double
+  /// Rating models: RMSE of the kept model on the training ratings (`nil` for ranking models).
+  public var trainRMSE: Double?
   /// RMSE of the kept model on the validation ratings, if there were any.
   public var validationRMSE: Double?
   /// Wall-clock seconds of the fit.
   public var seconds: Double
-  /// Implicit ALS: the final loss (HKV eq. 3). Implicit models have no training RMSE (their
-  /// `trainRMSE` is 0).
-  public var trainLoss: Double? = nil
+  /// Implicit ALS: the final loss (HKV eq. 3).
+  public var trainLoss: Double?
 
   public init(
     options: TrainingOptions, epochsRun: Int, keptEpoch: Int, trainingRatings: Int,
-    trainRMSE: Double, validationRMSE: Double?, seconds: Double
+    trainRMSE: Double?, validationRMSE: Double?, trainLoss: Double? = nil, seconds: Double
   ) {
     self.options = options
     self.epochsRun = epochsRun
@@ -53,7 +52,28 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
     self.trainingRatings = trainingRatings
     self.trainRMSE = trainRMSE
     self.validationRMSE = validationRMSE
+    self.trainLoss = trainLoss
     self.seconds = seconds
+  }
+}
+
+extension TrainingSummary {
+  private enum Key: String, CodingKey {
+    case options, epochsRun, keptEpoch, trainingRatings, trainRMSE, validationRMSE, seconds, trainLoss
+  }
+
+  /// Writes the summary; a ranking model's absent training RMSE is written as 0, the value
+  /// format-version-1 readers (which require the key) expect, and read back as `nil`.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Key.self)
+    try c.encode(options, forKey: .options)
+    try c.encode(epochsRun, forKey: .epochsRun)
+    try c.encode(keptEpoch, forKey: .keptEpoch)
+    try c.encode(trainingRatings, forKey: .trainingRatings)
+    try c.encode(trainRMSE ?? 0, forKey: .trainRMSE)
+    try c.encodeIfPresent(validationRMSE, forKey: .validationRMSE)
+    try c.encode(seconds, forKey: .seconds)
+    try c.encodeIfPresent(trainLoss, forKey: .trainLoss)
   }
 }
 
@@ -64,6 +84,8 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
 /// with its id maps. Row `u` of `userFactors` is user `u`'s embedding p_u; row `i` of
 /// `itemFactors` is item `i`'s embedding q_i (both `rank` long).
 public struct FactorModel: Sendable {
+  /// What the scores mean: predicted ratings, or ranking scores on no fixed scale (μ = b_u = 0).
+  public var kind: ModelKind
   /// The global mean μ of the training ratings.
   public var globalMean: Float
   /// b_u by user index.
@@ -85,6 +107,10 @@ public struct FactorModel: Sendable {
   /// How the model was trained.
   public var summary: TrainingSummary
 
+  /// Whether the model ranks items (learned from implicit feedback) rather than predicting
+  /// ratings: no clamping to a rating scale, ranking metrics instead of RMSE.
+  public var isImplicit: Bool { kind == .ranking }
+
   /// The embedding dimension.
   public var rank: Int { userFactors.columns }
   /// Number of users.
@@ -93,7 +119,7 @@ public struct FactorModel: Sendable {
   public var itemCount: Int { itemFactors.rows }
 
   public init(
-    globalMean: Float, userBias: [Float], itemBias: [Float], userFactors: Matrix,
+    kind: ModelKind, globalMean: Float, userBias: [Float], itemBias: [Float], userFactors: Matrix,
     itemFactors: Matrix, users: IDMap, items: IDMap, ratingRange: ClosedRange<Float>,
     seen: InteractionIndex, summary: TrainingSummary
   ) {
@@ -101,6 +127,7 @@ public struct FactorModel: Sendable {
     precondition(itemBias.count == itemFactors.rows && items.count == itemFactors.rows)
     precondition(userFactors.columns == itemFactors.columns)
     precondition(seen.rowStart.count == userFactors.rows + 1)
+    self.kind = kind
     self.globalMean = globalMean
     self.userBias = userBias
     self.itemBias = itemBias

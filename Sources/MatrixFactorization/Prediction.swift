@@ -26,13 +26,15 @@ public struct Prediction: Sendable, Equatable {
 
 extension FactorModel {
   /// The raw score μ + b_u + b_i + p_u·q_i for known indices (not clamped).
-  @inlinable
+  ///
+  /// The indices must be the model's (`0 ..< userCount`, `0 ..< itemCount`); anything else stops
+  /// with a message rather than reading outside the tables.
   public func score(user: Int, item: Int) -> Float {
+    checkUser(user)
+    checkItem(item)
     let k = rank
-    let dot = userFactors.values.withUnsafeBufferPointer { p in
-      itemFactors.values.withUnsafeBufferPointer { q in
-        Kernels.dot(k, p.baseAddress! + user * k, q.baseAddress! + item * k)
-      }
+    let dot = withSharedReadPointers(userFactors.values, itemFactors.values) { p, q in
+      RowKernels.dot(k, p.base + user * k, q.base + item * k)
     }
     return globalMean + userBias[user] + itemBias[item] + dot
   }
@@ -47,9 +49,11 @@ extension FactorModel {
       raw = score(user: u, item: i)
       source = .model
     case (nil, let i?):
+      checkItem(i)
       raw = globalMean + itemBias[i]
       source = .itemBaseline
     case (let u?, nil):
+      checkUser(u)
       raw = globalMean + userBias[u]
       source = .userBaseline
     case (nil, nil):

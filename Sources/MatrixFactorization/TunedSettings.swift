@@ -11,18 +11,14 @@ public enum TunedSettings {
       // Wider embeddings with a slower, longer schedule: 0.9078 at rank 32, 0.9049 at 128,
       // 0.9042 at 256 (five-fold means, README).
       o.rank = 256
-      o.learningRate = 0.005
-      o.learningRateDecay = 0.99
       o.epochs = 200
-      o.regularization = 0.07
-      o.biasRegularization = 0.05
+      o.sgd = SGDSettings(
+        learningRate: 0.005, learningRateDecay: 0.99, regularization: 0.07, biasRegularization: 0.05)
     case .als:
       // A penalty λ·n^0.6 instead of ALS-WR's λ·n: heavy users are regularized less
       // (0.9160 with λ·n at its best λ; 0.9095 here).
       o.epochs = 20
-      o.regularization = 0.8
-      o.regularizationExponent = 0.6
-      o.biasRegularization = 0.5
+      o.als = ALSSettings(regularization: 0.8, biasRegularization: 0.5, regularizationExponent: 0.6)
     case .implicitALS, .bpr:
       // Tuned for rating prediction only; implicit models keep their defaults.
       break

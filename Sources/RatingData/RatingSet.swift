@@ -151,3 +151,25 @@ func countingSortPermutation(keys: [Int32], keyCount: Int, order: [Int]?) -> [In
   }
   return result
 }
+
+extension RatingSet {
+  /// Ratings from raw (user, item, rating) triples, in order; ids are mapped to dense indices
+  /// in order of first appearance, as the file reader does.
+  ///
+  ///     let ratings = RatingSet(triples: [("alice", "se7en", 5), ("bob", "se7en", 3)])
+  public init(triples: some Sequence<(user: String, item: String, rating: Float)>) {
+    var users = IDMap()
+    var items = IDMap()
+    var userIndices: [Int32] = []
+    var itemIndices: [Int32] = []
+    var values: [Float] = []
+    for (user, item, rating) in triples {
+      userIndices.append(users.intern(user))
+      itemIndices.append(items.intern(item))
+      values.append(rating)
+    }
+    self.init(
+      users: users, items: items, userIndices: userIndices, itemIndices: itemIndices,
+      values: values)
+  }
+}

@@ -35,7 +35,7 @@ struct Evaluate: ParsableCommand {
       let r = try RankingEvaluation.evaluate(
         model, on: test, k: k, relevanceThreshold: threshold, threads: threads ?? Parallel.defaultThreads)
       if r.users == 0 {
-        throw MFError.invalidOption(
+        throw MFError.invalidInput(
           "no held-out user of '\(testRatings)' could be evaluated: none is in the model with a relevant item"
             + (threshold.map { " (value ≥ \($0))" } ?? "") + " outside their training items")
       }

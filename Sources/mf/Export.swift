@@ -35,28 +35,36 @@ struct Info: ParsableCommand {
     let s = m.summary
     let o = s.options
     var options: [String: Any] = [
-      "algorithm": o.algorithm.rawValue, "rank": o.rank, "epochs": o.epochs,
-      "regularization": o.regularization.json, "bias_regularization": o.biasRegularization.json,
-      "init_scale": o.initScale.json, "threads": o.threads, "seed": o.seed,
+      "algorithm": o.algorithm.rawValue, "rank": o.rank, "epochs": o.epochs, "threads": o.threads,
+      "seed": o.seed,
     ]
-    if o.algorithm == .sgd {
-      options["learning_rate"] = o.learningRate.json
-      options["learning_rate_decay"] = o.learningRateDecay.json
-    }
-    if o.algorithm == .als { options["regularization_exponent"] = o.regularizationExponent.json }
     if let p = o.earlyStopPatience { options["early_stop_patience"] = p }
-    if o.algorithm == .bpr {
-      options["learning_rate"] = o.learningRate.json
-      options["learning_rate_decay"] = o.learningRateDecay.json
-    }
-    if let implicit = o.implicit {
-      options["alpha"] = implicit.alpha.json
-      options["confidence"] = implicit.confidence.rawValue
-      if implicit.confidence == .log { options["epsilon"] = implicit.epsilon.json }
-      if o.algorithm == .implicitALS {
-        options["solver"] = implicit.solver.rawValue
-        if implicit.solver == .cg { options["cg_steps"] = implicit.cgSteps }
-      }
+    switch o.solver {
+    case .sgd(let s):
+      options["learning_rate"] = s.learningRate.json
+      options["learning_rate_decay"] = s.learningRateDecay.json
+      options["regularization"] = s.regularization.json
+      options["bias_regularization"] = s.biasRegularization.json
+      options["init_scale"] = s.initScale.json
+    case .als(let s):
+      options["regularization"] = s.regularization.json
+      options["bias_regularization"] = s.biasRegularization.json
+      options["regularization_exponent"] = s.regularizationExponent.json
+      options["init_scale"] = s.initScale.json
+    case .implicitALS(let s):
+      options["regularization"] = s.regularization.json
+      options["alpha"] = s.alpha.json
+      options["confidence"] = s.confidence.rawValue
+      if s.confidence == .log { options["epsilon"] = s.epsilon.json }
+      options["solver"] = s.solver.rawValue
+      if s.solver == .cg { options["cg_steps"] = s.cgSteps }
+      options["init_scale"] = s.initScale.json
+    case .bpr(let s):
+      options["learning_rate"] = s.learningRate.json
+      options["learning_rate_decay"] = s.learningRateDecay.json
+      options["regularization"] = s.regularization.json
+      options["bias_regularization"] = s.biasRegularization.json
+      options["init_scale"] = s.initScale.json
     }
     if json {
       var object: [String: Any] = [
@@ -64,12 +72,12 @@ struct Info: ParsableCommand {
         "items": m.itemCount, "rank": m.rank, "global_mean": m.globalMean.json,
         "rating_min": m.ratingRange.lowerBound.json, "rating_max": m.ratingRange.upperBound.json,
         "training_ratings": s.trainingRatings, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
-        "train_rmse": s.trainRMSE.json, "seconds": s.seconds.json, "options": options,
+        "seconds": s.seconds.json, "options": options, "kind": m.kind.rawValue,
       ]
+      if let t = s.trainRMSE { object["train_rmse"] = t.json }
       if let v = s.validationRMSE { object["validation_rmse"] = v.json }
       if m.isImplicit {
         object["implicit"] = true
-        object.removeValue(forKey: "train_rmse")
         object.removeValue(forKey: "global_mean")
         if let l = s.trainLoss { object["train_loss"] = l.json }
       }
@@ -88,7 +96,7 @@ struct Info: ParsableCommand {
       print("users, items  \(m.userCount), \(m.itemCount)")
       print("ratings       \(s.trainingRatings) in [\(formatted(m.ratingRange.lowerBound, 1)), \(formatted(m.ratingRange.upperBound, 1))], mean μ = \(formatted(m.globalMean))")
       print("epochs        \(s.epochsRun) run, epoch \(s.keptEpoch) kept, \(formatted(s.seconds, 2)) s")
-      print("train RMSE    \(formatted(s.trainRMSE))" + (s.validationRMSE.map { ", validation RMSE \(formatted($0))" } ?? ""))
+      print("train RMSE    \(s.trainRMSE.map { formatted($0) } ?? "-")" + (s.validationRMSE.map { ", validation RMSE \(formatted($0))" } ?? ""))
       let opts = options.keys.sorted().filter { $0 != "algorithm" && $0 != "rank" }.map { "\($0)=\(options[$0]!)" }
       print("options       " + opts.joined(separator: " "))
     }

@@ -24,17 +24,17 @@ struct Fit: ParsableCommand {
   @Option(help: "Implicit: confidence c = 1 + α·r for an interaction of value r (default 10).")
   var alpha: Float?
 
-  @Option(help: "Implicit: confidence scaling, linear (1 + α·r) or log (1 + α·log(1 + r/ε)).")
-  var confidence: String = "linear"
+  @Option(help: "Implicit ALS: confidence scaling, linear (1 + α·r, default) or log (1 + α·log(1 + r/ε)).")
+  var confidence: String?
 
-  @Option(help: "Implicit: ε of the log confidence scaling.")
-  var epsilon: Float = 1
+  @Option(help: "Implicit ALS: ε of the log confidence scaling (default 1).")
+  var epsilon: Float?
 
   @Option(help: "Implicit ALS solver: cg (conjugate gradient, default) or cholesky (exact).")
-  var solver: String = "cg"
+  var solver: String?
 
-  @Option(help: "Implicit ALS with cg: conjugate-gradient steps per row and sweep.")
-  var cgSteps: Int = 3
+  @Option(help: "Implicit ALS with cg: conjugate-gradient steps per row and sweep (default 3).")
+  var cgSteps: Int?
 
   @Option(help: "Start from the settings tuned on a data set: ml100k (rank 256 SGD / tuned ALS).")
   var preset: String?
@@ -99,48 +99,8 @@ struct Fit: ParsableCommand {
   }
 
   func run() throws {
-    let algorithm = try chosenAlgorithm()
-    var options = TrainingOptions.defaults(for: algorithm, rank: rank ?? 32)
-    if implicit {
-      if preset != nil { throw ValidationError("--preset tunes rating prediction; it does not apply to --implicit") }
-      if validation != nil || holdout != nil {
-        throw ValidationError("--validation and --holdout score RMSE; for implicit models use 'mf split' and 'mf evaluate'")
-      }
-      guard let scaling = ConfidenceScaling(rawValue: confidence.lowercased()) else {
-        throw ValidationError("unknown --confidence '\(confidence)'; use linear or log")
-      }
-      guard let linearSolver = ImplicitSolver(rawValue: solver.lowercased()) else {
-        throw ValidationError("unknown --solver '\(solver)'; use cg or cholesky")
-      }
-      var settings = options.implicit ?? ImplicitSettings()
-      if let alpha { settings.alpha = alpha }
-      settings.confidence = scaling
-      settings.epsilon = epsilon
-      settings.solver = linearSolver
-      settings.cgSteps = cgSteps
-      options.implicit = settings
-    } else if alpha != nil || binary {
-      throw ValidationError("--\(binary ? "binary" : "alpha") applies to implicit feedback; add --implicit")
-    }
-    if let preset {
-      guard preset.lowercased() == "ml100k" else {
-        throw ValidationError("unknown --preset '\(preset)'; the one preset is ml100k")
-      }
-      options = TunedSettings.movieLens100K(algorithm)
-      if let rank { options.rank = rank }
-    }
-    if let epochs { options.epochs = epochs }
-    if let learningRate { options.learningRate = learningRate }
-    if let learningRateDecay { options.learningRateDecay = learningRateDecay }
-    if let regularization { options.regularization = regularization }
-    if let biasRegularization { options.biasRegularization = biasRegularization }
-    if let initScale { options.initScale = initScale }
-    if let regularizationExponent { options.regularizationExponent = regularizationExponent }
-    if let threads { options.threads = threads }
-    options.seed = seed
-    options.earlyStopPatience = earlyStop ? patience : nil
-    try options.validate()
-
+    let options = try trainingOptions()
+    let algorithm = options.algorithm
     let showProgress = !quiet
     if showProgress { Console.progress("reading \(ratings)") }
     let readStart = DispatchTime.now()
@@ -175,8 +135,14 @@ struct Fit: ParsableCommand {
     }
     let m = result.model
     try ModelFile.write(m, to: model)
-    if result.duplicatesDropped > 0 {
-      Console.note("\(result.duplicatesDropped) repeated (user, item) pair(s): kept the last rating of each")
+    let duplicates = result.duplicates
+    if duplicates.count > 0 {
+      switch duplicates.policy {
+      case .keepLast:
+        Console.note("\(duplicates.count) repeated (user, item) pair(s): kept the last rating of each")
+      case .sum:
+        Console.note("\(duplicates.count) repeated (user, item) line(s) merged: their values were summed")
+      }
     }
     let s = m.summary
     if implicit {
@@ -186,9 +152,9 @@ struct Fit: ParsableCommand {
     if json {
       var object: [String: Any] = [
         "model": model, "algorithm": algorithm.rawValue, "rank": m.rank, "users": m.userCount,
-        "items": m.itemCount, "ratings": s.trainingRatings, "duplicates_dropped": result.duplicatesDropped,
+        "items": m.itemCount, "ratings": s.trainingRatings, "duplicates_dropped": duplicates.count,
         "skipped_lines": report.skippedLines, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
-        "train_rmse": s.trainRMSE.json, "seconds": s.seconds.json,
+        "train_rmse": (s.trainRMSE ?? .nan).json, "seconds": s.seconds.json,
         "read_seconds": readSeconds.json, "input_bytes": report.bytes,
         "history": result.history.map { r -> [String: Any] in
           var e: [String: Any] = ["epoch": r.epoch, "seconds": r.epochSeconds.json]
@@ -202,11 +168,113 @@ struct Fit: ParsableCommand {
     } else {
       var line = "trained \(algorithm.rawValue.uppercased()) rank \(m.rank) on \(s.trainingRatings) ratings"
         + " (\(m.userCount) users, \(m.itemCount) items) in \(formatted(s.seconds, 2)) s"
-        + "; train RMSE \(formatted(s.trainRMSE))"
+        + "; train RMSE \(formatted(s.trainRMSE ?? .nan))"
       if let v = s.validationRMSE { line += ", validation RMSE \(formatted(v))" }
       if s.keptEpoch != s.epochsRun { line += "; kept epoch \(s.keptEpoch) of \(s.epochsRun)" }
       print(line)
       print("model written to \(model)")
+    }
+  }
+
+  /// The training options the flags ask for: the algorithm's defaults (or the preset), then
+  /// every flag given. A flag that the algorithm has no use for is named in a note.
+  func trainingOptions() throws -> TrainingOptions {
+    let algorithm = try chosenAlgorithm()
+    if !implicit {
+      let implicitOnly: [(String, Bool)] = [
+        ("--alpha", alpha != nil), ("--binary", binary), ("--confidence", confidence != nil),
+        ("--epsilon", epsilon != nil), ("--solver", solver != nil), ("--cg-steps", cgSteps != nil),
+      ]
+      if let (flag, _) = implicitOnly.first(where: \.1) {
+        throw ValidationError("\(flag) applies to implicit feedback; add --implicit")
+      }
+    } else {
+      if preset != nil { throw ValidationError("--preset tunes rating prediction; it does not apply to --implicit") }
+      if validation != nil || holdout != nil {
+        throw ValidationError("--validation and --holdout score RMSE; for implicit models use 'mf split' and 'mf evaluate'")
+      }
+    }
+    var options = TrainingOptions.defaults(for: algorithm, rank: rank ?? 32)
+    if let preset {
+      guard preset.lowercased() == "ml100k" else {
+        throw ValidationError("unknown --preset '\(preset)'; the one preset is ml100k")
+      }
+      options = TunedSettings.movieLens100K(algorithm)
+      if let rank { options.rank = rank }
+    }
+    // Flags given, and whether this algorithm uses each.
+    var unused: [String] = []
+    func note(_ flag: String, _ given: Bool) { if given { unused.append(flag) } }
+    switch options.solver {
+    case .sgd(var s):
+      if let learningRate { s.learningRate = learningRate }
+      if let learningRateDecay { s.learningRateDecay = learningRateDecay }
+      if let regularization { s.regularization = regularization }
+      if let biasRegularization { s.biasRegularization = biasRegularization }
+      if let initScale { s.initScale = initScale }
+      note("--regularization-exponent", regularizationExponent != nil)
+      options.solver = .sgd(s)
+    case .als(var s):
+      if let regularization { s.regularization = regularization }
+      if let biasRegularization { s.biasRegularization = biasRegularization }
+      if let regularizationExponent { s.regularizationExponent = regularizationExponent }
+      if let initScale { s.initScale = initScale }
+      note("--learning-rate", learningRate != nil)
+      note("--learning-rate-decay", learningRateDecay != nil)
+      options.solver = .als(s)
+    case .implicitALS(var s):
+      if let regularization { s.regularization = regularization }
+      if let alpha { s.alpha = alpha }
+      if let confidence {
+        guard let scaling = ConfidenceScaling(rawValue: confidence.lowercased()) else {
+          throw ValidationError("unknown --confidence '\(confidence)'; use linear or log")
+        }
+        s.confidence = scaling
+      }
+      if let epsilon { s.epsilon = epsilon }
+      if let solver {
+        guard let linearSolver = ImplicitSolver(rawValue: solver.lowercased()) else {
+          throw ValidationError("unknown --solver '\(solver)'; use cg or cholesky")
+        }
+        s.solver = linearSolver
+      }
+      if let cgSteps { s.cgSteps = cgSteps }
+      if let initScale { s.initScale = initScale }
+      note("--learning-rate", learningRate != nil)
+      note("--learning-rate-decay", learningRateDecay != nil)
+      note("--bias-regularization", biasRegularization != nil)
+      note("--regularization-exponent", regularizationExponent != nil)
+      options.solver = .implicitALS(s)
+    case .bpr(var s):
+      if let learningRate { s.learningRate = learningRate }
+      if let learningRateDecay { s.learningRateDecay = learningRateDecay }
+      if let regularization { s.regularization = regularization }
+      if let biasRegularization { s.biasRegularization = biasRegularization }
+      if let initScale { s.initScale = initScale }
+      note("--regularization-exponent", regularizationExponent != nil)
+      for (flag, given) in [
+        ("--alpha", alpha != nil), ("--confidence", confidence != nil), ("--epsilon", epsilon != nil),
+        ("--solver", solver != nil), ("--cg-steps", cgSteps != nil),
+      ] { note(flag, given) }
+      options.solver = .bpr(s)
+    }
+    if !unused.isEmpty {
+      Console.note("\(unused.joined(separator: ", ")) do\(unused.count == 1 ? "es" : "") not apply to \(algorithmName(algorithm)); ignored")
+    }
+    if let epochs { options.epochs = epochs }
+    if let threads { options.threads = threads }
+    options.seed = seed
+    options.earlyStopPatience = earlyStop ? patience : nil
+    try options.validate()
+    return options
+  }
+
+  func algorithmName(_ algorithm: Algorithm) -> String {
+    switch algorithm {
+    case .sgd: "SGD"
+    case .als: "ALS"
+    case .implicitALS: "implicit ALS"
+    case .bpr: "BPR"
     }
   }
 
@@ -230,18 +298,13 @@ struct Fit: ParsableCommand {
     _ m: FactorModel, result: FitResult, readSeconds: Double, report: RatingFileReport
   ) throws {
     let s = m.summary
-    let settings = s.options.implicit ?? ImplicitSettings()
-    if result.duplicatesDropped > 0 {
-      Console.note("\(result.duplicatesDropped) repeated (user, item) line(s) merged: their values were summed")
-    }
     if json {
       var object: [String: Any] = [
         "model": model, "algorithm": s.options.algorithm.rawValue, "implicit": true, "rank": m.rank,
         "users": m.userCount, "items": m.itemCount, "interactions": s.trainingRatings,
-        "duplicates_merged": result.duplicatesDropped, "skipped_lines": report.skippedLines,
+        "duplicates_merged": result.duplicates.count, "skipped_lines": report.skippedLines,
         "epochs_run": s.epochsRun, "seconds": s.seconds.json, "read_seconds": readSeconds.json,
-        "input_bytes": report.bytes, "alpha": settings.alpha.json,
-        "confidence": settings.confidence.rawValue,
+        "input_bytes": report.bytes,
         "history": result.history.map { r -> [String: Any] in
           var e: [String: Any] = ["epoch": r.epoch, "seconds": r.epochSeconds.json]
           if let l = r.loss { e["loss"] = l.json }
@@ -249,7 +312,11 @@ struct Fit: ParsableCommand {
           return e
         },
       ]
-      if s.options.algorithm == .implicitALS { object["solver"] = settings.solver.rawValue }
+      if let settings = s.options.implicitALS {
+        object["solver"] = settings.solver.rawValue
+        object["alpha"] = settings.alpha.json
+        object["confidence"] = settings.confidence.rawValue
+      }
       if let l = s.trainLoss { object["train_loss"] = l.json }
       try Console.json(object)
     } else {

@@ -19,4 +19,15 @@ struct MF: ParsableCommand {
       Fit.self, Predict.self, Evaluate.self, Recommend.self, Similar.self, SimilarUsers.self,
       Split.self, Export.self, Info.self, Synth.self,
     ])
+
+  /// Runs the command, saying library errors in the command line's words (flags, not
+  /// parameter names; see ``CommandLineError``).
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      exit(withError: CommandLineError.translate(error))
+    }
+  }
 }

@@ -110,7 +110,7 @@ struct Recommend: ParsableCommand {
     if !unknown.isEmpty {
       Console.note("\(unknown.count) of \(ids.count) candidate item(s) in '\(path)' are not in the model (first: '\(unknown[0])'); skipped")
     }
-    if known.isEmpty { throw MFError.invalidOption("none of the candidate items in '\(path)' is in the model") }
+    if known.isEmpty { throw MFError.invalidInput("none of the candidate items in '\(path)' is in the model") }
     return known
   }
 
@@ -141,7 +141,7 @@ struct Recommend: ParsableCommand {
     if !unknown.isEmpty {
       Console.note("\(unknown.count) history item(s) are not in the model (first: '\(unknown[0])'); skipped")
     }
-    if indices.isEmpty { throw MFError.invalidOption("none of the --history items is in the model") }
+    if indices.isEmpty { throw MFError.invalidInput("none of the --history items is in the model") }
     return try model.foldIn(items: indices, values: sawValue || model.isImplicit ? values : nil)
   }
 }
@@ -156,7 +156,7 @@ func csvField(_ id: String) -> String {
 enum IDListFile {
   static func read(_ path: String) throws -> [String] {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw MFError.invalidOption("cannot read the item list '\(path)'")
+      throw MFError.invalidInput("cannot read the item list '\(path)'")
     }
     var ids: [String] = []
     for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
@@ -165,7 +165,7 @@ enum IDListFile {
       let first = trimmed.split(whereSeparator: { $0 == "," || $0 == "\t" }).first.map(String.init) ?? trimmed
       ids.append(first.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
     }
-    if ids.isEmpty { throw MFError.invalidOption("the item list '\(path)' has no ids") }
+    if ids.isEmpty { throw MFError.invalidInput("the item list '\(path)' has no ids") }
     return ids
   }
 }

@@ -188,7 +188,7 @@ func approxEqual(_ x: Float, _ y: Double, _ tol: Double = 1e-4) -> Bool {
       let x = randomFloats(n, seed: UInt64(n) + 100)
       let y = randomFloats(n, seed: UInt64(n) + 200)
       let reference = zip(x, y).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-      let got = Kernels.dot(n, x, y)
+      let got = RowKernels.dot(n, x, y)
       #expect(abs(Double(got) - reference) < 1e-5 * Double(max(n, 1)), "n = \(n)")
     }
   }

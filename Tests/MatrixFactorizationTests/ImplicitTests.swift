@@ -8,9 +8,9 @@ import Testing
   @Test(arguments: [ImplicitSolver.cg, .cholesky])
   func lossDecreasesEverySweep(solver: ImplicitSolver) throws {
     var o = implicitOptions(rank: 8, epochs: 12)
-    o.implicit!.solver = solver
-    o.implicit!.alpha = 20
-    let fit = try ImplicitTrainer.fit(data.train, options: o)
+    o.implicitALS!.solver = solver
+    o.implicitALS!.alpha = 20
+    let fit = try Trainer.fit(data.train, options: o)
     let losses = fit.history.map { $0.loss! }
     #expect(losses.count == 12)
     for (a, b) in zip(losses, losses.dropFirst()) {
@@ -24,23 +24,23 @@ import Testing
 
   @Test func conjugateGradientAgreesWithCholesky() throws {
     var exact = implicitOptions(rank: 6, epochs: 4)
-    exact.implicit!.solver = .cholesky
+    exact.implicitALS!.solver = .cholesky
     var cg = exact
-    cg.implicit!.solver = .cg
+    cg.implicitALS!.solver = .cg
     // With as many steps as the dimension, CG solves each row exactly (in exact arithmetic).
-    cg.implicit!.cgSteps = 12
-    let a = try ImplicitTrainer.fit(data.train, options: exact).model
-    let b = try ImplicitTrainer.fit(data.train, options: cg).model
+    cg.implicitALS!.cgSteps = 12
+    let a = try Trainer.fit(data.train, options: exact).model
+    let b = try Trainer.fit(data.train, options: cg).model
     let diff = zip(a.itemFactors.values, b.itemFactors.values).map { abs($0 - $1) }.max()!
     let scale = a.itemFactors.values.map { abs($0) }.max()!
     #expect(diff <= 2e-3 * scale, "CG and Cholesky item factors differ by \(diff) (scale \(scale))")
     // The default three steps land close to the exact solution's loss.
     var three = exact
-    three.implicit!.solver = .cg
+    three.implicitALS!.solver = .cg
     three.epochs = 15
     exact.epochs = 15
-    let lossCG = try ImplicitTrainer.fit(data.train, options: three).model.summary.trainLoss!
-    let lossExact = try ImplicitTrainer.fit(data.train, options: exact).model.summary.trainLoss!
+    let lossCG = try Trainer.fit(data.train, options: three).model.summary.trainLoss!
+    let lossExact = try Trainer.fit(data.train, options: exact).model.summary.trainLoss!
     #expect(abs(lossCG - lossExact) <= 0.02 * lossExact, "CG loss \(lossCG) vs exact \(lossExact)")
   }
 
@@ -48,10 +48,10 @@ import Testing
   /// equations of HKV eq. 4 built densely, over *all* users, in Double.
   @Test func itemStepSolvesTheDenseNormalEquations() throws {
     var o = implicitOptions(rank: 5, epochs: 3)
-    o.implicit!.solver = .cholesky
-    o.implicit!.alpha = 7
-    o.regularization = 0.3
-    let model = try ImplicitTrainer.fit(data.train, options: o).model
+    o.implicitALS!.solver = .cholesky
+    o.implicitALS!.alpha = 7
+    o.implicitALS!.regularization = 0.3
+    let model = try Trainer.fit(data.train, options: o).model
     let k = model.rank
     let alpha = 7.0
     var observed = Set<[Int]>()
@@ -92,11 +92,11 @@ import Testing
     #expect(count == 1 && merged.count == 3)
     #expect(merged.values == [4, 1, 2])
     let bad = RatingSet(users: users, items: items, userIndices: [0, 1], itemIndices: [0, 1], values: [1, -2])
-    #expect(throws: MFError.self) { try ImplicitTrainer.fit(bad, options: implicitOptions()) }
+    #expect(throws: MFError.self) { try Trainer.fit(bad, options: implicitOptions()) }
   }
 
   @Test func scoresAreNotClampedToARatingScale() throws {
-    let model = try ImplicitTrainer.fit(data.train, options: implicitOptions()).model
+    let model = try Trainer.fit(data.train, options: implicitOptions()).model
     #expect(model.isImplicit)
     let u = 3
     let i = 5
@@ -108,10 +108,10 @@ import Testing
   @Test func bprRaisesAUCOnAPlantedModel() throws {
     let data = plantedInteractions(users: 150, items: 100, rank: 4, perUser: 15, testPerUser: 5, seed: 11)
     var untrained = implicitOptions(.bpr, rank: 8, epochs: 1)
-    untrained.learningRate = 1e-7
+    untrained.bpr!.learningRate = 1e-7
     let before = try RankingEvaluation.evaluate(
-      ImplicitTrainer.fit(data.train, options: untrained).model, on: data.test, k: 10, threads: 1)
-    let trained = try ImplicitTrainer.fit(data.train, options: implicitOptions(.bpr, rank: 8, epochs: 60)).model
+      Trainer.fit(data.train, options: untrained).model, on: data.test, k: 10, threads: 1)
+    let trained = try Trainer.fit(data.train, options: implicitOptions(.bpr, rank: 8, epochs: 60)).model
     let after = try RankingEvaluation.evaluate(trained, on: data.test, k: 10, threads: 1)
     #expect(abs(before.auc - 0.5) < 0.1, "an untrained model should rank at random, AUC \(before.auc)")
     #expect(after.auc > 0.8, "BPR AUC \(after.auc)")
@@ -120,12 +120,12 @@ import Testing
 
   @Test func bprIsReproducibleWithOneThreadAndRunsWithTwo() throws {
     let data = plantedInteractions(users: 60, items: 40, rank: 3, perUser: 8, testPerUser: 2, seed: 3)
-    let a = try ImplicitTrainer.fit(data.train, options: implicitOptions(.bpr, epochs: 5)).model
-    let b = try ImplicitTrainer.fit(data.train, options: implicitOptions(.bpr, epochs: 5)).model
+    let a = try Trainer.fit(data.train, options: implicitOptions(.bpr, epochs: 5)).model
+    let b = try Trainer.fit(data.train, options: implicitOptions(.bpr, epochs: 5)).model
     #expect(a.itemFactors == b.itemFactors)
     var two = implicitOptions(.bpr, epochs: 5)
     two.threads = 2
-    let c = try ImplicitTrainer.fit(data.train, options: two)
+    let c = try Trainer.fit(data.train, options: two)
     #expect(c.history.allSatisfy { $0.sampledAUC != nil })
   }
 }
@@ -139,10 +139,10 @@ import Testing
     let data = plantedInteractions(
       users: 300, items: 120, rank: 4, perUser: 20, testPerUser: 0, sharpness: 5, seed: 5)
     var o = implicitOptions(rank: 4, epochs: 25)
-    o.implicit!.solver = .cholesky
-    o.implicit!.alpha = 10
-    o.regularization = 0.1
-    let withUser = try ImplicitTrainer.fit(data.train, options: o).model
+    o.implicitALS!.solver = .cholesky
+    o.implicitALS!.alpha = 10
+    o.implicitALS!.regularization = 0.1
+    let withUser = try Trainer.fit(data.train, options: o).model
     var overlaps: [Int] = []
     for held in [0, 57, 123] {
       let heldID = "u\(held)"
@@ -150,7 +150,7 @@ import Testing
       let history = (0 ..< data.train.count)
         .filter { data.train.users.ids[Int(data.train.userIndices[$0])] == heldID }
         .map { data.train.items.ids[Int(data.train.itemIndices[$0])] }
-      let without = try ImplicitTrainer.fit(reindexed(data.train.subset(others)), options: o).model
+      let without = try Trainer.fit(reindexed(data.train.subset(others)), options: o).model
       #expect(without.users.index(of: heldID) == nil)
       let folded = try without.foldIn(items: history.map { Int(without.items.index(of: $0)!) }, values: nil)
       let foldedTop = Set(without.recommend(folded, count: 10).map(\.id))
@@ -173,7 +173,7 @@ import Testing
     let ratings: [Float] = [5, 3, 4, 1, 2]
     let folded = try model.foldIn(items: items, values: ratings)
     let k = model.rank
-    let o = model.summary.options
+    let o = try #require(model.summary.options.als)
     let weight = pow(Double(items.count), Double(o.regularizationExponent))
     var a = [[Double]](repeating: [Double](repeating: 0, count: k + 1), count: k + 1)
     var b = [Double](repeating: 0, count: k + 1)

@@ -61,8 +61,8 @@ import Testing
     train.values = [Float](repeating: 1, count: train.count)
     let test = try RatingFileReader.read(path: "\(folder)/u1.test").0.filtered(minimumValue: 4)
     var options = TrainingOptions.defaults(for: .implicitALS, rank: 64)
-    options.regularization = 0.05
-    options.implicit!.alpha = 9
+    options.implicitALS?.regularization = 0.05
+    options.implicitALS?.alpha = 9
     let model = try Trainer.fit(train, options: options, measureTrainRMSE: false).model
     let als = try RankingEvaluation.evaluate(model, on: test, k: 10)
     // Popularity: a rank-1 model whose item "factor" is the item's training count.

@@ -59,14 +59,14 @@ import Testing
     var options = TrainingOptions.defaults(for: .implicitALS, rank: 1)
     options.threads = 1
     return FactorModel(
-      globalMean: 0, userBias: [0, 0], itemBias: [0, 0, 0, 0, 0],
+      kind: .ranking, globalMean: 0, userBias: [0, 0], itemBias: [0, 0, 0, 0, 0],
       userFactors: Matrix(rows: 2, columns: 1, values: [1, -1]),
       itemFactors: Matrix(rows: 5, columns: 1, values: [5, 4, 3, 2, 1]),
       users: users, items: items, ratingRange: 1 ... 1,
       // a has i0 in training (its best item); b has i4 (its best item).
       seen: InteractionIndex(rowStart: [0, 1, 2], items: [0, 4]),
       summary: TrainingSummary(
-        options: options, epochsRun: 1, keptEpoch: 1, trainingRatings: 2, trainRMSE: 0,
+        options: options, epochsRun: 1, keptEpoch: 1, trainingRatings: 2, trainRMSE: nil,
         validationRMSE: nil, seconds: 0))
   }
 
@@ -104,7 +104,7 @@ import Testing
 
   @Test func evaluationDoesNotDependOnThreads() throws {
     let data = plantedInteractions(users: 300, items: 90, rank: 3, perUser: 10, testPerUser: 3, seed: 2)
-    let model = try ImplicitTrainer.fit(data.train, options: implicitOptions()).model
+    let model = try Trainer.fit(data.train, options: implicitOptions()).model
     let one = try RankingEvaluation.evaluate(model, on: data.test, k: 10, threads: 1)
     let two = try RankingEvaluation.evaluate(model, on: data.test, k: 10, threads: 2)
     #expect(one == two)

@@ -75,7 +75,7 @@ import Testing
       values: values)
     var options = TrainingOptions.defaults(for: .sgd, rank: 16)
     options.epochs = 20
-    options.learningRate = 0.05
+    options.sgd?.learningRate = 0.05
     options.threads = 2
     let model = try Trainer.fit(ratings, options: options).model
     // Mean bias per item class i mod 5 must increase with the class.

@@ -12,15 +12,12 @@ import Testing
     options.threads = 2
     if algorithm == .sgd {
       options.epochs = 150
-      options.learningRate = 0.02
-      options.learningRateDecay = 0.98
-      options.regularization = 0.01
-      options.biasRegularization = 0.001
-      options.initScale = 1
+      options.sgd = SGDSettings(
+        learningRate: 0.02, learningRateDecay: 0.98, regularization: 0.01, biasRegularization: 0.001,
+        initScale: 1)
     } else {
       options.epochs = 30
-      options.regularization = 0.001
-      options.biasRegularization = 0.001
+      options.als = ALSSettings(regularization: 0.001, biasRegularization: 0.001)
     }
     let model = try Trainer.fit(train, options: options).model
     let rmse = Evaluation.errors(of: model, on: test).rmse
@@ -36,8 +33,7 @@ import Testing
     let (train, _) = plantedRatings(users: 30, items: 20, rank: 2, density: 0.5, noise: 0.3, seed: 5)
     var options = TrainingOptions.defaults(for: .als, rank: 3)
     options.epochs = 3
-    options.regularization = 0.05
-    options.biasRegularization = 0.02
+    options.als = ALSSettings(regularization: 0.05, biasRegularization: 0.02)
     let m = try Trainer.fit(train, options: options).model
     let k = 3
     let d = k + 1
@@ -101,10 +97,8 @@ import Testing
     let (train, test) = plantedRatings(users: 60, items: 50, rank: 3, density: 0.3, noise: 0.5, seed: 4)
     var options = TrainingOptions.defaults(for: .sgd, rank: 16)
     options.epochs = 200
-    options.learningRate = 0.05
-    options.learningRateDecay = 1
-    options.regularization = 0
-    options.initScale = 1
+    options.sgd = SGDSettings(
+      learningRate: 0.05, learningRateDecay: 1, regularization: 0, initScale: 1)
     options.earlyStopPatience = 3
     let result = try Trainer.fit(train, validation: test, options: options)
     let s = result.model.summary
@@ -115,29 +109,42 @@ import Testing
     #expect(abs(Evaluation.errors(of: result.model, on: test).rmse - best) < 1e-6)
   }
 
-  @Test func invalidOptionsAreNamed() {
+  /// Errors name the library's parameters (never a command-line flag), and validation fails
+  /// for each bad value rather than passing when nothing is thrown.
+  @Test func invalidOptionsAreNamed() throws {
     var o = TrainingOptions.defaults(for: .sgd)
     o.rank = 0
-    #expect(throws: MFError.self) { try o.validate() }
+    #expect(throws: MFError.invalidParameter(.rank, requirement: "must be between 1 and 4096, got 0")) {
+      try o.validate()
+    }
     o = .defaults(for: .sgd)
-    o.learningRate = .nan
-    do { try o.validate() } catch { #expect(error.description.contains("--learning-rate")) }
+    o.sgd?.learningRate = .nan
+    let rate = #expect(throws: MFError.self) { try o.validate() }
+    guard case .invalidParameter(.learningRate, _) = rate else {
+      Issue.record("expected the learning rate to be named, got \(String(describing: rate))")
+      return
+    }
+    #expect(rate?.description.hasPrefix("learningRate must be") == true)
     o = .defaults(for: .als)
-    o.regularization = 0
-    do { try o.validate() } catch { #expect(error.description.contains("--regularization")) }
+    o.als?.regularization = 0
+    let ridge = #expect(throws: MFError.self) { try o.validate() }
+    guard case .invalidParameter(.regularization, _) = ridge else {
+      Issue.record("expected the regularization to be named, got \(String(describing: ridge))")
+      return
+    }
+    #expect(ridge?.description.contains("--") == false)
   }
 
   @Test func divergenceIsReportedNotReturned() throws {
     let (train, _) = plantedRatings(users: 30, items: 30, rank: 2, density: 0.5, noise: 0.1, seed: 3)
     var o = TrainingOptions.defaults(for: .sgd, rank: 8)
-    o.learningRate = 5
-    o.learningRateDecay = 1
-    o.initScale = 10
-    do {
-      _ = try Trainer.fit(train, options: o)
-      Issue.record("expected divergence")
-    } catch {
-      #expect(error.description.contains("diverged"))
+    o.sgd = SGDSettings(learningRate: 5, learningRateDecay: 1, initScale: 10)
+    let error = #expect(throws: MFError.self) { try Trainer.fit(train, options: o) }
+    guard case .diverged(_, let remedy) = error else {
+      Issue.record("expected divergence, got \(String(describing: error))")
+      return
     }
+    #expect(remedy == Remedy(.learningRate, larger: false))
+    #expect(error?.description.contains("try a smaller learningRate") == true)
   }
 }

@@ -2,7 +2,8 @@ import LinearAlgebra
 import RatingData
 #if canImport(Glibc)
   import Glibc
-  private func _pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+#else
+  import Foundation
 #endif
 
 /// Biased matrix factorization by alternating least squares.
@@ -16,69 +17,80 @@ import RatingData
 ///
 /// where Y stacks the y_i of the n_u items u rated. With e = 1, scaling λ by n_u is the weighted-λ
 /// regularization of ALS-WR (Zhou et al. 2008), as Spark MLlib does; e < 1 penalizes heavy
-/// users less (`--regularization-exponent`). YᵀY is one `ssyrk` on the
-/// gathered rows, Yᵀt one `sgemv`, the solve one `sposv` (Cholesky). Items are solved the same
+/// users less (``ALSSettings/regularizationExponent``). YᵀY is one `ssyrk` on the gathered rows,
+/// Yᵀt one `sgemv`, the solve one `sposv` (Cholesky), all in a ``RidgeSystem``. Items are solved the same
 /// way with the roles swapped. Rows are independent, so they are solved in parallel, each thread
 /// with its own scratch, and OpenBLAS single-threaded inside.
-struct ALSSolver {
-  let options: TrainingOptions
-  let buffers: FactorBuffers
+struct ALSSolver: FactorSolver {
+  let settings: ALSSettings
+  let rank: Int
+  let threads: Int
+  let factors: FactorTables
   let mean: Float
   let byUser: SparseRatingMatrix
   let byItem: SparseRatingMatrix
 
-  init(
-    byUser: SparseRatingMatrix, byItem: SparseRatingMatrix, mean: Float, options: TrainingOptions,
-    buffers: FactorBuffers
-  ) {
-    self.options = options
-    self.buffers = buffers
-    self.mean = mean
-    self.byUser = byUser
-    self.byItem = byItem
+  init(data: TrainingData, factors: FactorTables, settings: ALSSettings, options: TrainingOptions) {
+    self.settings = settings
+    self.rank = options.rank
+    self.threads = options.threads
+    self.factors = factors
+    self.mean = data.mean
+    self.byUser = data.byUser
+    self.byItem = data.byItem
   }
 
   /// One sweep: all users, then all items.
-  func runEpoch(_ epoch: Int) throws(MFError) {
+  mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
     try solveSide(
-      rows: byUser, fixed: buffers.q, fixedBias: buffers.itemBias, target: buffers.p,
-      targetBias: buffers.userBias)
+      rows: byUser, fixed: factors.q, fixedBias: factors.itemBias, target: factors.p,
+      targetBias: factors.userBias)
     try solveSide(
-      rows: byItem, fixed: buffers.p, fixedBias: buffers.userBias, target: buffers.q,
-      targetBias: buffers.itemBias)
+      rows: byItem, fixed: factors.p, fixedBias: factors.userBias, target: factors.q,
+      targetBias: factors.itemBias)
+    return EpochOutcome()
   }
 
   private func solveSide(
-    rows: SparseRatingMatrix, fixed: UnsafeMutablePointer<Float>,
-    fixedBias: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
-    targetBias: UnsafeMutablePointer<Float>
+    rows: SparseRatingMatrix, fixed: RowTable, fixedBias: RowTable, target: RowTable,
+    targetBias: RowTable
   ) throws(MFError) {
-    let k = options.rank
-    let reg = options.regularization
-    let regBias = options.biasRegularization
-    let exponent = options.regularizationExponent
+    let k = rank
+    let settings = self.settings
     let mean = self.mean
-    let ranges = balancedRanges(rows.rowStart, parts: min(rows.rowCount, options.threads * 8))
+    let fixed = fixed.readOnly
+    let fixedBias = fixedBias.readOnly
+    let target = target.mutable
+    let targetBias = targetBias.mutable
+    let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, threads * 8))
     var failures = [Int](repeating: -1, count: ranges.count)
-    let fixedP = SharedPointer(fixed)
-    let fixedB = SharedPointer(fixedBias)
-    let targetP = SharedPointer(target)
-    let targetB = SharedPointer(targetBias)
-    rows.rowStart.withUnsafeBufferPointer { rowStart in
-      rows.columns.withUnsafeBufferPointer { columns in
-        rows.values.withUnsafeBufferPointer { values in
-          failures.withUnsafeMutableBufferPointer { failureBuffer in
-            let failed = SharedPointer(failureBuffer.baseAddress!)
-            let rowStart = SharedPointer(UnsafeMutablePointer(mutating: rowStart.baseAddress!))
-            let columns = SharedPointer(UnsafeMutablePointer(mutating: columns.baseAddress!))
-            let values = SharedPointer(UnsafeMutablePointer(mutating: values.baseAddress!))
-            Parallel.forEach(ranges.count, threads: options.threads) { part in
-              let range = ranges[part]
-              failed.base[part] = ALSSolver.solveRows(
-                range, k: k, reg: reg, regBias: regBias, exponent: exponent, mean: mean, rowStart: rowStart.base,
-                columns: columns.base, values: values.base, fixed: fixedP.base,
-                fixedBias: fixedB.base, target: targetP.base, targetBias: targetB.base)
+    rows.withSharedRows { rowStart, columns, values in
+      failures.withSharedPointer { failed in
+        Parallel.forEach(ranges.count, threads: threads) { part in
+          let range = ranges[part]
+          var widest = 0
+          for r in range { widest = max(widest, rowStart[r + 1] - rowStart[r]) }
+          var system = RidgeSystem(order: k + 1, rows: widest)
+          for r in range {
+            let lo = rowStart[r]
+            let n = rowStart[r + 1] - lo
+            if n == 0 {
+              target.row(r).update(repeating: 0, count: k)
+              targetBias[r] = 0
+              continue
             }
+            let weight = ALSSolver.penaltyWeight(count: n, exponent: settings.regularizationExponent)
+            do {
+              try system.solveBiasedRow(
+                count: n, columns: columns.base + lo, values: values.base + lo, fixed: fixed,
+                fixedBias: fixedBias, mean: mean, penalty: settings.regularization * weight,
+                biasPenalty: settings.biasRegularization * weight)
+            } catch {
+              failed[part] = r
+              return
+            }
+            target.row(r).update(from: system.solution, count: k)
+            targetBias[r] = system.solution[k]
           }
         }
       }
@@ -88,76 +100,47 @@ struct ALSSolver {
     }
   }
 
-  /// Solves rows `range`; returns the first row that failed, or -1.
-  private static func solveRows(
-    _ range: Range<Int>, k: Int, reg: Float, regBias: Float, exponent: Float, mean: Float,
-    rowStart: UnsafeMutablePointer<Int>, columns: UnsafeMutablePointer<Int32>,
-    values: UnsafeMutablePointer<Float>, fixed: UnsafeMutablePointer<Float>,
-    fixedBias: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
-    targetBias: UnsafeMutablePointer<Float>
-  ) -> Int {
-    let d = k + 1
-    var widest = 0
-    for r in range { widest = max(widest, rowStart[r + 1] - rowStart[r]) }
-    let y = UnsafeMutablePointer<Float>.allocate(capacity: max(1, widest * d))
-    let t = UnsafeMutablePointer<Float>.allocate(capacity: max(1, widest))
-    let a = UnsafeMutablePointer<Float>.allocate(capacity: d * d)
-    let x = UnsafeMutablePointer<Float>.allocate(capacity: d)
-    defer {
-      y.deallocate()
-      t.deallocate()
-      a.deallocate()
-      x.deallocate()
-    }
-    for r in range {
-      let lo = rowStart[r]
-      let n = rowStart[r + 1] - lo
-      if n == 0 {
-        (target + r * k).update(repeating: 0, count: k)
-        targetBias[r] = 0
-        continue
-      }
-      // Gather Y = [q_i, 1] and t_i = r_ui − μ − b_i.
-      for j in 0 ..< n {
-        let c = Int(columns[lo + j])
-        (y + j * d).update(from: fixed + c * k, count: k)
-        y[j * d + k] = 1
-        t[j] = values[lo + j] - mean - fixedBias[c]
-      }
-      BLAS.syrkTransposed(n: d, k: n, alpha: 1, a: y, lda: d, beta: 0, c: a, ldc: d)
-      let weight = exponent == 1 ? Float(n) : Float(_pow(Double(n), Double(exponent)))
-      for f in 0 ..< k { a[f * d + f] += reg * weight }
-      a[k * d + k] += regBias * weight
-      BLAS.gemv(transpose: true, m: n, n: d, alpha: 1, a: y, lda: d, x: t, beta: 0, y: x)
-      do {
-        try LAPACK.choleskySolve(n: d, a: a, b: x)
-      } catch {
-        return r
-      }
-      (target + r * k).update(from: x, count: k)
-      targetBias[r] = x[k]
-    }
-    return -1
+  /// The weight w = n^e of a row with `n` ratings in its ridge penalty w·λ.
+  static func penaltyWeight(count n: Int, exponent: Float) -> Float {
+    exponent == 1 ? Float(n) : Float(pow(Double(n), Double(exponent)))
   }
 }
 
-/// Splits rows `0 ..< rowStart.count − 1` into about `parts` contiguous ranges of similar
-/// entry counts (a heavy row costs as much as many light ones).
-func balancedRanges(_ rowStart: [Int], parts: Int) -> [Range<Int>] {
-  let rows = rowStart.count - 1
-  if rows <= 0 { return [] }
-  let parts = max(1, min(parts, rows))
-  let total = rowStart[rows]
-  var ranges: [Range<Int>] = []
-  var lo = 0
-  for part in 1 ... parts {
-    let goal = total * part / parts
-    var hi = lo
-    while hi < rows && (rowStart[hi + 1] <= goal || hi == lo) { hi += 1 }
-    if part == parts { hi = rows }
-    if hi > lo { ranges.append(lo ..< hi) }
-    lo = hi
-    if lo >= rows { break }
+extension RidgeSystem {
+  /// The biased ALS step for one row: with y_j = [q_j; 1] for the row's `count` entries and
+  /// t_j = r_j − μ − b_j, solves (YᵀY + diag(penalty, …, penalty, biasPenalty)) x = Yᵀt for
+  /// x = [p; b] (``order`` is k + 1). Training and folding in a new user both call it.
+  ///
+  /// - Parameters:
+  ///   - columns, values: the row's entries (fixed-side indices and ratings).
+  ///   - fixed, fixedBias: the other side's factors and biases.
+  mutating func solveBiasedRow(
+    count n: Int, columns: UnsafePointer<Int32>, values: UnsafePointer<Float>,
+    fixed: RowTable.Rows, fixedBias: RowTable.Rows, mean: Float, penalty: Float,
+    biasPenalty: Float
+  ) throws(LinearAlgebraError) {
+    let k = order - 1
+    reserve(rows: n)
+    for j in 0 ..< n {
+      let c = Int(columns[j])
+      let y = designRow(j)
+      y.update(from: fixed.row(c), count: k)
+      y[k] = 1
+      targets[j] = values[j] - mean - fixedBias[c]
+    }
+    setGram(rows: n)
+    addToDiagonal(penalty, 0 ..< k)
+    addToDiagonal(biasPenalty, k ..< k + 1)
+    setRightHandSide(rows: n)
+    try solve()
   }
-  return ranges
+}
+
+extension SparseRatingMatrix {
+  /// Runs `body` with the row offsets, column indices and values pinned for a parallel section.
+  func withSharedRows<R>(
+    _ body: (SharedReadPointer<Int>, SharedReadPointer<Int32>, SharedReadPointer<Float>) -> R
+  ) -> R {
+    withSharedReadPointers(rowStart, columns, values, body)
+  }
 }

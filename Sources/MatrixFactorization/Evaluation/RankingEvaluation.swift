@@ -36,9 +36,9 @@ public enum RankingEvaluation {
   /// come in `sgemm` blocks (``FactorModel/forEachUserScores(_:threads:_:)``).
   public static func evaluate(
     _ model: FactorModel, on test: RatingSet, k: Int, relevanceThreshold: Float? = nil,
-    threads: Int = Parallel.defaultThreads
+    threads: Int? = nil
   ) throws(MFError) -> RankingReport {
-    guard k >= 1 else { throw .invalidOption("--k must be at least 1, got \(k)") }
+    guard k >= 1 else { throw .invalidParameter(.listLength, requirement: "must be at least 1, got \(k)") }
     // Map test ids into the model's index space and group relevant items by user.
     let userMap = test.users.ids.map { model.users.index(of: $0).map(Int.init) ?? -1 }
     let itemMap = test.items.ids.map { model.items.index(of: $0).map(Int.init) ?? -1 }
@@ -72,9 +72,8 @@ public enum RankingEvaluation {
     var results = [UserResult](repeating: UserResult(), count: users.count)
     let seen = model.seen
     let relevantByPosition = users.map { relevant[$0]! }
-    results.withUnsafeMutableBufferPointer { results in
-      let out = SharedPointer(results.baseAddress!)
-      model.forEachUserScores(users, threads: threads) { position, u, scores in
+    results.withSharedPointer { out in
+      model.forEachUserScores(users, threads: threads ?? Parallel.defaultThreads) { position, u, scores in
         let rel = relevantByPosition[position]
         for i in seen.items(of: u) { scores[Int(i)] = -.infinity }
         var top = TopK(wanted)

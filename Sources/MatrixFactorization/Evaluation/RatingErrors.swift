@@ -48,3 +48,28 @@ public enum Evaluation {
       rmse: (squares / c).squareRoot(), mae: absolutes / c, count: count, fallbacks: fallbacks)
   }
 }
+
+/// Ratings re-indexed to a model's dense indices; `-1` marks an id the model does not know.
+public struct AlignedRatings: Sendable {
+  public var users: [Int32]
+  public var items: [Int32]
+  public var values: [Float]
+
+  /// `ratings` (over their own id maps) translated into the id space of `users` and `items`.
+  public init(_ ratings: RatingSet, users: IDMap, items: IDMap) {
+    let userMap = ratings.users.ids.map { users.index(of: $0) ?? -1 }
+    let itemMap = ratings.items.ids.map { items.index(of: $0) ?? -1 }
+    self.users = ratings.userIndices.map { userMap[Int($0)] }
+    self.items = ratings.itemIndices.map { itemMap[Int($0)] }
+    self.values = ratings.values
+  }
+
+  /// `ratings` in their own index space (no id lookups: every id is known).
+  public init(own ratings: RatingSet) {
+    users = ratings.userIndices
+    items = ratings.itemIndices
+    values = ratings.values
+  }
+
+  public var count: Int { values.count }
+}

@@ -27,18 +27,24 @@ import RatingData
 /// on shared factors (Hogwild!, Recht et al. 2011): collisions are rare on sparse data and
 /// only perturb a step. With more than one thread the result is therefore not bit-identical
 /// from run to run; with one thread it is.
-struct BPRSolver {
-  let options: TrainingOptions
-  let buffers: FactorBuffers
+struct BPRSolver: FactorSolver {
+  let settings: BPRSettings
+  let rank: Int
+  let threads: Int
+  let seed: UInt64
+  let factors: FactorTables
   /// Interactions by user (CSR; columns sorted, used to reject sampled positives).
   let byUser: SparseRatingMatrix
   /// The user of each CSR entry.
   let entryUser: [Int32]
 
-  init(byUser: SparseRatingMatrix, options: TrainingOptions, buffers: FactorBuffers) {
-    self.options = options
-    self.buffers = buffers
-    self.byUser = byUser
+  init(data: TrainingData, factors: FactorTables, settings: BPRSettings, options: TrainingOptions) {
+    self.settings = settings
+    self.rank = options.rank
+    self.threads = options.threads
+    self.seed = options.seed
+    self.factors = factors
+    self.byUser = data.byUser
     var owner = [Int32](repeating: 0, count: byUser.entryCount)
     for u in 0 ..< byUser.rowCount {
       for e in byUser.rowStart[u] ..< byUser.rowStart[u + 1] { owner[e] = Int32(u) }
@@ -46,67 +52,59 @@ struct BPRSolver {
     self.entryUser = owner
   }
 
-  /// One epoch of `entryCount` sampled updates; returns the fraction of sampled triples that
+  /// One epoch of `entryCount` sampled updates; measures the fraction of sampled triples that
   /// the model ranked correctly (x_uij > 0) before their update, a cheap progress measure.
-  func runEpoch(_ epoch: Int) -> Double {
+  mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
     let total = byUser.entryCount
-    let itemCount = buffers.itemCount
-    if total == 0 || itemCount < 2 { return 0 }
-    let threads = max(1, min(options.threads, total))
-    let k = options.rank
-    let eta = options.learningRate * Float(pow(Double(options.learningRateDecay), Double(epoch)))
-    let lambda = options.regularization
-    let lambdaBias = options.biasRegularization
-    let base = SeededGenerator(seed: options.seed ^ 0xB9B_5A3D).split(epoch)
+    let itemCount = factors.itemCount
+    if total == 0 || itemCount < 2 { return EpochOutcome(sampledAUC: 0) }
+    let threads = max(1, min(self.threads, total))
+    let k = rank
+    let eta = settings.learningRate * Float(pow(Double(settings.learningRateDecay), Double(epoch)))
+    let lambda = settings.regularization
+    let lambdaBias = settings.biasRegularization
+    let base = SeededGenerator(seed: seed ^ 0xB9B_5A3D).split(epoch)
     var correct = [Int](repeating: 0, count: threads)
-    let p = SharedPointer(buffers.p)
-    let q = SharedPointer(buffers.q)
-    let bias = SharedPointer(buffers.itemBias)
-    byUser.rowStart.withUnsafeBufferPointer { rowStart in
-      byUser.columns.withUnsafeBufferPointer { columns in
-        entryUser.withUnsafeBufferPointer { owners in
-          correct.withUnsafeMutableBufferPointer { correct in
-            let rowStart = SharedPointer(UnsafeMutablePointer(mutating: rowStart.baseAddress!))
-            let columns = SharedPointer(UnsafeMutablePointer(mutating: columns.baseAddress!))
-            let owners = SharedPointer(UnsafeMutablePointer(mutating: owners.baseAddress!))
-            let correct = SharedPointer(correct.baseAddress!)
-            Parallel.forEach(threads, threads: threads) { t in
-              var rng = base.split(t)
-              let share = total / threads + (t < total % threads ? 1 : 0)
-              var right = 0
-              for _ in 0 ..< share {
-                let e = rng.nextIndex(below: total)
-                let u = Int(owners.base[e])
-                let i = Int(columns.base[e])
-                let lo = rowStart.base[u]
-                let hi = rowStart.base[u + 1]
-                if hi - lo >= itemCount { continue }  // the user has no negatives
-                var j = rng.nextIndex(below: itemCount)
-                while BPRSolver.contains(columns.base, lo, hi, Int32(j)) {
-                  j = rng.nextIndex(below: itemCount)
-                }
-                let pu = p.base + u * k
-                let qi = q.base + i * k
-                let qj = q.base + j * k
-                let x = bias.base[i] - bias.base[j] + BPRSolver.scoreDifference(k, pu, qi, qj)
-                if x > 0 { right += 1 }
-                let z = 1 / (1 + expf(x))
-                BPRSolver.update(k, pu, qi, qj, z: z, eta: eta, lambda: lambda)
-                bias.base[i] += eta * (z - lambdaBias * bias.base[i])
-                bias.base[j] += eta * (-z - lambdaBias * bias.base[j])
-              }
-              correct.base[t] = right
+    let p = factors.p.mutable
+    let q = factors.q.mutable
+    let bias = factors.itemBias.mutable
+    withSharedReadPointers(byUser.rowStart, byUser.columns, entryUser) { rowStart, columns, owners in
+      correct.withSharedPointer { correct in
+        Parallel.forEach(threads, threads: threads) { t in
+          var rng = base.split(t)
+          let share = total / threads + (t < total % threads ? 1 : 0)
+          var right = 0
+          for _ in 0 ..< share {
+            let e = rng.nextIndex(below: total)
+            let u = Int(owners[e])
+            let i = Int(columns[e])
+            let lo = rowStart[u]
+            let hi = rowStart[u + 1]
+            if hi - lo >= itemCount { continue }  // the user has no negatives
+            var j = rng.nextIndex(below: itemCount)
+            while BPRSolver.contains(columns.base, lo, hi, Int32(j)) {
+              j = rng.nextIndex(below: itemCount)
             }
+            let pu = p.row(u)
+            let qi = q.row(i)
+            let qj = q.row(j)
+            let x = bias[i] - bias[j] + RowKernels.dotOfDifference(k, pu, qi, qj)
+            if x > 0 { right += 1 }
+            let z = 1 / (1 + expf(x))
+            RowKernels.pairwiseStep(k, pu, qi, qj, decay: 1 - eta * lambda, step: eta * z)
+            bias[i] += eta * (z - lambdaBias * bias[i])
+            bias[j] += eta * (-z - lambdaBias * bias[j])
           }
+          correct[t] = right
         }
       }
     }
-    return Double(correct.reduce(0, +)) / Double(total)
+    return EpochOutcome(sampledAUC: Double(correct.reduce(0, +)) / Double(total))
   }
 
   /// Whether the sorted `columns[lo ..< hi]` holds `item` (binary search).
   @inline(__always)
-  static func contains(_ columns: UnsafeMutablePointer<Int32>, _ lo: Int, _ hi: Int, _ item: Int32) -> Bool {
+  static func contains(_ columns: UnsafePointer<Int32>, _ lo: Int, _ hi: Int, _ item: Int32) -> Bool {
     var lo = lo
     var hi = hi
     while lo < hi {
@@ -116,59 +114,5 @@ struct BPRSolver {
       if c < item { lo = mid + 1 } else { hi = mid }
     }
     return false
-  }
-
-  /// p_u · (q_i − q_j).
-  @inline(__always)
-  static func scoreDifference(
-    _ k: Int, _ pu: UnsafeMutablePointer<Float>, _ qi: UnsafeMutablePointer<Float>,
-    _ qj: UnsafeMutablePointer<Float>
-  ) -> Float {
-    var acc = SIMD8<Float>()
-    var f = 0
-    while f + 8 <= k {
-      let a = UnsafeRawPointer(pu + f).loadUnaligned(as: SIMD8<Float>.self)
-      let b = UnsafeRawPointer(qi + f).loadUnaligned(as: SIMD8<Float>.self)
-      let c = UnsafeRawPointer(qj + f).loadUnaligned(as: SIMD8<Float>.self)
-      acc = acc + a * (b - c)
-      f += 8
-    }
-    var sum = acc.sum()
-    while f < k {
-      sum += pu[f] * (qi[f] - qj[f])
-      f += 1
-    }
-    return sum
-  }
-
-  /// The simultaneous factor step of LearnBPR (all three updates use the old values).
-  @inline(__always)
-  static func update(
-    _ k: Int, _ pu: UnsafeMutablePointer<Float>, _ qi: UnsafeMutablePointer<Float>,
-    _ qj: UnsafeMutablePointer<Float>, z: Float, eta: Float, lambda: Float
-  ) {
-    let ez = SIMD8<Float>(repeating: eta * z)
-    let decay = SIMD8<Float>(repeating: 1 - eta * lambda)
-    var f = 0
-    while f + 8 <= k {
-      let a = UnsafeRawPointer(pu + f).loadUnaligned(as: SIMD8<Float>.self)
-      let b = UnsafeRawPointer(qi + f).loadUnaligned(as: SIMD8<Float>.self)
-      let c = UnsafeRawPointer(qj + f).loadUnaligned(as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(pu + f).storeBytes(of: decay * a + ez * (b - c), as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(qi + f).storeBytes(of: decay * b + ez * a, as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(qj + f).storeBytes(of: decay * c - ez * a, as: SIMD8<Float>.self)
-      f += 8
-    }
-    let ezs = eta * z
-    let decays = 1 - eta * lambda
-    while f < k {
-      let a = pu[f]
-      let b = qi[f]
-      let c = qj[f]
-      pu[f] = decays * a + ezs * (b - c)
-      qi[f] = decays * b + ezs * a
-      qj[f] = decays * c - ezs * a
-      f += 1
-    }
   }
 }

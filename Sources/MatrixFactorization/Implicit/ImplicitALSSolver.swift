@@ -18,104 +18,101 @@ import RatingData
 /// The dense matrix is never formed.
 ///
 /// Two solvers: the exact one (`ssyrk` of the gathered, √(c−1)-scaled rows onto a copy of G, then
-/// `sposv`), O(n_u·k² + k³) per row; and conjugate gradient started from the previous x_u with a
+/// `sposv`, in a ``RidgeSystem``), O(n_u·k² + k³) per row; and conjugate gradient started from the previous x_u with a
 /// few steps per row (Takács, Pilászy & Tikk 2011, "Applications of the conjugate gradient
 /// method for implicit feedback collaborative filtering"), O(n_u·k + k²) per step, where the
 /// product A_u·v = G·v + Σ (c−1)(y_i·v) y_i costs one `sgemv` and two passes over the rows.
 /// Items are solved the same way with the roles swapped.
-struct ImplicitALSSolver {
-  let options: TrainingOptions
-  let settings: ImplicitSettings
-  let buffers: FactorBuffers
+struct ImplicitALSSolver: FactorSolver {
+  let settings: ImplicitALSSettings
+  let rank: Int
+  let threads: Int
+  let factors: FactorTables
   /// Confidences c_ui by user (CSR).
   let byUser: SparseRatingMatrix
   /// The same confidences by item.
   let byItem: SparseRatingMatrix
 
   init(
-    byUser: SparseRatingMatrix, byItem: SparseRatingMatrix, options: TrainingOptions,
-    buffers: FactorBuffers
+    data: TrainingData, factors: FactorTables, settings: ImplicitALSSettings,
+    options: TrainingOptions
   ) {
-    self.options = options
-    self.settings = options.implicit ?? ImplicitSettings()
-    self.buffers = buffers
-    self.byUser = byUser
-    self.byItem = byItem
+    self.settings = settings
+    self.rank = options.rank
+    self.threads = options.threads
+    self.factors = factors
+    self.byUser = data.byUser
+    self.byItem = data.byItem
   }
 
   /// One sweep: all users against fixed items, then all items against fixed users.
-  func runEpoch() throws(MFError) {
-    try solveSide(rows: byUser, fixed: buffers.q, fixedCount: buffers.itemCount, target: buffers.p)
-    try solveSide(rows: byItem, fixed: buffers.p, fixedCount: buffers.userCount, target: buffers.q)
+  mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
+    try solveSide(rows: byUser, fixed: factors.q, target: factors.p)
+    try solveSide(rows: byItem, fixed: factors.p, target: factors.q)
+    return EpochOutcome()
   }
 
   /// The loss L of HKV eq. 3 at the current factors, in `Double`.
   ///
   /// Σ over all pairs of (x_u·y_i)² is Σ_u x_uᵀ(YᵀY)x_u = ⟨XᵀX, YᵀY⟩ (two `ssyrk`s), so only
   /// the observed pairs are visited: each adds c(1 − s)² − s² with s = x_u·y_i.
-  func loss() -> Double {
-    let k = options.rank
-    let xtx = gram(buffers.p, rows: buffers.userCount, k: k)
-    let yty = gram(buffers.q, rows: buffers.itemCount, k: k)
+  func loss() -> Double? {
+    let k = rank
+    let xtx = Self.gram(factors.p)
+    let yty = Self.gram(factors.q)
     var total = 0.0
     for f in 0 ..< k {
       for g in 0 ..< k { total += Double(xtx[f * k + g]) * Double(yty[f * k + g]) }
     }
-    let p = buffers.p
-    let q = buffers.q
+    let p = factors.p.readOnly
+    let q = factors.q.readOnly
     for u in 0 ..< byUser.rowCount {
       for e in byUser.rowStart[u] ..< byUser.rowStart[u + 1] {
-        let s = Double(Kernels.dot(k, p + u * k, q + Int(byUser.columns[e]) * k))
+        let s = Double(RowKernels.dot(k, p.row(u), q.row(Int(byUser.columns[e]))))
         let c = Double(byUser.values[e])
         total += c * (1 - s) * (1 - s) - s * s
       }
     }
     var norms = 0.0
-    for j in 0 ..< buffers.userCount * k { norms += Double(p[j]) * Double(p[j]) }
-    for j in 0 ..< buffers.itemCount * k { norms += Double(q[j]) * Double(q[j]) }
-    return total + Double(options.regularization) * norms
+    for j in 0 ..< factors.p.count { norms += Double(p[j]) * Double(p[j]) }
+    for j in 0 ..< factors.q.count { norms += Double(q[j]) * Double(q[j]) }
+    return total + Double(settings.regularization) * norms
   }
 
-  /// The full symmetric k × k matrix MᵀM of the `rows × k` matrix `m` (one `ssyrk`, mirrored).
-  private func gram(_ m: UnsafeMutablePointer<Float>, rows: Int, k: Int) -> [Float] {
+  /// The full symmetric k × k matrix MᵀM of a table (one `ssyrk`, mirrored).
+  static func gram(_ m: RowTable) -> [Float] {
+    let k = m.width
     var g = [Float](repeating: 0, count: k * k)
     g.withUnsafeMutableBufferPointer { g in
-      BLAS.syrkTransposed(n: k, k: rows, alpha: 1, a: m, lda: k, beta: 0, c: g.baseAddress!, ldc: k)
-      for f in 0 ..< k { for h in 0 ..< f { g[h * k + f] = g[f * k + h] } }
+      guard let out = g.baseAddress else { return }
+      BLAS.syrkTransposed(
+        n: k, k: m.rows, alpha: 1, a: m.readOnly.base, lda: k, beta: 0, c: out, ldc: k)
+      for f in 0 ..< k { for h in 0 ..< f { out[h * k + f] = out[f * k + h] } }
     }
     return g
   }
 
-  private func solveSide(
-    rows: SparseRatingMatrix, fixed: UnsafeMutablePointer<Float>, fixedCount: Int,
-    target: UnsafeMutablePointer<Float>
-  ) throws(MFError) {
-    let k = options.rank
+  private func solveSide(rows: SparseRatingMatrix, fixed: RowTable, target: RowTable) throws(MFError) {
+    let k = rank
     // G = YᵀY + λI, shared read-only by every row's solve.
-    var g = gram(fixed, rows: fixedCount, k: k)
-    for f in 0 ..< k { g[f * k + f] += options.regularization }
-    let ranges = balancedRanges(rows.rowStart, parts: min(rows.rowCount, options.threads * 8))
+    var g = Self.gram(fixed)
+    for f in 0 ..< k { g[f * k + f] += settings.regularization }
+    let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, threads * 8))
     var failures = [Int](repeating: -1, count: ranges.count)
     let solver = settings.solver
     let steps = settings.cgSteps
-    g.withUnsafeMutableBufferPointer { g in
-      rows.rowStart.withUnsafeBufferPointer { rowStart in
-        rows.columns.withUnsafeBufferPointer { columns in
-          rows.values.withUnsafeBufferPointer { values in
-            failures.withUnsafeMutableBufferPointer { failed in
-              let system = RowSystems(
-                k: k, gram: SharedPointer(g.baseAddress!),
-                rowStart: SharedPointer(UnsafeMutablePointer(mutating: rowStart.baseAddress!)),
-                columns: SharedPointer(UnsafeMutablePointer(mutating: columns.baseAddress!)),
-                confidence: SharedPointer(UnsafeMutablePointer(mutating: values.baseAddress!)),
-                fixed: SharedPointer(fixed), target: SharedPointer(target))
-              let failed = SharedPointer(failed.baseAddress!)
-              Parallel.forEach(ranges.count, threads: options.threads) { part in
-                switch solver {
-                case .cholesky: failed.base[part] = system.solveExactly(ranges[part])
-                case .cg: system.conjugateGradient(ranges[part], steps: steps)
-                }
-              }
+    let fixed = fixed.readOnly
+    let target = target.mutable
+    withSharedReadPointers(g, rows.rowStart) { gram, rowStart in
+      withSharedReadPointers(rows.columns, rows.values) { columns, confidence in
+        failures.withSharedPointer { failed in
+          let systems = RowSystems(
+            k: k, gram: gram, rowStart: rowStart, columns: columns, confidence: confidence,
+            fixed: fixed, target: target)
+          Parallel.forEach(ranges.count, threads: threads) { part in
+            switch solver {
+            case .cholesky: failed[part] = systems.solveExactly(ranges[part])
+            case .cg: systems.conjugateGradient(ranges[part], steps: steps)
             }
           }
         }
@@ -128,64 +125,38 @@ struct ImplicitALSSolver {
 }
 
 /// The per-row systems of one half-sweep: A_r = G + Σ_{e∈row r} (c_e − 1) y_e y_eᵀ,
-/// b_r = Σ_e c_e y_e, with pointers shared read-only across threads (each row writes only its
+/// b_r = Σ_e c_e y_e, over memory shared read-only across threads (each row writes only its
 /// own target row).
 struct RowSystems: Sendable {
-  /// Entries ahead whose rows are prefetched in gathering passes.
-  static let prefetchDistance = 6
   let k: Int
-  let gram: SharedPointer<Float>
-  let rowStart: SharedPointer<Int>
-  let columns: SharedPointer<Int32>
-  let confidence: SharedPointer<Float>
-  let fixed: SharedPointer<Float>
-  let target: SharedPointer<Float>
+  let gram: SharedReadPointer<Float>
+  let rowStart: SharedReadPointer<Int>
+  let columns: SharedReadPointer<Int32>
+  let confidence: SharedReadPointer<Float>
+  let fixed: RowTable.Rows
+  let target: RowTable.MutableRows
 
   /// Exact solves of rows `range` by Cholesky; returns the first row that failed, or -1.
   func solveExactly(_ range: Range<Int>) -> Int {
-    let k = self.k
     var widest = 0
-    for r in range { widest = max(widest, rowStart.base[r + 1] - rowStart.base[r]) }
-    let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(1, widest * k))
-    let weights = UnsafeMutablePointer<Float>.allocate(capacity: max(1, widest))
-    let a = UnsafeMutablePointer<Float>.allocate(capacity: k * k)
-    let x = UnsafeMutablePointer<Float>.allocate(capacity: k)
-    defer {
-      gathered.deallocate()
-      weights.deallocate()
-      a.deallocate()
-      x.deallocate()
-    }
+    for r in range { widest = max(widest, rowStart[r + 1] - rowStart[r]) }
+    var system = RidgeSystem(order: k, rows: widest)
     for r in range {
-      let lo = rowStart.base[r]
-      let n = rowStart.base[r + 1] - lo
+      let lo = rowStart[r]
+      let n = rowStart[r + 1] - lo
       if n == 0 {
         // No observations: b = 0, so x = 0 is the exact minimizer.
-        (target.base + r * k).update(repeating: 0, count: k)
+        target.row(r).update(repeating: 0, count: k)
         continue
       }
-      for j in 0 ..< n {
-        if j &+ Self.prefetchDistance < n {
-          Prefetch.read(fixed.base + Int(columns.base[lo + j + Self.prefetchDistance]) * k, bytes: k * 4)
-        }
-        (gathered + j * k).update(from: fixed.base + Int(columns.base[lo + j]) * k, count: k)
-        weights[j] = confidence.base[lo + j]
-      }
-      // b = Yᵤᵀ c, from the unscaled rows.
-      BLAS.gemv(transpose: true, m: n, n: k, alpha: 1, a: gathered, lda: k, x: weights, beta: 0, y: x)
-      // A = G + Yᵤᵀ diag(c − 1) Yᵤ: scale row j by √(c_j − 1), then one ssyrk onto a copy of G.
-      for j in 0 ..< n {
-        let s = (max(0, weights[j] - 1)).squareRoot()
-        for f in 0 ..< k { gathered[j * k + f] *= s }
-      }
-      a.update(from: gram.base, count: k * k)
-      BLAS.syrkTransposed(n: k, k: n, alpha: 1, a: gathered, lda: k, beta: 1, c: a, ldc: k)
       do {
-        try LAPACK.choleskySolve(n: k, a: a, b: x)
+        try system.solveConfidenceWeightedRow(
+          count: n, columns: columns.base + lo, confidences: confidence.base + lo, fixed: fixed,
+          gram: gram.base)
       } catch {
         return r
       }
-      (target.base + r * k).update(from: x, count: k)
+      target.row(r).update(from: system.solution, count: k)
     }
     return -1
   }
@@ -202,74 +173,78 @@ struct RowSystems: Sendable {
     let direction = scratch + k
     let product = scratch + 2 * k
     let g = gram.base
-    let y = fixed.base
+    let distance = RidgeSystem.prefetchDistance
     for r in range {
-      let lo = rowStart.base[r]
-      let hi = rowStart.base[r + 1]
-      let x = target.base + r * k
+      let lo = rowStart[r]
+      let hi = rowStart[r + 1]
+      let x = target.row(r)
       // r = b − A x = −G x + Σ_e (c_e − (c_e − 1)(y_e·x)) y_e. This first pass over the row's
       // items misses the cache on every y_e; prefetching a few entries ahead overlaps the misses
       // (the later passes find the rows in cache).
       BLAS.gemv(transpose: false, m: k, n: k, alpha: -1, a: g, lda: k, x: x, beta: 0, y: residual)
       for e in lo ..< hi {
-        if e &+ Self.prefetchDistance < hi {
-          Prefetch.read(y + Int(columns.base[e &+ Self.prefetchDistance]) * k, bytes: k * 4)
+        if e &+ distance < hi {
+          Prefetch.read(fixed.row(Int(columns[e &+ distance])), bytes: k * 4)
         }
-        let ye = y + Int(columns.base[e]) * k
-        let c = confidence.base[e]
-        let s = Kernels.dot(k, ye, x)
-        VectorOps.axpy(k, c - (c - 1) * s, ye, residual)
+        let ye = fixed.row(Int(columns[e]))
+        let c = confidence[e]
+        let s = RowKernels.dot(k, ye, x)
+        RowKernels.axpy(k, c - (c - 1) * s, ye, residual)
       }
-      var rsOld = Kernels.dot(k, residual, residual)
+      var rsOld = RowKernels.dot(k, residual, residual)
       if rsOld < 1e-20 { continue }
       direction.update(from: residual, count: k)
       for _ in 0 ..< steps {
         // A p = G p + Σ_e (c_e − 1)(y_e·p) y_e
         BLAS.gemv(transpose: false, m: k, n: k, alpha: 1, a: g, lda: k, x: direction, beta: 0, y: product)
         for e in lo ..< hi {
-          let ye = y + Int(columns.base[e]) * k
-          let c = confidence.base[e]
-          VectorOps.axpy(k, (c - 1) * Kernels.dot(k, ye, direction), ye, product)
+          let ye = fixed.row(Int(columns[e]))
+          let c = confidence[e]
+          RowKernels.axpy(k, (c - 1) * RowKernels.dot(k, ye, direction), ye, product)
         }
-        let curvature = Kernels.dot(k, direction, product)
+        let curvature = RowKernels.dot(k, direction, product)
         if !(curvature > 0) { break }
         let stepSize = rsOld / curvature
-        VectorOps.axpy(k, stepSize, direction, x)
-        VectorOps.axpy(k, -stepSize, product, residual)
-        let rsNew = Kernels.dot(k, residual, residual)
+        RowKernels.axpy(k, stepSize, direction, x)
+        RowKernels.axpy(k, -stepSize, product, residual)
+        let rsNew = RowKernels.dot(k, residual, residual)
         if rsNew < 1e-20 { break }
         // p ← r + (rsNew / rsOld) p
-        VectorOps.scaleAdd(k, rsNew / rsOld, direction, residual)
+        RowKernels.scaleAdd(k, rsNew / rsOld, direction, residual)
         rsOld = rsNew
       }
     }
   }
 }
 
-/// Small vector loops the solvers need between BLAS calls, where a BLAS call's overhead would
-/// exceed its work (k is 16–256).
-enum VectorOps {
-  /// y ← y + a·x
-  @inline(__always)
-  static func axpy(_ n: Int, _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    var f = 0
-    let a8 = SIMD8<Float>(repeating: a)
-    while f + 8 <= n {
-      let xv = UnsafeRawPointer(x + f).loadUnaligned(as: SIMD8<Float>.self)
-      let yv = UnsafeRawPointer(y + f).loadUnaligned(as: SIMD8<Float>.self)
-      // Plain a·x + y: `addingProduct` lowers to a libm fmaf call per lane on baseline x86-64.
-      UnsafeMutableRawPointer(y + f).storeBytes(of: yv + a8 * xv, as: SIMD8<Float>.self)
-      f += 8
-    }
-    while f < n {
-      y[f] += a * x[f]
-      f += 1
-    }
-  }
+extension RidgeSystem {
+  /// Entries ahead whose rows are prefetched in gathering passes.
+  static let prefetchDistance = 6
 
-  /// p ← r + β·p
-  @inline(__always)
-  static func scaleAdd(_ n: Int, _ beta: Float, _ p: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>) {
-    for f in 0 ..< n { p[f] = r[f] + beta * p[f] }
+  /// The exact implicit-ALS step for one row (HKV eq. 4): with y_j the fixed side's rows for
+  /// the row's `count` entries and c_j their confidences, solves
+  /// (G + Σ (c_j − 1) y_j y_jᵀ) x = Σ c_j y_j, where G = YᵀY + λI over the whole fixed side.
+  /// Training's Cholesky solver and folding a user into an implicit model both call it.
+  mutating func solveConfidenceWeightedRow(
+    count n: Int, columns: UnsafePointer<Int32>, confidences: UnsafePointer<Float>,
+    fixed: RowTable.Rows, gram: UnsafePointer<Float>
+  ) throws(LinearAlgebraError) {
+    let k = order
+    reserve(rows: n)
+    for j in 0 ..< n {
+      if j &+ Self.prefetchDistance < n {
+        Prefetch.read(fixed.row(Int(columns[j + Self.prefetchDistance])), bytes: k * 4)
+      }
+      designRow(j).update(from: fixed.row(Int(columns[j])), count: k)
+      targets[j] = confidences[j]
+    }
+    // b = Yᵀc, from the unscaled rows.
+    setRightHandSide(rows: n)
+    // A = G + Yᵀ diag(c − 1) Y: scale row j by √(c_j − 1), then one ssyrk onto a copy of G.
+    let weights = targets
+    scaleDesignRows(rows: n) { j in max(0, weights[j] - 1).squareRoot() }
+    setMatrix(copying: gram)
+    addGram(rows: n)
+    try solve()
   }
 }

@@ -10,7 +10,7 @@ import RatingData
 /// |---|---|
 /// | 8 | magic `MFMODEL\0` |
 /// | 4 | format version (`UInt32`, 1) |
-/// | 4 | flags (`UInt32`, 0) |
+/// | 4 | flags (`UInt32`): bit 0 set = the model kind is recorded in bit 1; bit 1 set = a ranking model (else rating). Files from before the kind was recorded have 0, and their kind follows from the algorithm in the summary. |
 /// | 8, 8 | users `m`, items `n` (`UInt64`) |
 /// | 4, 4 | rank `k` (`UInt32`), reserved (0) |
 /// | 4, 4, 4 | μ, smallest rating, largest rating (`Float32`) |
@@ -52,7 +52,7 @@ public enum ModelFile {
         + 4 * model.seen.items.count + 64)
     out.append(contentsOf: magic)
     append(&out, version)
-    append(&out, UInt32(0))
+    append(&out, kindFlags(model.kind))
     append(&out, UInt64(model.userCount))
     append(&out, UInt64(model.itemCount))
     append(&out, UInt32(k))
@@ -89,8 +89,7 @@ public enum ModelFile {
       bytes = try RatingFileReader.readWholeFile(path: path)
     } catch {
       if case .unreadable(_, let reason) = error {
-        let hint = reason.contains("No such file") ? " (train one with 'mf fit RATINGS', or pass --model PATH)" : ""
-        throw .modelFile(path: path, reason: "cannot be read: \(reason)\(hint)")
+        throw .modelFile(path: path, reason: "cannot be read: \(reason)")
       }
       throw .modelFile(path: path, reason: "cannot be read: \(error)")
     }
@@ -119,7 +118,7 @@ public enum ModelFile {
     guard bytes.count >= fixedHeaderBytes + 4 else {
       throw fail("is truncated (\(bytes.count) bytes, shorter than the header)")
     }
-    let _: UInt32 = reader.read()!
+    let flags: UInt32 = reader.read()!
     let users64: UInt64 = reader.read()!
     let items64: UInt64 = reader.read()!
     let rank32: UInt32 = reader.read()!
@@ -156,8 +155,11 @@ public enum ModelFile {
     guard mean.isFinite, low.isFinite, high.isFinite, low <= high else {
       throw fail("is corrupt (its rating range or mean is not finite)")
     }
+    guard flags & ~(kindRecorded | rankingModel) == 0 else {
+      throw fail("uses features this mf does not know (flags \(String(flags, radix: 16)))")
+    }
     let summaryBytes = reader.bytes(Int(summaryLength64))!
-    let summary: TrainingSummary
+    var summary: TrainingSummary
     do {
       summary = try JSONDecoder().decode(TrainingSummary.self, from: Data(summaryBytes))
     } catch { throw fail("is corrupt (its training summary is not valid JSON)") }
@@ -197,12 +199,25 @@ public enum ModelFile {
       throw fail("is corrupt (\(bytes.count - 4 - reader.position) unexpected bytes before the checksum)")
     }
     guard summary.options.rank == k else { throw fail("is corrupt (its rank and summary disagree)") }
+    let kind: ModelKind =
+      flags & kindRecorded != 0
+      ? (flags & rankingModel != 0 ? .ranking : .rating) : summary.options.algorithm.kind
+    // Ranking models have no training RMSE; files from before it was optional stored 0.
+    if kind == .ranking { summary.trainRMSE = nil }
     return FactorModel(
-      globalMean: mean, userBias: userBias, itemBias: itemBias,
+      kind: kind, globalMean: mean, userBias: userBias, itemBias: itemBias,
       userFactors: Matrix(rows: users, columns: k, values: p),
       itemFactors: Matrix(rows: items, columns: k, values: q), users: userIDs, items: itemIDs,
       ratingRange: low ... high, seen: InteractionIndex(rowStart: rowStart, items: seenItems),
       summary: summary)
+  }
+
+  /// Flag bits (see the table above).
+  static let kindRecorded: UInt32 = 1
+  static let rankingModel: UInt32 = 2
+
+  static func kindFlags(_ kind: ModelKind) -> UInt32 {
+    kindRecorded | (kind == .ranking ? rankingModel : 0)
   }
 
   private static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {

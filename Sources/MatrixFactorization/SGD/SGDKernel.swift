@@ -7,10 +7,6 @@ struct RatingEntry {
   var rating: Float
 }
 
-/// Asks for the cache line holding `address` to be brought into L1 for writing.
-@inline(__always)
-func prefetchForWrite(_ address: UnsafeRawPointer) { Prefetch.write(address) }
-
 /// The SGD hot loop: one pass over a run of ratings.
 ///
 /// For each rating r_ui (Koren, Bell & Volinsky 2009, eq. 5–6):
@@ -21,10 +17,9 @@ func prefetchForWrite(_ address: UnsafeRawPointer) { Prefetch.write(address) }
 ///     p_u ← (1 − ηλ) p_u + η e q_i
 ///     q_i ← (1 − ηλ) q_i + η e p_u        (with the old p_u)
 ///
-/// Written over raw pointers and `SIMD8<Float>`, with no allocation, bounds check or reference
-/// counting inside; everything the engine's speed rests on is here. (`a + b * c`, not
-/// `addingProduct`: on baseline x86-64, without FMA, the latter becomes a libm `fmaf` call per
-/// lane, which made this loop ten times slower.)
+/// Written over raw pointers and `SIMD8<Float>` (the row loops are ``RowKernels``'
+/// `lowLatencyDot` and `coupledStep`, inlined here), with no allocation, bounds check or
+/// reference counting inside; everything the engine's speed rests on is here.
 ///
 /// **Memory latency** is what limits a plain version of this loop: every rating touches two
 /// rows at random (p_u, q_i) plus two biases, and each miss to L3 stalls the dependent dot
@@ -85,8 +80,8 @@ enum SGDKernel {
     while n < prefetching {
       let ahead = entries[n &+ prefetchDistance]
       prefetchRows(of: ahead, p, q, k)
-      prefetchForWrite(userBias + Int(ahead.user))
-      prefetchForWrite(itemBias + Int(ahead.item))
+      Prefetch.write(userBias + Int(ahead.user))
+      Prefetch.write(itemBias + Int(ahead.item))
       let e = update(entries[n], p, q, userBias, itemBias, k, mean, lr, shrink, biasShrink)
       blockSSE += e * e
       if n & 1023 == 1023 {
@@ -114,8 +109,8 @@ enum SGDKernel {
     let rowBytes = k &* 4
     var line = 0
     while line < rowBytes {
-      prefetchForWrite(rowP + line)
-      prefetchForWrite(rowQ + line)
+      Prefetch.write(rowP + line)
+      Prefetch.write(rowQ + line)
       line &+= 64
     }
   }
@@ -133,97 +128,11 @@ enum SGDKernel {
     let qi = q + i &* k
     let bu = userBias[u]
     let bi = itemBias[i]
-    let e = entry.rating - (mean + bu + bi + rowDot(k, pu, qi))
+    let e = entry.rating - (mean + bu + bi + RowKernels.lowLatencyDot(k, pu, qi))
     userBias[u] = biasShrink * bu + lr * e
     itemBias[i] = biasShrink * bi + lr * e
-    rowUpdate(k, pu, qi, shrink: shrink, step: lr * e)
+    RowKernels.coupledStep(k, pu, qi, shrink: shrink, step: lr * e)
     return e
-  }
-
-  /// p·q with a short dependency chain: up to four independent SIMD8 partial sums, then a
-  /// pairwise (tree) reduction. The error e waits on this sum and every update waits on e, so
-  /// its latency, not its instruction count, is what the loop feels.
-  @inline(__always)
-  static func rowDot(_ k: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
-    let rx = UnsafeRawPointer(x)
-    let ry = UnsafeRawPointer(y)
-    @inline(__always) func product(_ chunk: Int) -> SIMD8<Float> {
-      rx.loadUnaligned(fromByteOffset: chunk &* 32, as: SIMD8<Float>.self)
-        * ry.loadUnaligned(fromByteOffset: chunk &* 32, as: SIMD8<Float>.self)
-    }
-    let chunks = k >> 3
-    var sum: Float
-    if chunks >= 4 {
-      var a0 = product(0)
-      var a1 = product(1)
-      var a2 = product(2)
-      var a3 = product(3)
-      var c = 4
-      while c &+ 4 <= chunks {
-        a0 += product(c)
-        a1 += product(c &+ 1)
-        a2 += product(c &+ 2)
-        a3 += product(c &+ 3)
-        c &+= 4
-      }
-      while c < chunks {
-        a0 += product(c)
-        c &+= 1
-      }
-      sum = horizontalSum((a0 + a1) + (a2 + a3))
-    } else if chunks >= 2 {
-      var a0 = product(0)
-      let a1 = product(1)
-      if chunks == 3 { a0 += product(2) }
-      sum = horizontalSum(a0 + a1)
-    } else if chunks == 1 {
-      sum = horizontalSum(product(0))
-    } else {
-      sum = 0
-    }
-    var j = chunks << 3
-    while j < k {
-      sum += x[j] * y[j]
-      j &+= 1
-    }
-    return sum
-  }
-
-  /// The lanes of `v` added pairwise: 8 → 4 → 2 → 1.
-  @inline(__always)
-  static func horizontalSum(_ v: SIMD8<Float>) -> Float {
-    let four = v.lowHalf + v.highHalf
-    let two = four.lowHalf + four.highHalf
-    return two[0] + two[1]
-  }
-
-  /// p ← shrink·p + step·q and q ← shrink·q + step·p, both from the old values.
-  @inline(__always)
-  static func rowUpdate(
-    _ k: Int, _ pu: UnsafeMutablePointer<Float>, _ qi: UnsafeMutablePointer<Float>,
-    shrink: Float, step: Float
-  ) {
-    let stepV = SIMD8<Float>(repeating: step)
-    let shrinkV = SIMD8<Float>(repeating: shrink)
-    let rawP = UnsafeMutableRawPointer(pu)
-    let rawQ = UnsafeMutableRawPointer(qi)
-    let vectorEnd = k & ~7
-    var j = 0
-    while j < vectorEnd {
-      let offset = j &* 4
-      let pv = rawP.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-      let qv = rawQ.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-      rawP.storeBytes(of: shrinkV * pv + stepV * qv, toByteOffset: offset, as: SIMD8<Float>.self)
-      rawQ.storeBytes(of: shrinkV * qv + stepV * pv, toByteOffset: offset, as: SIMD8<Float>.self)
-      j &+= 8
-    }
-    while j < k {
-      let pv = pu[j]
-      let qv = qi[j]
-      pu[j] = shrink * pv + step * qv
-      qi[j] = shrink * qv + step * pv
-      j &+= 1
-    }
   }
 }
 

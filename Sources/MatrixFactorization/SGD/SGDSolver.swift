@@ -20,8 +20,9 @@ import Synchronization
 /// renumbered ("slots") so that each group's rows are contiguous, as in LIBMF's grid: a block
 /// then reads two compact slabs (~4,096 rows together) instead of rows strewn over all of P
 /// and Q, which costs fewer TLB entries and lets the hardware prefetcher help (8% less CPU per
-/// epoch on the 10M set, rank 32). The copy is loaded from `buffers` at the start of every
-/// epoch and written back at its end, so `buffers` is always the truth between epochs.
+/// epoch on the 10M set, rank 32). The copy is loaded from the loop's ``FactorTables`` at the
+/// start of every epoch and written back at its end, so those are always the truth between
+/// epochs.
 ///
 /// **Scheduling**: no barrier between diagonals; a block waits only for the two blocks before
 /// it in its row and its column (see `runEpoch`).
@@ -30,9 +31,11 @@ import Synchronization
 /// when, so for a given seed and block count the result is the same bit for bit whatever
 /// `--threads` is (B is chosen from the data size, and is at least 4 and at least the thread
 /// count).
-struct SGDSolver {
-  let options: TrainingOptions
-  let buffers: FactorBuffers
+struct SGDSolver: FactorSolver {
+  let settings: SGDSettings
+  let rank: Int
+  let threads: Int
+  let factors: FactorTables
   let mean: Float
   let blockCount: Int
   /// The parameters in slot order, trained during an epoch.
@@ -43,25 +46,17 @@ struct SGDSolver {
   private var blockStart: [Int]
   private var rng: SeededGenerator
 
-  init(ratings: RatingSet, mean: Float, options: TrainingOptions, buffers: FactorBuffers) {
-    self.options = options
-    self.buffers = buffers
-    self.mean = mean
+  init(data: TrainingData, factors: FactorTables, settings: SGDSettings, options: TrainingOptions) {
+    let ratings = data.ratings
+    self.settings = settings
+    self.rank = options.rank
+    self.threads = options.threads
+    self.factors = factors
+    self.mean = data.mean
     var rng = SeededGenerator(seed: options.seed ^ 0x56D0_0001)
-    // Choose B so that one block holds about 4,096 rows of users plus items (512 KiB at rank
-    // 32, half of a current server core's L2; the rows are contiguous slabs, see Layout), but
-    // no more blocks than leave each row about 5 ratings per block: a block pays to bring its
-    // rows in, so fewer, bigger blocks reuse each row more, at the price of a coarser order.
-    // The reuse matters more than fitting L2 exactly, so rows, not bytes, are counted.
-    // Measured, 1 thread, kernel CPU per epoch: 10M set (92k rows) rank 32, B = 12–16
-    // ~0.15–0.16 s, 23 ~0.17 s, 32–45 ~0.17–0.19 s; rank 64, B = 16–45 flat at ~0.25 s;
-    // rank 128, B = 12–23 ~0.52–0.55 s, 45 0.58 s, 90 0.63 s; 25M set (207k rows) rank 32,
-    // B = 23–25 ~0.47–0.52 s, 32 0.51 s, 51 ~0.57 s. Test RMSE after 20 epochs at rank 32 on
-    // the 10M set over three seeds: B = 23 0.66892, B = 15 0.66908.
-    let rows = Double(max(1, ratings.users.count + ratings.items.count))
-    let cacheBlocks = Int((rows / 4096).rounded(.up))
-    let reuseBlocks = Int((Double(ratings.count) / (5 * rows)).rounded(.up))
-    let b = min(256, max(4, options.threads, min(cacheBlocks, reuseBlocks)))
+    let b = Self.blockCount(
+      users: ratings.users.count, items: ratings.items.count, ratings: ratings.count,
+      threads: options.threads)
     blockCount = b
     /// A random renumbering of `n` rows: `slot[index]` and its inverse `atSlot[slot]`. Group g
     /// is the slots g·n/B ..< (g+1)·n/B, so groups are random and of (almost) equal size.
@@ -74,12 +69,38 @@ struct SGDSolver {
     }
     let users = slots(ratings.users.count)
     let items = slots(ratings.items.count)
-    work = SlotFactors(buffers: buffers, userAtSlot: users.atSlot, itemAtSlot: items.atSlot)
+    work = SlotFactors(factors: factors, userAtSlot: users.atSlot, itemAtSlot: items.atSlot)
     let shuffleSeed = SeededGenerator(seed: rng.next())
     (entries, blockStart) = Self.bucket(
       ratings, blockCount: b, userSlot: users.slot, itemSlot: items.slot, shuffleSeed: shuffleSeed,
       threads: options.threads)
     self.rng = rng
+  }
+
+  /// The number B of user groups (and of item groups) for a data set of this size.
+  ///
+  /// One block should hold about 4,096 rows of users plus items (512 KiB at rank 32, half of a
+  /// current server core's L2; the rows are contiguous slabs, see Layout), but there should be
+  /// no more blocks than leave each row about 5 ratings per block: a block pays to bring its rows
+  /// in, so fewer, bigger blocks reuse each row more, at the price of a coarser order. The reuse
+  /// matters more than fitting L2 exactly, so rows, not bytes, are counted. Measured, 1 thread,
+  /// kernel CPU per epoch: 10M set (92k rows) rank 32, B = 12–16 ~0.15–0.16 s, 23 ~0.17 s,
+  /// 32–45 ~0.17–0.19 s; rank 64, B = 16–45 flat at ~0.25 s; rank 128, B = 12–23 ~0.52–0.55 s,
+  /// 45 0.58 s, 90 0.63 s; 25M set (207k rows) rank 32, B = 23–25 ~0.47–0.52 s, 32 0.51 s, 51
+  /// ~0.57 s. Test RMSE after 20 epochs at rank 32 on the 10M set over three seeds: B = 23
+  /// 0.66892, B = 15 0.66908. B is at least 4 and at least the thread count.
+  package static func blockCount(users: Int, items: Int, ratings: Int, threads: Int) -> Int {
+    let rows = Double(max(1, users + items))
+    let cacheBlocks = Int((rows / 4096).rounded(.up))
+    let reuseBlocks = Int((Double(ratings) / (5 * rows)).rounded(.up))
+    return min(256, max(4, threads, min(cacheBlocks, reuseBlocks)))
+  }
+
+  /// Where a row's ratings go: its slot, and its group's offset in the block index (a rating's
+  /// block is the user's offset plus the item's).
+  private struct Placement {
+    var slot: Int32
+    var blockOffset: Int32
   }
 
   /// The ratings grouped by block, each block in a random order, and the blocks' bounds.
@@ -97,29 +118,22 @@ struct SGDSolver {
   ) -> (entries: [RatingEntry], blockStart: [Int]) {
     let n = ratings.count
     let blocks = b * b
-    // A rating's block is userRow[u] + itemColumn[i] = group(u)·B + group(i).
+    // Block (group(u), group(i)) is index group(u)·B + group(i).
     let userCount = max(1, userSlot.count)
     let itemCount = max(1, itemSlot.count)
-    let userRow = userSlot.map { Int32(Int($0) * b / userCount * b) }
-    let itemColumn = itemSlot.map { Int32(Int($0) * b / itemCount) }
+    let userPlacement = userSlot.map { Placement(slot: $0, blockOffset: Int32(Int($0) * b / userCount * b)) }
+    let itemPlacement = itemSlot.map { Placement(slot: $0, blockOffset: Int32(Int($0) * b / itemCount)) }
     let chunks = max(1, min(threads, n / 65_536))
+
+    // Pass 1: chunk c's count of each block.
     var counts = [Int](repeating: 0, count: chunks * blocks)
-    ratings.userIndices.withUnsafeBufferPointer { users in
-      ratings.itemIndices.withUnsafeBufferPointer { items in
-        userRow.withUnsafeBufferPointer { row in
-          itemColumn.withUnsafeBufferPointer { column in
-            counts.withUnsafeMutableBufferPointer { countBuffer in
-              let users = SharedPointer(UnsafeMutablePointer(mutating: users.baseAddress!))
-              let items = SharedPointer(UnsafeMutablePointer(mutating: items.baseAddress!))
-              let row = SharedPointer(UnsafeMutablePointer(mutating: row.baseAddress!))
-              let column = SharedPointer(UnsafeMutablePointer(mutating: column.baseAddress!))
-              let countPointer = SharedPointer(countBuffer.baseAddress!)
-              Parallel.forEach(chunks, threads: threads) { c in
-                let own = countPointer.base + c * blocks
-                for m in c * n / chunks ..< (c + 1) * n / chunks {
-                  own[Int(row.base[Int(users.base[m])] + column.base[Int(items.base[m])])] += 1
-                }
-              }
+    ratings.withSharedColumns { users, items, _ in
+      withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
+        counts.withSharedPointer { counts in
+          Parallel.forEach(chunks, threads: threads) { c in
+            let own = counts.base + c * blocks
+            for m in c * n / chunks ..< (c + 1) * n / chunks {
+              own[Int(userAt[Int(users[m])].blockOffset + itemAt[Int(items[m])].blockOffset)] += 1
             }
           }
         }
@@ -137,50 +151,34 @@ struct SGDSolver {
       }
     }
     start[blocks] = running
+
     let entries = [RatingEntry](unsafeUninitializedCapacity: n) { buffer, initialized in
-      let out = SharedPointer(buffer.baseAddress!)
-      ratings.userIndices.withUnsafeBufferPointer { users in
-        ratings.itemIndices.withUnsafeBufferPointer { items in
-          ratings.values.withUnsafeBufferPointer { values in
-            userSlot.withUnsafeBufferPointer { userSlotBuffer in
-            itemSlot.withUnsafeBufferPointer { itemSlotBuffer in
-            userRow.withUnsafeBufferPointer { row in
-              itemColumn.withUnsafeBufferPointer { column in
-                counts.withUnsafeMutableBufferPointer { countBuffer in
-                  let users = SharedPointer(UnsafeMutablePointer(mutating: users.baseAddress!))
-                  let items = SharedPointer(UnsafeMutablePointer(mutating: items.baseAddress!))
-                  let values = SharedPointer(UnsafeMutablePointer(mutating: values.baseAddress!))
-                  let userSlot = SharedPointer(UnsafeMutablePointer(mutating: userSlotBuffer.baseAddress!))
-                  let itemSlot = SharedPointer(UnsafeMutablePointer(mutating: itemSlotBuffer.baseAddress!))
-                  let row = SharedPointer(UnsafeMutablePointer(mutating: row.baseAddress!))
-                  let column = SharedPointer(UnsafeMutablePointer(mutating: column.baseAddress!))
-                  let next = SharedPointer(countBuffer.baseAddress!)
-                  Parallel.forEach(chunks, threads: threads) { c in
-                    let own = next.base + c * blocks
-                    for m in c * n / chunks ..< (c + 1) * n / chunks {
-                      let u = users.base[m]
-                      let i = items.base[m]
-                      let block = Int(row.base[Int(u)] + column.base[Int(i)])
-                      (out.base + own[block]).initialize(
-                        to: RatingEntry(
-                          user: userSlot.base[Int(u)], item: itemSlot.base[Int(i)], rating: values.base[m]))
-                      own[block] += 1
-                    }
-                  }
-                }
+      guard let base = buffer.baseAddress else { return }
+      let out = SharedPointer(base)
+      // Pass 2: scatter every rating to the next free place of its block.
+      ratings.withSharedColumns { users, items, values in
+        withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
+          counts.withSharedPointer { next in
+            Parallel.forEach(chunks, threads: threads) { c in
+              let own = next.base + c * blocks
+              for m in c * n / chunks ..< (c + 1) * n / chunks {
+                let u = userAt[Int(users[m])]
+                let i = itemAt[Int(items[m])]
+                let block = Int(u.blockOffset + i.blockOffset)
+                (out.base + own[block]).initialize(
+                  to: RatingEntry(user: u.slot, item: i.slot, rating: values[m]))
+                own[block] += 1
               }
-            }
-            }
             }
           }
         }
       }
-      start.withUnsafeBufferPointer { bounds in
-        let bounds = SharedPointer(UnsafeMutablePointer(mutating: bounds.baseAddress!))
+      // Pass 3: shuffle each block with its own generator.
+      start.withSharedReadPointer { bounds in
         Parallel.forEach(blocks, threads: threads) { j in
           var generator = shuffleSeed.split(j)
-          let first = out.base + bounds.base[j]
-          var last = bounds.base[j + 1] - bounds.base[j] - 1
+          let first = out.base + bounds[j]
+          var last = bounds[j + 1] - bounds[j] - 1
           while last > 0 {
             let other = generator.nextIndex(below: last + 1)
             let entry = first[last]
@@ -195,7 +193,14 @@ struct SGDSolver {
     return (entries, start)
   }
 
-  /// One epoch at step size `η·decay^epoch`; returns the RMSE of the errors seen during the
+  /// One scheduled block: its entries and the column position it occupies.
+  private struct BlockTask {
+    var start: Int
+    var end: Int
+    var column: Int
+  }
+
+  /// One epoch at step size `η·decay^epoch`; measures the RMSE of the errors seen during the
   /// epoch (each taken just before its update).
   ///
   /// The B diagonals run in a random order, diagonal d's block in row a being task d·B + a.
@@ -207,7 +212,7 @@ struct SGDSolver {
   /// next diagonal instead of waiting for the whole diagonal to drain. Tasks are handed out in
   /// order and only wait for earlier ones, so the earliest unfinished task can always run: no
   /// deadlock.
-  mutating func runEpoch(_ epoch: Int) -> Double {
+  mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
     let b = blockCount
     var rowLabels = Array(0 ..< b)
     var columnLabels = Array(0 ..< b)
@@ -215,107 +220,88 @@ struct SGDSolver {
     rowLabels.shuffle(using: &rng)
     columnLabels.shuffle(using: &rng)
     diagonals.shuffle(using: &rng)
-    var rate = options.learningRate
-    for _ in 0 ..< epoch { rate *= options.learningRateDecay }
+    var rate = settings.learningRate
+    for _ in 0 ..< epoch { rate *= settings.learningRateDecay }
     let lr = rate
-    let k = options.rank
+    let k = rank
     let mean = self.mean
-    let reg = options.regularization
-    let regBias = options.biasRegularization
+    let reg = settings.regularization
+    let regBias = settings.biasRegularization
     let work = self.work
-    let threads = options.threads
-    work.load(from: buffers, threads: threads)
-    defer { work.store(to: buffers, threads: threads) }
-    // Task d·B + a: its block's entries and the column position it occupies.
-    var taskStart = [Int](repeating: 0, count: b * b)
-    var taskEnd = [Int](repeating: 0, count: b * b)
-    var taskColumn = [Int](repeating: 0, count: b * b)
+    let threads = self.threads
+    work.load(from: factors, threads: threads)
+    defer { work.store(to: factors, threads: threads) }
+    var tasks = [BlockTask](repeating: BlockTask(start: 0, end: 0, column: 0), count: b * b)
     for (d, s) in diagonals.enumerated() {
       for a in 0 ..< b {
         let column = (a + s) % b
         let block = rowLabels[a] * b + columnLabels[column]
-        taskStart[d * b + a] = blockStart[block]
-        taskEnd[d * b + a] = blockStart[block + 1]
-        taskColumn[d * b + a] = column
+        tasks[d * b + a] = BlockTask(start: blockStart[block], end: blockStart[block + 1], column: column)
       }
     }
     let progress = BlockProgress(count: 2 * b)
     defer { progress.release() }
+    let p = work.p.mutable
+    let q = work.q.mutable
+    let userBias = work.userBias.mutable
+    let itemBias = work.itemBias.mutable
     var taskSSE = [Double](repeating: 0, count: b * b)
-    entries.withUnsafeBufferPointer { all in
-      taskSSE.withUnsafeMutableBufferPointer { sseBuffer in
-        taskStart.withUnsafeBufferPointer { starts in
-          taskEnd.withUnsafeBufferPointer { ends in
-            taskColumn.withUnsafeBufferPointer { columns in
-              let base = SharedPointer(UnsafeMutablePointer(mutating: all.baseAddress!))
-              let sse = SharedPointer(sseBuffer.baseAddress!)
-              let starts = SharedPointer(UnsafeMutablePointer(mutating: starts.baseAddress!))
-              let ends = SharedPointer(UnsafeMutablePointer(mutating: ends.baseAddress!))
-              let columns = SharedPointer(UnsafeMutablePointer(mutating: columns.baseAddress!))
-              Parallel.forEach(b * b, threads: threads) { task in
-                let (d, a) = task.quotientAndRemainder(dividingBy: b)
-                let rowCounter = a
-                let columnCounter = b + columns.base[task]
-                progress.wait(rowCounter, reaches: d)
-                progress.wait(columnCounter, reaches: d)
-                let lo = starts.base[task]
-                sse.base[task] = SGDKernel.run(
-                  entries: base.base + lo, count: ends.base[task] - lo, p: work.p, q: work.q,
-                  userBias: work.userBias, itemBias: work.itemBias, rank: k, mean: mean,
-                  learningRate: lr, regularization: reg, biasRegularization: regBias)
-                progress.increment(rowCounter)
-                progress.increment(columnCounter)
-              }
-            }
-          }
+    withSharedReadPointers(entries, tasks) { entries, tasks in
+      taskSSE.withSharedPointer { sse in
+        Parallel.forEach(b * b, threads: threads) { t in
+          let (d, a) = t.quotientAndRemainder(dividingBy: b)
+          let task = tasks[t]
+          let rowCounter = a
+          let columnCounter = b + task.column
+          progress.wait(rowCounter, reaches: d)
+          progress.wait(columnCounter, reaches: d)
+          sse[t] = SGDKernel.run(
+            entries: entries.base + task.start, count: task.end - task.start, p: p.base,
+            q: q.base, userBias: userBias.base, itemBias: itemBias.base, rank: k, mean: mean,
+            learningRate: lr, regularization: reg, biasRegularization: regBias)
+          progress.increment(rowCounter)
+          progress.increment(columnCounter)
         }
       }
     }
     // Summed in task order, so the reported RMSE does not depend on the thread count either.
     let total = taskSSE.reduce(0, +)
-    return (total / Double(max(1, entries.count))).squareRoot()
+    return EpochOutcome(inEpochRMSE: (total / Double(max(1, entries.count))).squareRoot())
   }
 }
 
 /// P, Q and the biases with rows in slot order (see ``SGDSolver``'s Layout).
 private final class SlotFactors: @unchecked Sendable {
   let rank: Int
-  let p: UnsafeMutablePointer<Float>
-  let q: UnsafeMutablePointer<Float>
-  let userBias: UnsafeMutablePointer<Float>
-  let itemBias: UnsafeMutablePointer<Float>
+  let p: RowTable
+  let q: RowTable
+  let userBias: RowTable
+  let itemBias: RowTable
   /// The user (item) index whose row is at each slot.
   let userAtSlot: [Int32]
   let itemAtSlot: [Int32]
 
-  init(buffers: FactorBuffers, userAtSlot: [Int32], itemAtSlot: [Int32]) {
-    rank = buffers.rank
+  init(factors: FactorTables, userAtSlot: [Int32], itemAtSlot: [Int32]) {
+    rank = factors.rank
     self.userAtSlot = userAtSlot
     self.itemAtSlot = itemAtSlot
-    p = allocateRows(max(1, userAtSlot.count * rank))
-    q = allocateRows(max(1, itemAtSlot.count * rank))
-    userBias = allocateRows(max(1, userAtSlot.count))
-    itemBias = allocateRows(max(1, itemAtSlot.count))
+    p = RowTable(rows: userAtSlot.count, width: rank)
+    q = RowTable(rows: itemAtSlot.count, width: rank)
+    userBias = RowTable(rows: userAtSlot.count, width: 1)
+    itemBias = RowTable(rows: itemAtSlot.count, width: 1)
   }
 
-  deinit {
-    deallocateRows(p)
-    deallocateRows(q)
-    deallocateRows(userBias)
-    deallocateRows(itemBias)
+  /// Copies every row from `factors` into its slot.
+  func load(from factors: FactorTables, threads: Int) {
+    copy(factors, toSlots: true, threads: threads)
   }
 
-  /// Copies every row from `buffers` into its slot.
-  func load(from buffers: FactorBuffers, threads: Int) {
-    copy(buffers, toSlots: true, threads: threads)
+  /// Copies every slot back to its row of `factors`.
+  func store(to factors: FactorTables, threads: Int) {
+    copy(factors, toSlots: false, threads: threads)
   }
 
-  /// Copies every slot back to its row of `buffers`.
-  func store(to buffers: FactorBuffers, threads: Int) {
-    copy(buffers, toSlots: false, threads: threads)
-  }
-
-  private func copy(_ buffers: FactorBuffers, toSlots: Bool, threads: Int) {
+  private func copy(_ factors: FactorTables, toSlots: Bool, threads: Int) {
     let k = rank
     let users = userAtSlot.count
     let items = itemAtSlot.count
@@ -323,28 +309,29 @@ private final class SlotFactors: @unchecked Sendable {
     let chunk = 4096
     let userChunks = (users + chunk - 1) / chunk
     let itemChunks = (items + chunk - 1) / chunk
-    userAtSlot.withUnsafeBufferPointer { userAt in
-      itemAtSlot.withUnsafeBufferPointer { itemAt in
-        let userAt = SharedPointer(UnsafeMutablePointer(mutating: userAt.baseAddress!))
-        let itemAt = SharedPointer(UnsafeMutablePointer(mutating: itemAt.baseAddress!))
-        Parallel.forEach(userChunks + itemChunks, threads: threads) { c in
-          let isUser = c < userChunks
-          let first = (isUser ? c : c - userChunks) * chunk
-          let last = min(first + chunk, isUser ? users : items)
-          let slotRows = isUser ? self.p : self.q
-          let slotBias = isUser ? self.userBias : self.itemBias
-          let rows = isUser ? buffers.p : buffers.q
-          let bias = isUser ? buffers.userBias : buffers.itemBias
-          let at = isUser ? userAt.base : itemAt.base
-          for slot in first ..< last {
-            let index = Int(at[slot])
-            if toSlots {
-              (slotRows + slot * k).update(from: rows + index * k, count: k)
-              slotBias[slot] = bias[index]
-            } else {
-              (rows + index * k).update(from: slotRows + slot * k, count: k)
-              bias[index] = slotBias[slot]
-            }
+    let slotTables = (p: p.mutable, q: q.mutable, userBias: userBias.mutable, itemBias: itemBias.mutable)
+    let rowTables = (
+      p: factors.p.mutable, q: factors.q.mutable, userBias: factors.userBias.mutable,
+      itemBias: factors.itemBias.mutable
+    )
+    withSharedReadPointers(userAtSlot, itemAtSlot) { userAt, itemAt in
+      Parallel.forEach(userChunks + itemChunks, threads: threads) { c in
+        let isUser = c < userChunks
+        let first = (isUser ? c : c - userChunks) * chunk
+        let last = min(first + chunk, isUser ? users : items)
+        let slotRows = isUser ? slotTables.p : slotTables.q
+        let slotBias = isUser ? slotTables.userBias : slotTables.itemBias
+        let rows = isUser ? rowTables.p : rowTables.q
+        let bias = isUser ? rowTables.userBias : rowTables.itemBias
+        let at = isUser ? userAt : itemAt
+        for slot in first ..< last {
+          let index = Int(at[slot])
+          if toSlots {
+            slotRows.row(slot).update(from: rows.row(index), count: k)
+            slotBias[slot] = bias[index]
+          } else {
+            rows.row(index).update(from: slotRows.row(slot), count: k)
+            bias[index] = slotBias[slot]
           }
         }
       }
@@ -393,3 +380,12 @@ private struct BlockProgress: @unchecked Sendable {
 #else
   private func yieldCore() {}
 #endif
+
+extension RatingSet {
+  /// Runs `body` with the user indices, item indices and values pinned for a parallel section.
+  func withSharedColumns<R>(
+    _ body: (SharedReadPointer<Int32>, SharedReadPointer<Int32>, SharedReadPointer<Float>) -> R
+  ) -> R {
+    withSharedReadPointers(userIndices, itemIndices, values, body)
+  }
+}

@@ -30,47 +30,38 @@ extension FactorModel {
     let blocks = (users.count + block - 1) / block
     let workers = max(1, min(threads, blocks))
     let mean = globalMean
+    for u in users { checkUser(u) }
+    withSharedReadPointers(userFactors.values, itemFactors.values, userBias, itemBias) { p, q, bu, bi in
     BLAS.withThreads(1) {
-      userFactors.values.withUnsafeBufferPointer { p in
-        itemFactors.values.withUnsafeBufferPointer { q in
-          userBias.withUnsafeBufferPointer { bu in
-            itemBias.withUnsafeBufferPointer { bi in
-              let p = SharedPointer(UnsafeMutablePointer(mutating: p.baseAddress!))
-              let q = SharedPointer(UnsafeMutablePointer(mutating: q.baseAddress!))
-              let bu = SharedPointer(UnsafeMutablePointer(mutating: bu.baseAddress!))
-              let bi = SharedPointer(UnsafeMutablePointer(mutating: bi.baseAddress!))
-              // Static striping: every block costs the same (one gemm of equal shape).
-              Parallel.forEach(workers, threads: workers) { worker in
-                let gathered = UnsafeMutablePointer<Float>.allocate(capacity: block * k)
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: block * m)
-                defer {
-                  gathered.deallocate()
-                  scores.deallocate()
-                }
-                var b = worker
-                while b < blocks {
-                  let lo = b * block
-                  let hi = min(users.count, lo + block)
-                  for (row, position) in (lo ..< hi).enumerated() {
-                    (gathered + row * k).update(from: p.base + users[position] * k, count: k)
-                  }
-                  BLAS.gemm(
-                    transposeA: false, transposeB: true, m: hi - lo, n: m, k: k, alpha: 1,
-                    a: gathered, lda: k, b: q.base, ldb: k, beta: 0, c: scores, ldc: m)
-                  for (row, position) in (lo ..< hi).enumerated() {
-                    let u = users[position]
-                    let s = scores + row * m
-                    let base = mean + bu.base[u]
-                    for i in 0 ..< m { s[i] += base + bi.base[i] }
-                    body(position, u, s)
-                  }
-                  b += workers
-                }
-              }
-            }
+      // Static striping: every block costs the same (one gemm of equal shape).
+      Parallel.forEach(workers, threads: workers) { worker in
+        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: block * k)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: block * m)
+        defer {
+          gathered.deallocate()
+          scores.deallocate()
+        }
+        var b = worker
+        while b < blocks {
+          let lo = b * block
+          let hi = min(users.count, lo + block)
+          for (row, position) in (lo ..< hi).enumerated() {
+            (gathered + row * k).update(from: p.base + users[position] * k, count: k)
           }
+          BLAS.gemm(
+            transposeA: false, transposeB: true, m: hi - lo, n: m, k: k, alpha: 1,
+            a: gathered, lda: k, b: q.base, ldb: k, beta: 0, c: scores, ldc: m)
+          for (row, position) in (lo ..< hi).enumerated() {
+            let u = users[position]
+            let s = scores + row * m
+            let base = mean + bu[u]
+            for i in 0 ..< m { s[i] += base + bi[i] }
+            body(position, u, s)
+          }
+          b += workers
         }
       }
+    }
     }
   }
 
@@ -78,16 +69,15 @@ extension FactorModel {
   /// computed in `sgemm` blocks on `threads` threads. Results are in the order of `users`.
   public func recommendAll(
     users: [Int], count: Int, excludeSeen: Bool = true, candidates: [Int]? = nil,
-    threads: Int = Parallel.defaultThreads
+    threads: Int? = nil
   ) -> [[RankedItem]] {
     let m = itemCount
     let wanted = min(count, m)
     var tops = [[(score: Float, index: Int)]](repeating: [], count: users.count)
     let seen = self.seen
     let candidateList = candidates?.filter { $0 >= 0 && $0 < m }
-    tops.withUnsafeMutableBufferPointer { tops in
-      let out = SharedPointer(tops.baseAddress!)
-      forEachUserScores(users, threads: threads) { position, u, scores in
+    tops.withSharedPointer { out in
+      forEachUserScores(users, threads: threads ?? Parallel.defaultThreads) { position, u, scores in
         if excludeSeen { for i in seen.items(of: u) { scores[Int(i)] = -.infinity } }
         var top = TopK(wanted)
         if let candidateList {
@@ -95,7 +85,7 @@ extension FactorModel {
         } else {
           for i in 0 ..< m where scores[i] > -.infinity { top.insert(scores[i], i) }
         }
-        (out.base + position).pointee = top.sorted()
+        out[position] = top.sorted()
       }
     }
     return tops.map { list in list.map { RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score) } }

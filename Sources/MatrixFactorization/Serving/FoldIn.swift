@@ -26,6 +26,8 @@ extension FactorModel {
   ///   gets the factors they would have after one more sweep.
   /// - BPR: BPR has no closed-form user step; the same confidence-weighted least-squares solve
   ///   (α = 1, the model's λ) places the user among the items they chose.
+  ///
+  /// Both are the row solves training uses (``RidgeSystem``), run against the model's Q.
   /// - Explicit models: `values` are the user's ratings, and the solve is the ALS user step with
   ///   biases: [p; b] = (YᵀY + w·diag(λ,…,λ,λ_b))⁻¹ Yᵀ(r − μ − b_i) with y_i = [q_i; 1] and
   ///   w = n^e (SGD models: e = 1, matching SGD's per-rating penalty).
@@ -34,75 +36,76 @@ extension FactorModel {
   ///   - items: item indices (duplicates are summed).
   ///   - values: counts (implicit) or ratings (explicit, required).
   public func foldIn(items history: [Int], values: [Float]?) throws(MFError) -> FoldedInUser {
-    guard !history.isEmpty else { throw .invalidOption("the history is empty") }
+    guard !history.isEmpty else { throw .invalidParameter(.history, requirement: "is empty") }
     if let values, values.count != history.count {
-      throw .invalidOption("the history has \(history.count) items but \(values.count) values")
+      throw .invalidParameter(
+        .history, requirement: "has \(history.count) items but \(values.count) values")
     }
     for i in history where i < 0 || i >= itemCount {
-      throw .invalidOption("item index \(i) is outside the model")
+      throw .invalidParameter(.history, requirement: "holds item index \(i), outside the model")
     }
-    let options = summary.options
+    if !isImplicit && values == nil {
+      throw .invalidParameter(
+        .history, requirement: "needs a rating for each item: this model predicts ratings")
+    }
     let k = rank
-    // Merge duplicates (sum their values) so the solve sees each item once.
+    // Merge duplicates (sum their values) so the solve sees each item once, in index order.
     var merged: [Int: Float] = [:]
     for (n, i) in history.enumerated() { merged[i, default: 0] += values?[n] ?? 1 }
     let entries = merged.sorted { $0.key < $1.key }
-    if isImplicit {
-      let settings = options.implicit ?? ImplicitSettings()
-      let alpha = options.algorithm == .bpr ? 1 : settings.alpha
-      let lambda = max(options.regularization, 1e-6)
-      var a = [Float](repeating: 0, count: k * k)
-      var b = [Float](repeating: 0, count: k)
-      itemFactors.values.withUnsafeBufferPointer { q in
-        let q = q.baseAddress!
-        a.withUnsafeMutableBufferPointer { a in
-          BLAS.syrkTransposed(n: k, k: itemCount, alpha: 1, a: q, lda: k, beta: 0, c: a.baseAddress!, ldc: k)
-          for f in 0 ..< k { a[f * k + f] += lambda }
-          for (i, r) in entries {
-            let c = settings.confidence.confidence(r, alpha: alpha, epsilon: settings.epsilon)
-            BLAS.syr(n: k, alpha: c - 1, x: q + i * k, a: a.baseAddress!, lda: k)
-            for f in 0 ..< k { b[f] += c * q[i * k + f] }
+    let columns = entries.map { Int32($0.key) }
+    let q = RowTable(rows: itemCount, width: k, values: itemFactors.values)
+    var failure: LinearAlgebraError? = nil
+    var factors: [Float] = []
+    var bias: Float = 0
+    switch summary.options.solver {
+    case .implicitALS, .bpr:
+      // BPR has no closed-form user step; the confidence-weighted solve with α = 1 and BPR's λ
+      // places the user among the items they chose.
+      let settings = summary.options.implicitALS
+        ?? ImplicitALSSettings(regularization: summary.options.bpr?.regularization ?? 0.01, alpha: 1)
+      let confidences = entries.map { settings.confidence(of: $0.value) }
+      var gram = ImplicitALSSolver.gram(q)
+      for f in 0 ..< k { gram[f * k + f] += max(settings.regularization, 1e-6) }
+      var system = RidgeSystem(order: k, rows: entries.count)
+      do throws(LinearAlgebraError) {
+        try columns.withUnsafeBufferPointer { c throws(LinearAlgebraError) in
+          try confidences.withUnsafeBufferPointer { w throws(LinearAlgebraError) in
+            try gram.withUnsafeBufferPointer { g throws(LinearAlgebraError) in
+              try system.solveConfidenceWeightedRow(
+                count: entries.count, columns: c.baseAddress!, confidences: w.baseAddress!,
+                fixed: q.readOnly, gram: g.baseAddress!)
+            }
           }
         }
-      }
-      try solve(&a, &b, k)
-      return FoldedInUser(factors: b, bias: 0, history: entries.map(\.key))
-    }
-    guard values != nil else {
-      throw .invalidOption(
-        "this model predicts ratings: give the new user's ratings as item:rating pairs (e.g. --history 50:5,172:4)")
-    }
-    let d = k + 1
-    let n = entries.count
-    var y = [Float](repeating: 0, count: n * d)
-    var t = [Float](repeating: 0, count: n)
-    for (row, (i, r)) in entries.enumerated() {
-      for f in 0 ..< k { y[row * d + f] = itemFactors.values[i * k + f] }
-      y[row * d + k] = 1
-      t[row] = r - globalMean - itemBias[i]
-    }
-    var a = [Float](repeating: 0, count: d * d)
-    var b = [Float](repeating: 0, count: d)
-    BLAS.syrkTransposed(n: d, k: n, alpha: 1, a: y, lda: d, beta: 0, c: &a, ldc: d)
-    BLAS.gemv(transpose: true, m: n, n: d, alpha: 1, a: y, lda: d, x: t, beta: 0, y: &b)
-    let exponent = options.algorithm == .als ? options.regularizationExponent : 1
-    let weight = exponent == 1 ? Float(n) : Float(pow(Double(n), Double(exponent)))
-    for f in 0 ..< k { a[f * d + f] += max(options.regularization, 1e-6) * weight }
-    a[k * d + k] += max(options.biasRegularization, 1e-6) * weight
-    try solve(&a, &b, d)
-    return FoldedInUser(factors: Array(b.prefix(k)), bias: b[k], history: entries.map(\.key))
-  }
-
-  private func solve(_ a: inout [Float], _ b: inout [Float], _ n: Int) throws(MFError) {
-    var failure: LinearAlgebraError? = nil
-    a.withUnsafeMutableBufferPointer { a in
-      b.withUnsafeMutableBufferPointer { b in
-        do throws(LinearAlgebraError) {
-          try LAPACK.choleskySolve(n: n, a: a.baseAddress!, b: b.baseAddress!)
-        } catch { failure = error }
-      }
+      } catch { failure = error }
+      factors = Array(UnsafeBufferPointer(start: system.solution, count: k))
+    case .sgd, .als:
+      let (lambda, lambdaBias, exponent): (Float, Float, Float) =
+        switch summary.options.solver {
+        case .als(let s): (s.regularization, s.biasRegularization, s.regularizationExponent)
+        case .sgd(let s): (s.regularization, s.biasRegularization, 1)
+        default: (0, 0, 1)
+        }
+      let ratings = entries.map(\.value)
+      let weight = ALSSolver.penaltyWeight(count: entries.count, exponent: exponent)
+      let b = RowTable(rows: itemCount, width: 1, values: itemBias)
+      var system = RidgeSystem(order: k + 1, rows: entries.count)
+      do throws(LinearAlgebraError) {
+        try columns.withUnsafeBufferPointer { c throws(LinearAlgebraError) in
+          try ratings.withUnsafeBufferPointer { r throws(LinearAlgebraError) in
+            try system.solveBiasedRow(
+              count: entries.count, columns: c.baseAddress!, values: r.baseAddress!,
+              fixed: q.readOnly, fixedBias: b.readOnly, mean: globalMean,
+              penalty: max(lambda, 1e-6) * weight, biasPenalty: max(lambdaBias, 1e-6) * weight)
+          }
+        }
+      } catch { failure = error }
+      factors = Array(UnsafeBufferPointer(start: system.solution, count: k))
+      bias = system.solution[k]
     }
     if let failure { throw .numerical("the fold-in system could not be solved: \(failure)") }
+    return FoldedInUser(factors: factors, bias: bias, history: entries.map(\.key))
   }
 
   /// The `count` best items for a folded-in user (their history excluded unless

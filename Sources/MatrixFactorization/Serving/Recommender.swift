@@ -23,6 +23,7 @@ extension FactorModel {
   public func recommend(
     user: Int, count: Int, excludeSeen: Bool = true, candidates: [Int]? = nil
   ) -> [RankedItem] {
+    checkUser(user)
     let k = rank
     var scores = [Float](repeating: 0, count: itemCount)
     userFactors.values.withUnsafeBufferPointer { p in
@@ -48,9 +49,54 @@ extension FactorModel {
   /// cos(q_i, q_j) = q_i·q_j / (‖q_i‖‖q_j‖), most similar first; the item itself and items whose
   /// embedding is zero are left out. The dot products come from one `sgemv`.
   public func similarItems(to item: Int, count: Int) -> [RankedItem] {
-    FactorModel.cosineNeighbours(of: item, in: itemFactors, count: count).map {
+    checkItem(item)
+    return FactorModel.cosineNeighbours(of: item, in: itemFactors, count: count).map {
       RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score)
     }
+  }
+}
+
+/// A ranked list for a user given by raw id, and what it was computed from.
+public struct Recommendations: Sendable, Equatable {
+  /// The items, best first.
+  public var items: [RankedItem]
+  /// ``PredictionSource/model`` for a known user; ``PredictionSource/itemBaseline`` when the
+  /// user is unknown and items are ranked by baseline (see
+  /// ``FactorModel/recommendForUnknownUser(count:candidates:)``).
+  public var source: PredictionSource
+}
+
+extension FactorModel {
+  /// The `count` best items for the user with raw id `userID` (see
+  /// ``recommend(user:count:excludeSeen:candidates:)``); a user the model does not know gets
+  /// the baseline ranking of ``recommendForUnknownUser(count:candidates:)``, as
+  /// ``predict(userID:itemID:)`` falls back to the baseline.
+  public func recommend(userID: String, count: Int, excludeSeen: Bool = true) -> Recommendations {
+    if let u = users.index(of: userID) {
+      return Recommendations(
+        items: recommend(user: Int(u), count: count, excludeSeen: excludeSeen), source: .model)
+    }
+    return Recommendations(items: recommendForUnknownUser(count: count), source: .itemBaseline)
+  }
+
+  /// The `count` items most similar to the item with raw id `itemID` (see
+  /// ``similarItems(to:count:)``).
+  public func similarItems(toID itemID: String, count: Int) throws(MFError) -> [RankedItem] {
+    guard let i = items.index(of: itemID) else { throw .unknownID(kind: "item", id: itemID) }
+    return similarItems(to: Int(i), count: count)
+  }
+
+  /// Stops with a clear message when `user` is not a user index of this model (a programming
+  /// error: raw ids go through ``users``).
+  @inlinable
+  public func checkUser(_ user: Int) {
+    precondition(user >= 0 && user < userCount, "user index \(user) is outside the model's 0..<\(userCount)")
+  }
+
+  /// Stops with a clear message when `item` is not an item index of this model.
+  @inlinable
+  public func checkItem(_ item: Int) {
+    precondition(item >= 0 && item < itemCount, "item index \(item) is outside the model's 0..<\(itemCount)")
   }
 }
 
@@ -76,7 +122,8 @@ extension FactorModel {
   /// The `count` users most similar to `user` by cosine similarity of user embeddings, most
   /// similar first; the user itself and users with a zero embedding are left out.
   public func similarUsers(to user: Int, count: Int) -> [RankedItem] {
-    FactorModel.cosineNeighbours(of: user, in: userFactors, count: count).map {
+    checkUser(user)
+    return FactorModel.cosineNeighbours(of: user, in: userFactors, count: count).map {
       RankedItem(index: $0.index, id: users.ids[$0.index], score: $0.score)
     }
   }

@@ -1,0 +1,82 @@
+import LinearAlgebra
+import RatingData
+
+/// What one epoch of a solver measured on the way (all optional).
+struct EpochOutcome {
+  /// SGD: the RMSE of the errors seen during the epoch, each taken just before its update.
+  var inEpochRMSE: Double? = nil
+  /// BPR: the fraction of sampled triples ranked correctly before their update.
+  var sampledAUC: Double? = nil
+}
+
+/// A learning algorithm behind the one training loop (``Trainer``).
+///
+/// The loop owns everything around the epochs: the duplicate policy and the training data
+/// (``TrainingData``), the factors' start (``FactorTables``), OpenBLAS's thread count, the
+/// divergence check, validation, early stopping and building the model. A solver only updates
+/// the factors, one epoch at a time. Adding an algorithm is a settings type conforming to
+/// ``SolverConfiguration`` and a solver conforming to this protocol.
+protocol FactorSolver {
+  associatedtype Settings: SolverConfiguration
+
+  /// Prepares a fit: `factors` hold the start, `data` the ratings; both outlive the solver.
+  init(data: TrainingData, factors: FactorTables, settings: Settings, options: TrainingOptions)
+
+  /// One pass over the data (an SGD epoch or an ALS sweep); `epoch` counts from 0.
+  mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome
+
+  /// The training loss at the current factors, for the algorithms that define one cheaply
+  /// (implicit ALS); `nil` otherwise. Only called when progress is wanted.
+  func loss() -> Double?
+}
+
+extension FactorSolver {
+  func loss() -> Double? { nil }
+}
+
+/// The per-algorithm settings types, tied to their solver and to what the loop needs to know.
+protocol SolverConfiguration {
+  associatedtype Solver: FactorSolver where Solver.Settings == Self
+  /// Rating prediction or ranking: decides the duplicate policy, μ and biases, and the metrics.
+  static var kind: ModelKind { get }
+  /// What to change when the factors stop being finite.
+  static var divergenceRemedy: Remedy { get }
+  /// How the factors start.
+  var initialization: FactorInitialization { get }
+  /// What each value becomes before training (`nil`: the value itself).
+  var valueTransform: ((Float) -> Float)? { get }
+}
+
+extension SolverConfiguration {
+  var valueTransform: ((Float) -> Float)? { nil }
+}
+
+extension SGDSettings: SolverConfiguration {
+  typealias Solver = SGDSolver
+  static var kind: ModelKind { .rating }
+  static var divergenceRemedy: Remedy { Remedy(.learningRate, larger: false) }
+  var initialization: FactorInitialization { .gaussian(scale: initScale) }
+}
+
+extension ALSSettings: SolverConfiguration {
+  typealias Solver = ALSSolver
+  static var kind: ModelKind { .rating }
+  static var divergenceRemedy: Remedy { Remedy(.regularization, larger: true) }
+  var initialization: FactorInitialization { .gaussian(scale: initScale) }
+}
+
+extension ImplicitALSSettings: SolverConfiguration {
+  typealias Solver = ImplicitALSSolver
+  static var kind: ModelKind { .ranking }
+  static var divergenceRemedy: Remedy { Remedy(.regularization, larger: true) }
+  var initialization: FactorInitialization { .uniform(scale: initScale) }
+  /// Implicit ALS trains on the confidences c = 1 + α·r (or the log form).
+  var valueTransform: ((Float) -> Float)? { { self.confidence(of: $0) } }
+}
+
+extension BPRSettings: SolverConfiguration {
+  typealias Solver = BPRSolver
+  static var kind: ModelKind { .ranking }
+  static var divergenceRemedy: Remedy { Remedy(.learningRate, larger: false) }
+  var initialization: FactorInitialization { .gaussian(scale: initScale) }
+}

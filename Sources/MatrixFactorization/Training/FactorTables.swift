@@ -1,0 +1,79 @@
+import LinearAlgebra
+import RatingData
+
+/// How a fit's factors start.
+enum FactorInitialization {
+  /// p, q ~ N(0, (scale/√k)²), biases 0 (Funk/Koren SGD, ALS, BPR).
+  case gaussian(scale: Float)
+  /// p, q ~ U[0, scale), biases 0, as `implicit` starts implicit ALS. P and Q are drawn from
+  /// separate streams, so Q's start does not depend on the number of users: two fits that differ
+  /// by a few users start from the same item table (which folding in a user relies on).
+  case uniform(scale: Float)
+}
+
+/// The parameters while they are trained: P, Q, b_u and b_i, each a ``RowTable``.
+///
+/// Solvers read and write them through the tables' views; the training loop snapshots them for
+/// early stopping, checks them for divergence, and copies them into the model at the end.
+final class FactorTables: @unchecked Sendable {
+  let userCount: Int
+  let itemCount: Int
+  let rank: Int
+  /// P: one row of `rank` per user.
+  let p: RowTable
+  /// Q: one row of `rank` per item.
+  let q: RowTable
+  /// b_u (one value per user).
+  let userBias: RowTable
+  /// b_i (one value per item).
+  let itemBias: RowTable
+
+  init(users: Int, items: Int, rank: Int, initialization: FactorInitialization, seed: UInt64) {
+    userCount = users
+    itemCount = items
+    self.rank = rank
+    p = RowTable(rows: users, width: rank)
+    q = RowTable(rows: items, width: rank)
+    userBias = RowTable(rows: users, width: 1)
+    itemBias = RowTable(rows: items, width: 1)
+    switch initialization {
+    case .gaussian(let scale):
+      var rng = SeededGenerator(seed: seed ^ 0x1A17_FAC7)
+      let sigma = Double(scale) / Double(rank).squareRoot()
+      p.fill { _ in Float(sigma * rng.nextGaussian()) }
+      q.fill { _ in Float(sigma * rng.nextGaussian()) }
+    case .uniform(let scale):
+      let root = SeededGenerator(seed: seed ^ 0x1A17_FAC7)
+      var userStream = root.split(0)
+      var itemStream = root.split(1)
+      let scale = Double(scale)
+      p.fill { _ in Float(scale * userStream.nextUnit()) }
+      q.fill { _ in Float(scale * itemStream.nextUnit()) }
+    }
+  }
+
+  /// A copy of the parameters.
+  struct Snapshot {
+    var p: [Float]
+    var q: [Float]
+    var userBias: [Float]
+    var itemBias: [Float]
+  }
+
+  func snapshot() -> Snapshot {
+    Snapshot(p: p.values, q: q.values, userBias: userBias.values, itemBias: itemBias.values)
+  }
+
+  /// Puts a snapshot's parameters back.
+  func restore(_ s: Snapshot) {
+    p.assign(s.p)
+    q.assign(s.q)
+    userBias.assign(s.userBias)
+    itemBias.assign(s.itemBias)
+  }
+
+  /// Whether every parameter is finite (a diverged run shows up as NaN or ±inf).
+  func allFinite() -> Bool {
+    p.allFinite() && q.allFinite() && userBias.allFinite() && itemBias.allFinite()
+  }
+}

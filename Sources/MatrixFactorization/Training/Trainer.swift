@@ -1,0 +1,181 @@
+import Dispatch
+import LinearAlgebra
+import RatingData
+
+/// One line of training progress.
+public struct EpochReport: Sendable {
+  /// 1-based epoch number.
+  public var epoch: Int
+  /// Epochs planned.
+  public var epochs: Int
+  /// Rating models: RMSE on the training ratings after this epoch (computed only when progress
+  /// is wanted).
+  public var trainRMSE: Double?
+  /// Rating models: RMSE on the validation ratings after this epoch, when there are any.
+  public var validationRMSE: Double?
+  /// Seconds this epoch took (the update pass only).
+  public var epochSeconds: Double
+  /// Seconds since the fit started.
+  public var elapsedSeconds: Double
+  /// Implicit ALS: the loss of HKV eq. 3 after this epoch (computed only when progress is wanted).
+  public var loss: Double? = nil
+  /// BPR: the fraction of this epoch's sampled triples ranked correctly before their update.
+  public var sampledAUC: Double? = nil
+}
+
+/// The result of a fit.
+public struct FitResult: Sendable {
+  /// The trained model.
+  public var model: FactorModel
+  /// Repeated (user, item) pairs and what was done with them.
+  public var duplicates: DuplicateReport
+  /// One report per epoch run.
+  public var history: [EpochReport]
+}
+
+/// Fits a ``FactorModel``: the one training loop, shared by every algorithm.
+///
+/// For rating algorithms (SGD, ALS) repeated (user, item) pairs keep their last rating and the
+/// model predicts r̂ = μ + b_u + b_i + p_u·q_i; for ranking algorithms (implicit ALS, BPR) they
+/// are summed, values must be ≥ 0, and μ = b_u = 0, so the same r̂ is the ranking score and
+/// serving code is shared.
+public enum Trainer {
+  /// Trains on `ratings` (or interactions, for a ranking algorithm) with `options`.
+  ///
+  /// - Parameters:
+  ///   - validation: rating models only: ratings to score after each epoch (ids unknown to
+  ///     training fall back to the baseline); needed for early stopping.
+  ///   - measureTrainRMSE: compute the exact training RMSE (rating models) or the loss
+  ///     (implicit ALS) after every epoch; costs a pass over the data.
+  ///   - progress: called after every epoch.
+  public static func fit(
+    _ ratings: RatingSet, validation: RatingSet? = nil, options: TrainingOptions,
+    measureTrainRMSE: Bool = true, progress: (EpochReport) -> Void = { _ in }
+  ) throws(MFError) -> FitResult {
+    try options.validate()
+    switch options.solver {
+    case .sgd(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress)
+    case .als(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress)
+    case .implicitALS(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress)
+    case .bpr(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress)
+    }
+  }
+
+  /// A model from raw (user, item, rating) triples, with the id maps made for you.
+  public static func fit(
+    triples: some Sequence<(user: String, item: String, rating: Float)>, options: TrainingOptions
+  ) throws(MFError) -> FitResult {
+    try fit(RatingSet(triples: triples), options: options)
+  }
+
+  private static func fit<Settings: SolverConfiguration>(
+    _ settings: Settings, _ ratings: RatingSet, _ validation: RatingSet?, _ options: TrainingOptions,
+    _ measure: Bool, _ progress: (EpochReport) -> Void
+  ) throws(MFError) -> FitResult {
+    let kind = Settings.kind
+    if validation != nil && kind == .ranking {
+      throw .invalidParameter(
+        .validation, requirement: "does not apply: validation ratings score RMSE, which ranking models do not have")
+    }
+    if options.earlyStopPatience != nil && validation == nil {
+      throw .invalidParameter(.earlyStopPatience, requirement: "needs validation ratings")
+    }
+    let start = DispatchTime.now()
+    let data = try TrainingData(ratings, kind: kind, transform: settings.valueTransform)
+    let factors = FactorTables(
+      users: data.userCount, items: data.itemCount, rank: options.rank,
+      initialization: settings.initialization, seed: options.seed)
+    let scorer = Scorer(factors: factors, mean: data.mean, range: data.range)
+    let trainAligned = kind == .rating ? AlignedRatings(own: data.ratings) : nil
+    let validAligned = validation.map {
+      AlignedRatings($0, users: data.ratings.users, items: data.ratings.items)
+    }
+    var solver = Settings.Solver(data: data, factors: factors, settings: settings, options: options)
+
+    var history: [EpochReport] = []
+    var best: (rmse: Double, epoch: Int, snapshot: FactorTables.Snapshot)? = nil
+    var epochsRun = 0
+    var lastLoss: Double? = nil
+    // OpenBLAS runs single-threaded: the solvers run their own threads over rows.
+    try BLAS.withThreads(1) { () throws(MFError) in
+      for epoch in 0 ..< options.epochs {
+        let epochStart = DispatchTime.now()
+        let outcome = try solver.runEpoch(epoch)
+        let epochSeconds = seconds(since: epochStart)
+        epochsRun = epoch + 1
+        if let r = outcome.inEpochRMSE, !r.isFinite {
+          throw .diverged(epoch: epoch + 1, remedy: Settings.divergenceRemedy)
+        }
+        guard factors.allFinite() else {
+          throw .diverged(epoch: epoch + 1, remedy: Settings.divergenceRemedy)
+        }
+        let trainRMSE = measure ? trainAligned.map { scorer.errors($0).rmse } : nil
+        let validRMSE = validAligned.map { scorer.errors($0).rmse }
+        let loss = measure ? solver.loss() : nil
+        if loss != nil { lastLoss = loss }
+        let report = EpochReport(
+          epoch: epoch + 1, epochs: options.epochs, trainRMSE: trainRMSE, validationRMSE: validRMSE,
+          epochSeconds: epochSeconds, elapsedSeconds: seconds(since: start), loss: loss,
+          sampledAUC: outcome.sampledAUC)
+        history.append(report)
+        progress(report)
+        if let patience = options.earlyStopPatience, let validRMSE {
+          if best == nil || validRMSE < best!.rmse {
+            best = (validRMSE, epoch + 1, factors.snapshot())
+          } else if epoch + 1 - best!.epoch >= patience {
+            break
+          }
+        }
+      }
+    }
+    if let best { factors.restore(best.snapshot) }
+    // Final figures from the live tables, before they are copied out.
+    let finalTrainRMSE = trainAligned.map { scorer.errors($0).rmse }
+    let finalValidRMSE = validAligned.map { scorer.errors($0).rmse }
+    let trainLoss = kind == .ranking ? lastLoss ?? solver.loss() : nil
+    let kept = factors.snapshot()
+    let k = options.rank
+    let model = FactorModel(
+      kind: kind, globalMean: kind == .rating ? data.mean : 0,
+      userBias: kind == .rating ? kept.userBias : [Float](repeating: 0, count: data.userCount),
+      itemBias: kept.itemBias,
+      userFactors: Matrix(rows: data.userCount, columns: k, values: kept.p),
+      itemFactors: Matrix(rows: data.itemCount, columns: k, values: kept.q),
+      users: data.ratings.users, items: data.ratings.items, ratingRange: data.range,
+      seen: InteractionIndex(data.byUser),
+      summary: TrainingSummary(
+        options: options, epochsRun: epochsRun, keptEpoch: best?.epoch ?? epochsRun,
+        trainingRatings: data.ratings.count, trainRMSE: finalTrainRMSE,
+        validationRMSE: finalValidRMSE, trainLoss: trainLoss, seconds: seconds(since: start)))
+    return FitResult(model: model, duplicates: data.duplicates, history: history)
+  }
+}
+
+func seconds(since start: DispatchTime) -> Double {
+  Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+/// Scores aligned ratings against the live factor tables.
+struct Scorer {
+  let factors: FactorTables
+  let mean: Float
+  let range: ClosedRange<Float>
+
+  func errors(_ ratings: AlignedRatings) -> ErrorSummary {
+    let k = factors.rank
+    let p = factors.p.readOnly
+    let q = factors.q.readOnly
+    let bu = factors.userBias.readOnly
+    let bi = factors.itemBias.readOnly
+    return Evaluation.errors(count: ratings.count) { n in
+      let u = Int(ratings.users[n])
+      let i = Int(ratings.items[n])
+      var raw = mean
+      if u >= 0 { raw += bu[u] }
+      if i >= 0 { raw += bi[i] }
+      if u >= 0 && i >= 0 { raw += RowKernels.dot(k, p.row(u), q.row(i)) }
+      let predicted = min(max(raw, range.lowerBound), range.upperBound)
+      return (predicted - ratings.values[n], u < 0 || i < 0)
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import LinearAlgebra
+import RatingData
+
+/// What happens to repeated (user, item) pairs before training.
+public enum DuplicatePolicy: String, Sendable, Equatable {
+  /// Ratings: the last occurrence in file order wins (a later rating replaces an earlier one).
+  case keepLast
+  /// Interactions: the values are summed (three play lines are one pair with count 3).
+  case sum
+}
+
+/// How many repeated (user, item) pairs a fit found, and what it did with them.
+public struct DuplicateReport: Sendable, Equatable {
+  /// Entries removed: dropped (``DuplicatePolicy/keepLast``) or merged into an earlier one
+  /// (``DuplicatePolicy/sum``).
+  public var count: Int
+  /// What was done with them.
+  public var policy: DuplicatePolicy
+}
+
+/// The training data every solver is handed: the ratings (or interactions) after the duplicate
+/// policy, and their sparse orientations.
+///
+/// Access by user (CSR) is always built: the model keeps it as the seen-items index. Access by
+/// item (the CSR of the transpose) is built the first time a solver asks for it (the ALS
+/// solvers); SGD and BPR never do.
+final class TrainingData {
+  /// The ratings after the duplicate policy, in file order (raw values).
+  let ratings: RatingSet
+  let duplicates: DuplicateReport
+  /// What the model predicts.
+  let kind: ModelKind
+  /// The global mean μ of the ratings (rating models).
+  let mean: Float
+  /// The smallest and largest value.
+  let range: ClosedRange<Float>
+  /// The values the solver trains on, per rating (the raw values, or implicit ALS's
+  /// confidences).
+  private let trainingValues: [Float]
+  /// Entries by user.
+  let byUser: SparseRatingMatrix
+  /// Entries by item (built on first use).
+  private(set) lazy var byItem = SparseRatingMatrix(
+    rowCount: ratings.items.count, columnCount: ratings.users.count, rows: ratings.itemIndices,
+    columns: ratings.userIndices, values: trainingValues)
+
+  /// Applies the duplicate policy of `kind` and checks the values; `transform` turns each value
+  /// into what the solver trains on.
+  init(_ input: RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil) throws(MFError) {
+    self.kind = kind
+    let train: RatingSet
+    switch kind {
+    case .rating:
+      let dropped: Int
+      (train, dropped) = input.removingDuplicates()
+      guard train.count > 0 else { throw .invalidInput("there are no training ratings") }
+      duplicates = DuplicateReport(count: dropped, policy: .keepLast)
+    case .ranking:
+      let merged: Int
+      (train, merged) = input.summingDuplicates()
+      guard train.count > 0 else { throw .invalidInput("there are no training interactions") }
+      if let bad = train.values.firstIndex(where: { !($0 >= 0) }) {
+        throw .invalidInput(
+          "implicit feedback needs values ≥ 0 (counts or strengths), but user"
+            + " '\(train.users.ids[Int(train.userIndices[bad])])' has \(train.values[bad]) for item"
+            + " '\(train.items.ids[Int(train.itemIndices[bad])])'")
+      }
+      duplicates = DuplicateReport(count: merged, policy: .sum)
+    }
+    ratings = train
+    mean = Float(train.mean)
+    range = train.valueRange
+    let values = transform.map { train.values.map($0) } ?? train.values
+    trainingValues = values
+    byUser = SparseRatingMatrix(
+      rowCount: train.users.count, columnCount: train.items.count, rows: train.userIndices,
+      columns: train.itemIndices, values: values)
+  }
+
+  var userCount: Int { ratings.users.count }
+  var itemCount: Int { ratings.items.count }
+}

@@ -1,0 +1,490 @@
+import LinearAlgebra
+import RatingData
+#if canImport(Glibc)
+  import Glibc
+#else
+  import Foundation
+#endif
+
+/// The learning algorithm.
+public enum Algorithm: String, Sendable, CaseIterable, Codable {
+  /// Biased stochastic gradient descent (Funk 2006; Koren, Bell & Volinsky 2009).
+  case sgd
+  /// Alternating least squares with biases and weighted-λ regularization (Zhou et al. 2008).
+  case als
+  /// Implicit-feedback ALS: confidence-weighted preferences (Hu, Koren & Volinsky 2008).
+  case implicitALS = "implicit-als"
+  /// Bayesian personalized ranking: SGD on sampled (user, positive, negative) triples
+  /// (Rendle et al. 2009).
+  case bpr
+
+  /// What the algorithm's model does: predict ratings or rank items.
+  public var kind: ModelKind { self == .implicitALS || self == .bpr ? .ranking : .rating }
+
+  /// Whether the algorithm learns from implicit feedback (interactions, not star ratings):
+  /// its scores rank items and are not ratings.
+  public var isImplicit: Bool { kind == .ranking }
+}
+
+/// What a model's scores mean.
+public enum ModelKind: String, Sendable, Codable {
+  /// Scores are predicted ratings r̂ = μ + b_u + b_i + p_u·q_i, clamped to the training scale;
+  /// learned from explicit ratings, judged by RMSE.
+  case rating
+  /// Scores rank items for a user and are on no fixed scale; learned from implicit feedback
+  /// (clicks, plays), judged by ranking metrics.
+  case ranking
+}
+
+/// How an interaction's value r (a count, a rating, or 1) becomes the confidence c of
+/// implicit-feedback ALS (Hu, Koren & Volinsky 2008, eqs. 2 and 6).
+public enum ConfidenceScaling: String, Sendable, Codable, CaseIterable {
+  /// c = 1 + α·r.
+  case linear
+  /// c = 1 + α·log(1 + r/ε), which damps heavy counts.
+  case log
+
+  /// The confidence of a value `r`.
+  public func confidence(_ r: Float, alpha: Float, epsilon: Float) -> Float {
+    switch self {
+    case .linear: 1 + alpha * r
+    case .log: 1 + alpha * Float(log1p(Double(max(0, r)) / Double(epsilon)))
+    }
+  }
+}
+
+/// The linear system solver of implicit-feedback ALS.
+public enum ImplicitSolver: String, Sendable, Codable, CaseIterable {
+  /// A few conjugate-gradient steps per row from the previous solution (Takács, Pilászy & Tikk
+  /// 2011): O(n_u·k + k²) per step instead of O(k³).
+  case cg
+  /// The exact solve by Cholesky factorization (LAPACK `sposv`).
+  case cholesky
+}
+
+// MARK: - Per-algorithm settings
+
+/// The settings of biased SGD (see ``Algorithm/sgd``). Defaults chosen on MovieLens-100K.
+public struct SGDSettings: Sendable, Equatable {
+  /// Step size η at epoch 0.
+  public var learningRate: Float
+  /// Multiplicative step decay per epoch: η_t = η·decay^t.
+  public var learningRateDecay: Float
+  /// λ on the factors: each rating's update shrinks p_u and q_i by ηλ.
+  public var regularization: Float
+  /// λ_b on the biases, in the same sense.
+  public var biasRegularization: Float
+  /// Initial factors ~ N(0, (initScale/√k)²).
+  public var initScale: Float
+
+  public init(
+    learningRate: Float = 0.01, learningRateDecay: Float = 0.985, regularization: Float = 0.1,
+    biasRegularization: Float = 0.05, initScale: Float = 0.1
+  ) {
+    self.learningRate = learningRate
+    self.learningRateDecay = learningRateDecay
+    self.regularization = regularization
+    self.biasRegularization = biasRegularization
+    self.initScale = initScale
+  }
+
+  /// Epochs when none are given.
+  public static let defaultEpochs = 120
+
+  func validate() throws(MFError) {
+    try checkStep(learningRate, learningRateDecay)
+    try checkNonNegative(regularization, .regularization)
+    try checkNonNegative(biasRegularization, .biasRegularization)
+    try checkNonNegative(initScale, .initScale)
+  }
+}
+
+/// The settings of biased ALS (see ``Algorithm/als``).
+public struct ALSSettings: Sendable, Equatable {
+  /// λ on the factors; a row with n ratings is penalized λ·n^exponent (weighted-λ).
+  public var regularization: Float
+  /// λ_b on the biases, weighted the same way.
+  public var biasRegularization: Float
+  /// The penalty of a row with n ratings is λ·n^exponent: 1 is ALS-WR's weighted-λ (Zhou et al.
+  /// 2008, Spark's choice); 0 is a plain ridge penalty.
+  public var regularizationExponent: Float
+  /// Initial factors ~ N(0, (initScale/√k)²).
+  public var initScale: Float
+
+  public init(
+    regularization: Float = 0.15, biasRegularization: Float = 0.05,
+    regularizationExponent: Float = 1, initScale: Float = 0.1
+  ) {
+    self.regularization = regularization
+    self.biasRegularization = biasRegularization
+    self.regularizationExponent = regularizationExponent
+    self.initScale = initScale
+  }
+
+  /// Sweeps when none are given.
+  public static let defaultEpochs = 15
+
+  func validate() throws(MFError) {
+    try checkPositiveRidge(regularization)
+    try checkNonNegative(biasRegularization, .biasRegularization)
+    try checkExponent(regularizationExponent)
+    try checkNonNegative(initScale, .initScale)
+  }
+}
+
+/// The settings of implicit-feedback ALS (see ``Algorithm/implicitALS``). Defaults as the
+/// `implicit` library's (λ = 0.01, 15 iterations), with α = 10 for 0/1 data: the confidence of an
+/// observed pair is then 11 against 1 for every unobserved one.
+public struct ImplicitALSSettings: Sendable, Equatable {
+  /// λ of the ridge penalty λ(Σ‖x_u‖² + Σ‖y_i‖²) (HKV eq. 3; not weighted by counts).
+  public var regularization: Float
+  /// α in the confidence c = 1 + α·r.
+  public var alpha: Float
+  /// How r becomes c.
+  public var confidence: ConfidenceScaling
+  /// ε of the log scaling.
+  public var epsilon: Float
+  /// The per-row linear solver.
+  public var solver: ImplicitSolver
+  /// Conjugate-gradient steps per row and sweep (with ``ImplicitSolver/cg``).
+  public var cgSteps: Int
+  /// Initial factors ~ U[0, initScale), as `implicit` starts.
+  public var initScale: Float
+
+  public init(
+    regularization: Float = 0.01, alpha: Float = 10, confidence: ConfidenceScaling = .linear,
+    epsilon: Float = 1, solver: ImplicitSolver = .cg, cgSteps: Int = 3, initScale: Float = 0.01
+  ) {
+    self.regularization = regularization
+    self.alpha = alpha
+    self.confidence = confidence
+    self.epsilon = epsilon
+    self.solver = solver
+    self.cgSteps = cgSteps
+    self.initScale = initScale
+  }
+
+  /// Sweeps when none are given.
+  public static let defaultEpochs = 15
+
+  /// The confidence of an interaction of value `r`.
+  public func confidence(of r: Float) -> Float {
+    confidence.confidence(r, alpha: alpha, epsilon: epsilon)
+  }
+
+  func validate() throws(MFError) {
+    try checkPositiveRidge(regularization)
+    try checkNonNegative(alpha, .alpha)
+    guard epsilon.isFinite && epsilon > 0 else {
+      throw .invalidParameter(.epsilon, requirement: "must be a finite number > 0, got \(epsilon)")
+    }
+    guard cgSteps >= 1 && cgSteps <= 1000 else {
+      throw .invalidParameter(.cgSteps, requirement: "must be between 1 and 1000, got \(cgSteps)")
+    }
+    try checkNonNegative(initScale, .initScale)
+  }
+}
+
+/// The settings of BPR (see ``Algorithm/bpr``).
+public struct BPRSettings: Sendable, Equatable {
+  /// Step size η at epoch 0.
+  public var learningRate: Float
+  /// Multiplicative step decay per epoch.
+  public var learningRateDecay: Float
+  /// λ on the factors.
+  public var regularization: Float
+  /// λ_b on the item biases.
+  public var biasRegularization: Float
+  /// Initial factors ~ N(0, (initScale/√k)²).
+  public var initScale: Float
+
+  public init(
+    learningRate: Float = 0.05, learningRateDecay: Float = 1, regularization: Float = 0.01,
+    biasRegularization: Float = 0.01, initScale: Float = 0.1
+  ) {
+    self.learningRate = learningRate
+    self.learningRateDecay = learningRateDecay
+    self.regularization = regularization
+    self.biasRegularization = biasRegularization
+    self.initScale = initScale
+  }
+
+  /// Epochs when none are given.
+  public static let defaultEpochs = 100
+
+  func validate() throws(MFError) {
+    try checkStep(learningRate, learningRateDecay)
+    try checkNonNegative(regularization, .regularization)
+    try checkNonNegative(biasRegularization, .biasRegularization)
+    try checkNonNegative(initScale, .initScale)
+  }
+}
+
+private func checkNonNegative(_ x: Float, _ parameter: Parameter) throws(MFError) {
+  guard x.isFinite && x >= 0 else {
+    throw .invalidParameter(parameter, requirement: "must be a finite number ≥ 0, got \(x)")
+  }
+}
+
+private func checkPositiveRidge(_ lambda: Float) throws(MFError) {
+  guard lambda.isFinite && lambda > 0 else {
+    throw .invalidParameter(
+      .regularization,
+      requirement: "must be a finite number > 0 for ALS, so that every ridge system is positive definite, got \(lambda)")
+  }
+}
+
+private func checkExponent(_ e: Float) throws(MFError) {
+  guard e.isFinite && e >= 0 && e <= 2 else {
+    throw .invalidParameter(.regularizationExponent, requirement: "must be in [0, 2], got \(e)")
+  }
+}
+
+private func checkStep(_ rate: Float, _ decay: Float) throws(MFError) {
+  guard rate.isFinite && rate > 0 && rate < 10 else {
+    throw .invalidParameter(.learningRate, requirement: "must be a number in (0, 10), got \(rate)")
+  }
+  guard decay.isFinite && decay > 0 && decay <= 1 else {
+    throw .invalidParameter(.learningRateDecay, requirement: "must be in (0, 1], got \(decay)")
+  }
+}
+
+/// The algorithm and its own settings.
+public enum SolverSettings: Sendable, Equatable {
+  case sgd(SGDSettings)
+  case als(ALSSettings)
+  case implicitALS(ImplicitALSSettings)
+  case bpr(BPRSettings)
+
+  /// The algorithm these settings are for.
+  public var algorithm: Algorithm {
+    switch self {
+    case .sgd: .sgd
+    case .als: .als
+    case .implicitALS: .implicitALS
+    case .bpr: .bpr
+    }
+  }
+
+  /// The default settings of `algorithm`.
+  public static func defaults(for algorithm: Algorithm) -> SolverSettings {
+    switch algorithm {
+    case .sgd: .sgd(SGDSettings())
+    case .als: .als(ALSSettings())
+    case .implicitALS: .implicitALS(ImplicitALSSettings())
+    case .bpr: .bpr(BPRSettings())
+    }
+  }
+
+  /// The number of epochs (or sweeps) used when none is given.
+  public var defaultEpochs: Int {
+    switch self {
+    case .sgd: SGDSettings.defaultEpochs
+    case .als: ALSSettings.defaultEpochs
+    case .implicitALS: ImplicitALSSettings.defaultEpochs
+    case .bpr: BPRSettings.defaultEpochs
+    }
+  }
+
+  func validate() throws(MFError) {
+    switch self {
+    case .sgd(let s): try s.validate()
+    case .als(let s): try s.validate()
+    case .implicitALS(let s): try s.validate()
+    case .bpr(let s): try s.validate()
+    }
+  }
+}
+
+// MARK: - The options of a fit
+
+/// Every setting of a fit: what every algorithm has (rank, epochs, threads, seed, early
+/// stopping) and the chosen algorithm's own settings in ``solver``.
+public struct TrainingOptions: Sendable, Equatable {
+  /// The algorithm and its settings.
+  public var solver: SolverSettings
+  /// The embedding dimension `k`.
+  public var rank: Int
+  /// Passes over the data (SGD epochs or ALS sweeps).
+  public var epochs: Int
+  /// Worker threads.
+  public var threads: Int
+  /// Seed of every random choice.
+  public var seed: UInt64
+  /// Stop after this many epochs without a better validation RMSE (`nil`: never). Rating
+  /// models only.
+  public var earlyStopPatience: Int?
+
+  /// Options for `solver`; `epochs` defaults to the algorithm's, `threads` to all cores.
+  public init(
+    solver: SolverSettings, rank: Int = 32, epochs: Int? = nil,
+    threads: Int? = nil, seed: UInt64 = 42, earlyStopPatience: Int? = nil
+  ) {
+    self.solver = solver
+    self.rank = rank
+    self.epochs = epochs ?? solver.defaultEpochs
+    self.threads = threads ?? Parallel.availableCores
+    self.seed = seed
+    self.earlyStopPatience = earlyStopPatience
+  }
+
+  /// The defaults for `algorithm` (chosen on MovieLens-100K, see the README), with `rank`.
+  public static func defaults(for algorithm: Algorithm, rank: Int = 32) -> TrainingOptions {
+    TrainingOptions(solver: .defaults(for: algorithm), rank: rank)
+  }
+
+  /// The algorithm.
+  public var algorithm: Algorithm { solver.algorithm }
+
+  /// The SGD settings, when the algorithm is SGD (setting it switches the algorithm to SGD).
+  public var sgd: SGDSettings? {
+    get { if case .sgd(let s) = solver { s } else { nil } }
+    set { if let newValue { solver = .sgd(newValue) } }
+  }
+
+  /// The ALS settings, when the algorithm is ALS (setting it switches the algorithm to ALS).
+  public var als: ALSSettings? {
+    get { if case .als(let s) = solver { s } else { nil } }
+    set { if let newValue { solver = .als(newValue) } }
+  }
+
+  /// The implicit-ALS settings, when the algorithm is implicit ALS.
+  public var implicitALS: ImplicitALSSettings? {
+    get { if case .implicitALS(let s) = solver { s } else { nil } }
+    set { if let newValue { solver = .implicitALS(newValue) } }
+  }
+
+  /// The BPR settings, when the algorithm is BPR.
+  public var bpr: BPRSettings? {
+    get { if case .bpr(let s) = solver { s } else { nil } }
+    set { if let newValue { solver = .bpr(newValue) } }
+  }
+
+  /// Checks every setting, naming the first bad one.
+  public func validate() throws(MFError) {
+    guard rank >= 1 && rank <= 4096 else {
+      throw .invalidParameter(.rank, requirement: "must be between 1 and 4096, got \(rank)")
+    }
+    guard epochs >= 1 && epochs <= 100_000 else {
+      throw .invalidParameter(.epochs, requirement: "must be between 1 and 100000, got \(epochs)")
+    }
+    guard threads >= 1 && threads <= 1024 else {
+      throw .invalidParameter(.threads, requirement: "must be between 1 and 1024, got \(threads)")
+    }
+    if let p = earlyStopPatience {
+      guard algorithm.kind == .rating else {
+        throw .invalidParameter(
+          .earlyStopPatience,
+          requirement: "does not apply: early stopping is by validation RMSE, which ranking models do not have")
+      }
+      guard p >= 1 else {
+        throw .invalidParameter(.earlyStopPatience, requirement: "must be at least 1, got \(p)")
+      }
+    }
+    try solver.validate()
+  }
+}
+
+// MARK: - The stored form
+
+/// A model file stores the options as JSON in one flat object (format version 1's layout,
+/// kept so that files stay readable in both directions): `algorithm`, the common fields,
+/// every per-algorithm field (with 0 or 1 where the algorithm has no such setting) and an
+/// `implicit` object for the implicit algorithms.
+extension TrainingOptions: Codable {
+  private enum Key: String, CodingKey {
+    case algorithm, rank, epochs, threads, seed, earlyStopPatience
+    case learningRate, learningRateDecay, regularization, biasRegularization
+    case regularizationExponent, initScale, implicit
+  }
+
+  private struct ImplicitFields: Codable {
+    var alpha: Float
+    var confidence: ConfidenceScaling
+    var epsilon: Float
+    var solver: ImplicitSolver
+    var cgSteps: Int
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Key.self)
+    try c.encode(algorithm, forKey: .algorithm)
+    try c.encode(rank, forKey: .rank)
+    try c.encode(epochs, forKey: .epochs)
+    try c.encode(threads, forKey: .threads)
+    try c.encode(seed, forKey: .seed)
+    try c.encodeIfPresent(earlyStopPatience, forKey: .earlyStopPatience)
+    var learningRate: Float = 0
+    var decay: Float = 1
+    var regularization: Float
+    var biasRegularization: Float = 0
+    var exponent: Float = 1
+    let initScale: Float
+    var implicit: ImplicitFields? = nil
+    switch solver {
+    case .sgd(let s):
+      (learningRate, decay, regularization) = (s.learningRate, s.learningRateDecay, s.regularization)
+      (biasRegularization, initScale) = (s.biasRegularization, s.initScale)
+    case .als(let s):
+      (regularization, biasRegularization) = (s.regularization, s.biasRegularization)
+      (exponent, initScale) = (s.regularizationExponent, s.initScale)
+    case .implicitALS(let s):
+      (regularization, exponent, initScale) = (s.regularization, 0, s.initScale)
+      implicit = ImplicitFields(
+        alpha: s.alpha, confidence: s.confidence, epsilon: s.epsilon, solver: s.solver,
+        cgSteps: s.cgSteps)
+    case .bpr(let s):
+      (learningRate, decay, regularization) = (s.learningRate, s.learningRateDecay, s.regularization)
+      (biasRegularization, exponent, initScale) = (s.biasRegularization, 0, s.initScale)
+      // Version-1 files carried implicit settings for BPR too (unused by it).
+      implicit = ImplicitFields(alpha: 1, confidence: .linear, epsilon: 1, solver: .cg, cgSteps: 3)
+    }
+    try c.encode(learningRate, forKey: .learningRate)
+    try c.encode(decay, forKey: .learningRateDecay)
+    try c.encode(regularization, forKey: .regularization)
+    try c.encode(biasRegularization, forKey: .biasRegularization)
+    try c.encode(exponent, forKey: .regularizationExponent)
+    try c.encode(initScale, forKey: .initScale)
+    try c.encodeIfPresent(implicit, forKey: .implicit)
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Key.self)
+    let algorithm = try c.decode(Algorithm.self, forKey: .algorithm)
+    let regularization = try c.decode(Float.self, forKey: .regularization)
+    let biasRegularization = try c.decode(Float.self, forKey: .biasRegularization)
+    let initScale = try c.decode(Float.self, forKey: .initScale)
+    let learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? 0
+    let decay = try c.decodeIfPresent(Float.self, forKey: .learningRateDecay) ?? 1
+    let solver: SolverSettings
+    switch algorithm {
+    case .sgd:
+      solver = .sgd(
+        SGDSettings(
+          learningRate: learningRate, learningRateDecay: decay, regularization: regularization,
+          biasRegularization: biasRegularization, initScale: initScale))
+    case .als:
+      solver = .als(
+        ALSSettings(
+          regularization: regularization, biasRegularization: biasRegularization,
+          regularizationExponent: try c.decodeIfPresent(Float.self, forKey: .regularizationExponent) ?? 1,
+          initScale: initScale))
+    case .implicitALS:
+      let f = try c.decode(ImplicitFields.self, forKey: .implicit)
+      solver = .implicitALS(
+        ImplicitALSSettings(
+          regularization: regularization, alpha: f.alpha, confidence: f.confidence,
+          epsilon: f.epsilon, solver: f.solver, cgSteps: f.cgSteps, initScale: initScale))
+    case .bpr:
+      solver = .bpr(
+        BPRSettings(
+          learningRate: learningRate, learningRateDecay: decay, regularization: regularization,
+          biasRegularization: biasRegularization, initScale: initScale))
+    }
+    self.init(
+      solver: solver, rank: try c.decode(Int.self, forKey: .rank),
+      epochs: try c.decode(Int.self, forKey: .epochs), threads: try c.decode(Int.self, forKey: .threads),
+      seed: try c.decode(UInt64.self, forKey: .seed),
+      earlyStopPatience: try c.decodeIfPresent(Int.self, forKey: .earlyStopPatience))
+  }
+}
