@@ -157,7 +157,7 @@ extension RatingSet {
   /// in order of first appearance, as the file reader does.
   ///
   ///     let ratings = RatingSet(triples: [("alice", "se7en", 5), ("bob", "se7en", 3)])
-  public init(triples: some Sequence<(user: String, item: String, rating: Float)>) {
+  public init(triples: [(user: String, item: String, rating: Float)]) {
     var users = IDMap()
     var items = IDMap()
     var userIndices: [Int32] = []

@@ -61,13 +61,6 @@ public enum Trainer {
     }
   }
 
-  /// A model from raw (user, item, rating) triples, with the id maps made for you.
-  public static func fit(
-    triples: some Sequence<(user: String, item: String, rating: Float)>, options: TrainingOptions
-  ) throws(MFError) -> FitResult {
-    try fit(RatingSet(triples: triples), options: options)
-  }
-
   private static func fit<Settings: SolverConfiguration>(
     _ settings: Settings, _ ratings: RatingSet, _ validation: RatingSet?, _ options: TrainingOptions,
     _ measure: Bool, _ progress: (EpochReport) -> Void
