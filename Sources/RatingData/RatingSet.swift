@@ -1,7 +1,7 @@
 /// Ratings as coordinate triplets (user, item, rating), stored as parallel arrays.
 ///
 /// Indices are dense (see ``IDMap``). This is the form the loader produces and the splitter and
-/// the SGD solver consume; ``RatingMatrix`` gives row and column access.
+/// the SGD solver consume; ``SparseRatingMatrix/init(_:_:values:)`` gives row or column access.
 public struct RatingSet: Sendable {
   /// Raw user ids by dense index.
   public var users: IDMap

@@ -50,23 +50,32 @@ public struct SparseRatingMatrix: Sendable, Equatable {
   }
 }
 
-/// Ratings with both row access (by user, CSR) and column access (by item, CSC stored as the CSR
-/// of the transpose). Every rating is stored twice, as Spark's ALS does: each ALS half-sweep
-/// then reads one side contiguously.
-public struct RatingMatrix: Sendable {
-  /// Ratings by user: row `u` lists the items `u` rated.
-  public let byUser: SparseRatingMatrix
-  /// Ratings by item: row `i` lists the users who rated `i`.
-  public let byItem: SparseRatingMatrix
+/// Which side of the ratings a ``SparseRatingMatrix`` has as its rows.
+public enum RatingOrientation: Sendable {
+  /// Row u lists the items user u rated (CSR).
+  case byUser
+  /// Row i lists the users who rated item i (CSC, stored as the CSR of the transpose). ALS keeps
+  /// both orientations, as Spark's ALS does ("every rating is stored twice"): each half-sweep
+  /// then reads one side contiguously.
+  case byItem
+}
 
-  /// Both orientations of `ratings`. Repeated (user, item) pairs must have been removed first
-  /// (``RatingSet/removingDuplicates()``).
-  public init(_ ratings: RatingSet) {
-    byUser = SparseRatingMatrix(
-      rowCount: ratings.users.count, columnCount: ratings.items.count,
-      rows: ratings.userIndices, columns: ratings.itemIndices, values: ratings.values)
-    byItem = SparseRatingMatrix(
-      rowCount: ratings.items.count, columnCount: ratings.users.count,
-      rows: ratings.itemIndices, columns: ratings.userIndices, values: ratings.values)
+extension SparseRatingMatrix {
+  /// `ratings` with users (or items) as rows; `values`, when given, replace the ratings (one
+  /// per rating, e.g. implicit ALS's confidences). Repeated (user, item) pairs must have been
+  /// merged first (``RatingSet/removingDuplicates()`` or ``RatingSet/summingDuplicates()``).
+  public init(_ ratings: RatingSet, _ orientation: RatingOrientation, values: [Float]? = nil) {
+    let values = values ?? ratings.values
+    precondition(values.count == ratings.count, "one value per rating")
+    switch orientation {
+    case .byUser:
+      self.init(
+        rowCount: ratings.users.count, columnCount: ratings.items.count,
+        rows: ratings.userIndices, columns: ratings.itemIndices, values: values)
+    case .byItem:
+      self.init(
+        rowCount: ratings.items.count, columnCount: ratings.users.count,
+        rows: ratings.itemIndices, columns: ratings.userIndices, values: values)
+    }
   }
 }

@@ -24,7 +24,7 @@ import Testing
     let r = randomRatings(users: users, items: items, count: count, seed: UInt64(count))
     var dense = [Float?](repeating: nil, count: users * items)
     for n in 0 ..< r.count { dense[Int(r.userIndices[n]) * items + Int(r.itemIndices[n])] = r.values[n] }
-    let m = RatingMatrix(r)
+    let m = (byUser: SparseRatingMatrix(r, .byUser), byItem: SparseRatingMatrix(r, .byItem))
     #expect(m.byUser.entryCount == count && m.byItem.entryCount == count)
     for u in 0 ..< users {
       let cols = m.byUser.columns[m.byUser.rowStart[u] ..< m.byUser.rowStart[u + 1]]

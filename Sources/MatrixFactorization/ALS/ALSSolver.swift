@@ -21,82 +21,46 @@ import RatingData
 /// Yᵀt one `sgemv`, the solve one `sposv` (Cholesky), all in a ``RidgeSystem``. Items are solved the same
 /// way with the roles swapped. Rows are independent, so they are solved in parallel, each thread
 /// with its own scratch, and OpenBLAS single-threaded inside.
-struct ALSSolver: FactorSolver {
+struct ALSSolver: AlternatingSolver {
+  let data: TrainingData
+  let context: TrainingContext
   let settings: ALSSettings
-  let rank: Int
-  let threads: Int
-  let factors: FactorTables
-  let mean: Float
-  let byUser: SparseRatingMatrix
-  let byItem: SparseRatingMatrix
 
-  init(data: TrainingData, factors: FactorTables, settings: ALSSettings, options: TrainingOptions) {
-    self.settings = settings
-    self.rank = options.rank
-    self.threads = options.threads
-    self.factors = factors
-    self.mean = data.mean
-    self.byUser = data.byUser
-    self.byItem = data.byItem
-  }
+  static var systemName: String { "ALS" }
 
-  /// One sweep: all users, then all items.
-  mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
-    try solveSide(
-      rows: byUser, fixed: factors.q, fixedBias: factors.itemBias, target: factors.p,
-      targetBias: factors.userBias)
-    try solveSide(
-      rows: byItem, fixed: factors.p, fixedBias: factors.userBias, target: factors.q,
-      targetBias: factors.itemBias)
-    return EpochOutcome()
-  }
-
-  private func solveSide(
-    rows: SparseRatingMatrix, fixed: RowTable, fixedBias: RowTable, target: RowTable,
-    targetBias: RowTable
-  ) throws(MFError) {
-    let k = rank
-    let settings = self.settings
-    let mean = self.mean
-    let fixed = fixed.readOnly
-    let fixedBias = fixedBias.readOnly
-    let target = target.mutable
-    let targetBias = targetBias.mutable
-    let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, threads * 8))
-    var failures = [Int](repeating: -1, count: ranges.count)
-    rows.withSharedRows { rowStart, columns, values in
-      failures.withSharedPointer { failed in
-        Parallel.forEach(ranges.count, threads: threads) { part in
-          let range = ranges[part]
-          var widest = 0
-          for r in range { widest = max(widest, rowStart[r + 1] - rowStart[r]) }
-          var system = RidgeSystem(order: k + 1, rows: widest)
-          for r in range {
-            let lo = rowStart[r]
-            let n = rowStart[r + 1] - lo
-            if n == 0 {
-              target.row(r).update(repeating: 0, count: k)
-              targetBias[r] = 0
-              continue
-            }
-            let weight = ALSSolver.penaltyWeight(count: n, exponent: settings.regularizationExponent)
-            do {
-              try system.solveBiasedRow(
-                count: n, columns: columns.base + lo, values: values.base + lo, fixed: fixed,
-                fixedBias: fixedBias, mean: mean, penalty: settings.regularization * weight,
-                biasPenalty: settings.biasRegularization * weight)
-            } catch {
-              failed[part] = r
-              return
-            }
-            target.row(r).update(from: system.solution, count: k)
-            targetBias[r] = system.solution[k]
-          }
+  func solveRows(
+    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide
+  ) -> Int? {
+    let k = context.rank
+    let fixedRows = fixed.factors.readOnly
+    let fixedBias = fixed.bias.readOnly
+    let targetRows = target.factors.mutable
+    let targetBias = target.bias.mutable
+    return rows.withSharedRows { rowStart, columns, values in
+      var widest = 0
+      for r in range { widest = max(widest, rowStart[r + 1] - rowStart[r]) }
+      var system = RidgeSystem(order: k + 1, rows: widest)
+      for r in range {
+        let lo = rowStart[r]
+        let n = rowStart[r + 1] - lo
+        if n == 0 {
+          targetRows.row(r).update(repeating: 0, count: k)
+          targetBias[r] = 0
+          continue
         }
+        let weight = Self.penaltyWeight(count: n, exponent: settings.regularizationExponent)
+        do {
+          try system.solveBiasedRow(
+            count: n, columns: columns.base + lo, values: values.base + lo, fixed: fixedRows,
+            fixedBias: fixedBias, mean: data.mean, penalty: settings.regularization * weight,
+            biasPenalty: settings.biasRegularization * weight)
+        } catch {
+          return r
+        }
+        targetRows.row(r).update(from: system.solution, count: k)
+        targetBias[r] = system.solution[k]
       }
-    }
-    if let bad = failures.first(where: { $0 >= 0 }) {
-      throw .numerical("the ALS system of row \(bad) could not be solved (not positive definite)")
+      return nil
     }
   }
 

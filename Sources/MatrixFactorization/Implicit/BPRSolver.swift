@@ -28,22 +28,16 @@ import RatingData
 /// only perturb a step. With more than one thread the result is therefore not bit-identical
 /// from run to run; with one thread it is.
 struct BPRSolver: FactorSolver {
+  let context: TrainingContext
   let settings: BPRSettings
-  let rank: Int
-  let threads: Int
-  let seed: UInt64
-  let factors: FactorTables
   /// Interactions by user (CSR; columns sorted, used to reject sampled positives).
   let byUser: SparseRatingMatrix
   /// The user of each CSR entry.
   let entryUser: [Int32]
 
-  init(data: TrainingData, factors: FactorTables, settings: BPRSettings, options: TrainingOptions) {
+  init(data: TrainingData, context: TrainingContext, settings: BPRSettings) {
+    self.context = context
     self.settings = settings
-    self.rank = options.rank
-    self.threads = options.threads
-    self.seed = options.seed
-    self.factors = factors
     self.byUser = data.byUser
     var owner = [Int32](repeating: 0, count: byUser.entryCount)
     for u in 0 ..< byUser.rowCount {
@@ -56,14 +50,15 @@ struct BPRSolver: FactorSolver {
   /// the model ranked correctly (x_uij > 0) before their update, a cheap progress measure.
   mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
     let total = byUser.entryCount
+    let factors = context.factors
     let itemCount = factors.itemCount
     if total == 0 || itemCount < 2 { return EpochOutcome(sampledAUC: 0) }
-    let threads = max(1, min(self.threads, total))
-    let k = rank
+    let threads = max(1, min(context.threads, total))
+    let k = context.rank
     let eta = settings.learningRate * Float(pow(Double(settings.learningRateDecay), Double(epoch)))
     let lambda = settings.regularization
     let lambdaBias = settings.biasRegularization
-    let base = SeededGenerator(seed: seed ^ 0xB9B_5A3D).split(epoch)
+    let base = SeededGenerator(seed: context.seed ^ 0xB9B_5A3D).split(epoch)
     var correct = [Int](repeating: 0, count: threads)
     let p = factors.p.mutable
     let q = factors.q.mutable

@@ -23,33 +23,49 @@ import RatingData
 /// method for implicit feedback collaborative filtering"), O(n_u·k + k²) per step, where the
 /// product A_u·v = G·v + Σ (c−1)(y_i·v) y_i costs one `sgemv` and two passes over the rows.
 /// Items are solved the same way with the roles swapped.
-struct ImplicitALSSolver: FactorSolver {
+struct ImplicitALSSolver: AlternatingSolver {
+  /// The interactions, whose values are the confidences c_ui, by user and by item.
+  let data: TrainingData
+  let context: TrainingContext
   let settings: ImplicitALSSettings
-  let rank: Int
-  let threads: Int
-  let factors: FactorTables
-  /// Confidences c_ui by user (CSR).
-  let byUser: SparseRatingMatrix
-  /// The same confidences by item.
-  let byItem: SparseRatingMatrix
+  /// G = YᵀY + λI over the fixed side of the current half-sweep, shared read-only by every
+  /// row's solve.
+  private var gram: [Float] = []
 
-  init(
-    data: TrainingData, factors: FactorTables, settings: ImplicitALSSettings,
-    options: TrainingOptions
-  ) {
+  init(data: TrainingData, context: TrainingContext, settings: ImplicitALSSettings) {
+    self.data = data
+    self.context = context
     self.settings = settings
-    self.rank = options.rank
-    self.threads = options.threads
-    self.factors = factors
-    self.byUser = data.byUser
-    self.byItem = data.byItem
   }
 
-  /// One sweep: all users against fixed items, then all items against fixed users.
-  mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
-    try solveSide(rows: byUser, fixed: factors.q, target: factors.p)
-    try solveSide(rows: byItem, fixed: factors.p, target: factors.q)
-    return EpochOutcome()
+  static var systemName: String { "implicit ALS" }
+
+  mutating func prepareHalfSweep(fixed: FactorSide) {
+    let k = context.rank
+    gram = Self.gram(fixed.factors)
+    for f in 0 ..< k { gram[f * k + f] += settings.regularization }
+  }
+
+  func solveRows(
+    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide
+  ) -> Int? {
+    let solver = settings.solver
+    let steps = settings.cgSteps
+    return withSharedReadPointers(gram, rows.rowStart) { gram, rowStart in
+      withSharedReadPointers(rows.columns, rows.values) { columns, confidence in
+        let systems = RowSystems(
+          k: context.rank, gram: gram, rowStart: rowStart, columns: columns,
+          confidence: confidence, fixed: fixed.factors.readOnly, target: target.factors.mutable)
+        switch solver {
+        case .cholesky:
+          let failed = systems.solveExactly(range)
+          return failed >= 0 ? failed : nil
+        case .cg:
+          systems.conjugateGradient(range, steps: steps)
+          return nil
+        }
+      }
+    }
   }
 
   /// The loss L of HKV eq. 3 at the current factors, in `Double`.
@@ -57,7 +73,9 @@ struct ImplicitALSSolver: FactorSolver {
   /// Σ over all pairs of (x_u·y_i)² is Σ_u x_uᵀ(YᵀY)x_u = ⟨XᵀX, YᵀY⟩ (two `ssyrk`s), so only
   /// the observed pairs are visited: each adds c(1 − s)² − s² with s = x_u·y_i.
   func loss() -> Double? {
-    let k = rank
+    let k = context.rank
+    let factors = context.factors
+    let byUser = data.byUser
     let xtx = Self.gram(factors.p)
     let yty = Self.gram(factors.q)
     var total = 0.0
@@ -90,37 +108,6 @@ struct ImplicitALSSolver: FactorSolver {
       for f in 0 ..< k { for h in 0 ..< f { out[h * k + f] = out[f * k + h] } }
     }
     return g
-  }
-
-  private func solveSide(rows: SparseRatingMatrix, fixed: RowTable, target: RowTable) throws(MFError) {
-    let k = rank
-    // G = YᵀY + λI, shared read-only by every row's solve.
-    var g = Self.gram(fixed)
-    for f in 0 ..< k { g[f * k + f] += settings.regularization }
-    let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, threads * 8))
-    var failures = [Int](repeating: -1, count: ranges.count)
-    let solver = settings.solver
-    let steps = settings.cgSteps
-    let fixed = fixed.readOnly
-    let target = target.mutable
-    withSharedReadPointers(g, rows.rowStart) { gram, rowStart in
-      withSharedReadPointers(rows.columns, rows.values) { columns, confidence in
-        failures.withSharedPointer { failed in
-          let systems = RowSystems(
-            k: k, gram: gram, rowStart: rowStart, columns: columns, confidence: confidence,
-            fixed: fixed, target: target)
-          Parallel.forEach(ranges.count, threads: threads) { part in
-            switch solver {
-            case .cholesky: failed[part] = systems.solveExactly(ranges[part])
-            case .cg: systems.conjugateGradient(ranges[part], steps: steps)
-            }
-          }
-        }
-      }
-    }
-    if let bad = failures.first(where: { $0 >= 0 }) {
-      throw .numerical("the implicit ALS system of row \(bad) could not be solved (not positive definite)")
-    }
   }
 }
 

@@ -32,10 +32,8 @@ import Synchronization
 /// `--threads` is (B is chosen from the data size, and is at least 4 and at least the thread
 /// count).
 struct SGDSolver: FactorSolver {
+  let context: TrainingContext
   let settings: SGDSettings
-  let rank: Int
-  let threads: Int
-  let factors: FactorTables
   let mean: Float
   let blockCount: Int
   /// The parameters in slot order, trained during an epoch.
@@ -46,17 +44,15 @@ struct SGDSolver: FactorSolver {
   private var blockStart: [Int]
   private var rng: SeededGenerator
 
-  init(data: TrainingData, factors: FactorTables, settings: SGDSettings, options: TrainingOptions) {
+  init(data: TrainingData, context: TrainingContext, settings: SGDSettings) {
     let ratings = data.ratings
+    self.context = context
     self.settings = settings
-    self.rank = options.rank
-    self.threads = options.threads
-    self.factors = factors
     self.mean = data.mean
-    var rng = SeededGenerator(seed: options.seed ^ 0x56D0_0001)
+    var rng = SeededGenerator(seed: context.seed ^ 0x56D0_0001)
     let b = Self.blockCount(
       users: ratings.users.count, items: ratings.items.count, ratings: ratings.count,
-      threads: options.threads)
+      threads: context.threads)
     blockCount = b
     /// A random renumbering of `n` rows: `slot[index]` and its inverse `atSlot[slot]`. Group g
     /// is the slots g·n/B ..< (g+1)·n/B, so groups are random and of (almost) equal size.
@@ -69,11 +65,11 @@ struct SGDSolver: FactorSolver {
     }
     let users = slots(ratings.users.count)
     let items = slots(ratings.items.count)
-    work = SlotFactors(factors: factors, userAtSlot: users.atSlot, itemAtSlot: items.atSlot)
+    work = SlotFactors(factors: context.factors, userAtSlot: users.atSlot, itemAtSlot: items.atSlot)
     let shuffleSeed = SeededGenerator(seed: rng.next())
     (entries, blockStart) = Self.bucket(
       ratings, blockCount: b, userSlot: users.slot, itemSlot: items.slot, shuffleSeed: shuffleSeed,
-      threads: options.threads)
+      threads: context.threads)
     self.rng = rng
   }
 
@@ -125,20 +121,29 @@ struct SGDSolver: FactorSolver {
     let itemPlacement = itemSlot.map { Placement(slot: $0, blockOffset: Int32(Int($0) * b / itemCount)) }
     let chunks = max(1, min(threads, n / 65_536))
 
-    // Pass 1: chunk c's count of each block.
-    var counts = [Int](repeating: 0, count: chunks * blocks)
-    ratings.withSharedColumns { users, items, _ in
-      withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
-        counts.withSharedPointer { counts in
-          Parallel.forEach(chunks, threads: threads) { c in
-            let own = counts.base + c * blocks
-            for m in c * n / chunks ..< (c + 1) * n / chunks {
-              own[Int(userAt[Int(users[m])].blockOffset + itemAt[Int(items[m])].blockOffset)] += 1
+    /// Runs `body(m, user placement, item placement, chunk c's counters)` for every rating m,
+    /// in `chunks` contiguous chunks on the threads.
+    func forEachRating(
+      _ counts: inout [Int],
+      _ body: @Sendable (Int, Placement, Placement, UnsafeMutablePointer<Int>) -> Void
+    ) {
+      ratings.withSharedColumns { users, items, _ in
+        withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
+          counts.withSharedPointer { counts in
+            Parallel.forEach(chunks, threads: threads) { c in
+              let own = counts.base + c * blocks
+              for m in c * n / chunks ..< (c + 1) * n / chunks {
+                body(m, userAt[Int(users[m])], itemAt[Int(items[m])], own)
+              }
             }
           }
         }
       }
     }
+
+    // Pass 1: chunk c's count of each block.
+    var counts = [Int](repeating: 0, count: chunks * blocks)
+    forEachRating(&counts) { _, u, i, own in own[Int(u.blockOffset + i.blockOffset)] += 1 }
     // Chunk c's entries of block j go after those of chunks 0..<c: the stable order.
     var start = [Int](repeating: 0, count: blocks + 1)
     var running = 0
@@ -156,21 +161,12 @@ struct SGDSolver: FactorSolver {
       guard let base = buffer.baseAddress else { return }
       let out = SharedPointer(base)
       // Pass 2: scatter every rating to the next free place of its block.
-      ratings.withSharedColumns { users, items, values in
-        withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
-          counts.withSharedPointer { next in
-            Parallel.forEach(chunks, threads: threads) { c in
-              let own = next.base + c * blocks
-              for m in c * n / chunks ..< (c + 1) * n / chunks {
-                let u = userAt[Int(users[m])]
-                let i = itemAt[Int(items[m])]
-                let block = Int(u.blockOffset + i.blockOffset)
-                (out.base + own[block]).initialize(
-                  to: RatingEntry(user: u.slot, item: i.slot, rating: values[m]))
-                own[block] += 1
-              }
-            }
-          }
+      ratings.values.withSharedReadPointer { values in
+        forEachRating(&counts) { m, u, i, next in
+          let block = Int(u.blockOffset + i.blockOffset)
+          (out.base + next[block]).initialize(
+            to: RatingEntry(user: u.slot, item: i.slot, rating: values[m]))
+          next[block] += 1
         }
       }
       // Pass 3: shuffle each block with its own generator.
@@ -223,14 +219,14 @@ struct SGDSolver: FactorSolver {
     var rate = settings.learningRate
     for _ in 0 ..< epoch { rate *= settings.learningRateDecay }
     let lr = rate
-    let k = rank
+    let k = context.rank
     let mean = self.mean
     let reg = settings.regularization
     let regBias = settings.biasRegularization
     let work = self.work
-    let threads = self.threads
-    work.load(from: factors, threads: threads)
-    defer { work.store(to: factors, threads: threads) }
+    let threads = context.threads
+    work.load(from: context.factors, threads: threads)
+    defer { work.store(to: context.factors, threads: threads) }
     var tasks = [BlockTask](repeating: BlockTask(start: 0, end: 0, column: 0), count: b * b)
     for (d, s) in diagonals.enumerated() {
       for a in 0 ..< b {

@@ -9,6 +9,19 @@ struct EpochOutcome {
   var sampledAUC: Double? = nil
 }
 
+/// What the loop hands every solver besides the data: the factor tables being trained and the
+/// settings every algorithm has.
+struct TrainingContext {
+  /// P, Q, b_u, b_i: the start, and the truth between epochs.
+  let factors: FactorTables
+  /// The embedding dimension k.
+  let rank: Int
+  /// Worker threads.
+  let threads: Int
+  /// The fit's seed (each solver derives its own streams from it).
+  let seed: UInt64
+}
+
 /// A learning algorithm behind the one training loop (``Trainer``).
 ///
 /// The loop owns everything around the epochs: the duplicate policy and the training data
@@ -19,8 +32,9 @@ struct EpochOutcome {
 protocol FactorSolver {
   associatedtype Settings: SolverConfiguration
 
-  /// Prepares a fit: `factors` hold the start, `data` the ratings; both outlive the solver.
-  init(data: TrainingData, factors: FactorTables, settings: Settings, options: TrainingOptions)
+  /// Prepares a fit: `context.factors` hold the start, `data` the ratings; both outlive the
+  /// solver.
+  init(data: TrainingData, context: TrainingContext, settings: Settings)
 
   /// One pass over the data (an SGD epoch or an ALS sweep); `epoch` counts from 0.
   mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome

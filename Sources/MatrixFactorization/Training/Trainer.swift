@@ -83,7 +83,9 @@ public enum Trainer {
     let validAligned = validation.map {
       AlignedRatings($0, users: data.ratings.users, items: data.ratings.items)
     }
-    var solver = Settings.Solver(data: data, factors: factors, settings: settings, options: options)
+    let context = TrainingContext(
+      factors: factors, rank: options.rank, threads: options.threads, seed: options.seed)
+    var solver = Settings.Solver(data: data, context: context, settings: settings)
 
     var history: [EpochReport] = []
     var best: (rmse: Double, epoch: Int, snapshot: FactorTables.Snapshot)? = nil

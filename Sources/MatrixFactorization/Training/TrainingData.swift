@@ -24,7 +24,10 @@ public struct DuplicateReport: Sendable, Equatable {
 /// Access by user (CSR) is always built: the model keeps it as the seen-items index. Access by
 /// item (the CSR of the transpose) is built the first time a solver asks for it (the ALS
 /// solvers); SGD and BPR never do.
-final class TrainingData {
+///
+/// Shared with worker threads read-only: nothing changes after `init` except `byItem`, which is
+/// built on its first read, and that happens outside parallel sections (before a half-sweep).
+final class TrainingData: @unchecked Sendable {
   /// The ratings after the duplicate policy, in file order (raw values).
   let ratings: RatingSet
   let duplicates: DuplicateReport
@@ -40,9 +43,7 @@ final class TrainingData {
   /// Entries by user.
   let byUser: SparseRatingMatrix
   /// Entries by item (built on first use).
-  private(set) lazy var byItem = SparseRatingMatrix(
-    rowCount: ratings.items.count, columnCount: ratings.users.count, rows: ratings.itemIndices,
-    columns: ratings.userIndices, values: trainingValues)
+  private(set) lazy var byItem = SparseRatingMatrix(ratings, .byItem, values: trainingValues)
 
   /// Applies the duplicate policy of `kind` and checks the values; `transform` turns each value
   /// into what the solver trains on.
@@ -72,9 +73,7 @@ final class TrainingData {
     range = train.valueRange
     let values = transform.map { train.values.map($0) } ?? train.values
     trainingValues = values
-    byUser = SparseRatingMatrix(
-      rowCount: train.users.count, columnCount: train.items.count, rows: train.userIndices,
-      columns: train.itemIndices, values: values)
+    byUser = SparseRatingMatrix(train, .byUser, values: values)
   }
 
   var userCount: Int { ratings.users.count }
