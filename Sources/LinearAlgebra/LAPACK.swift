@@ -7,6 +7,7 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
   /// LAPACK rejected argument number `index` (a programming error in the caller).
   case illegalArgument(routine: String, index: Int)
 
+  /// The failure as one sentence.
   public var description: String {
     switch self {
     case .notPositiveDefinite(let order):

@@ -9,6 +9,7 @@ public struct InteractionIndex: Sendable, Equatable {
   /// Item indices, sorted within each user's row.
   public var items: [Int32]
 
+  /// An index over CSR offsets and the item indices they delimit.
   public init(rowStart: [Int], items: [Int32]) {
     self.rowStart = rowStart
     self.items = items
@@ -42,6 +43,7 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
   /// Implicit ALS: the final loss (HKV eq. 3).
   public var trainLoss: Double?
 
+  /// A summary; `trainRMSE` is `nil` for ranking models, `trainLoss` for all but implicit ALS.
   public init(
     options: TrainingOptions, epochsRun: Int, keptEpoch: Int, trainingRatings: Int,
     trainRMSE: Double?, validationRMSE: Double?, trainLoss: Double? = nil, seconds: Double
@@ -118,6 +120,7 @@ public struct FactorModel: Sendable {
   /// Number of items.
   public var itemCount: Int { itemFactors.rows }
 
+  /// A model from its parts; the tables' shapes must agree with the id maps and each other.
   public init(
     kind: ModelKind, globalMean: Float, userBias: [Float], itemBias: [Float], userFactors: Matrix,
     itemFactors: Matrix, users: IDMap, items: IDMap, ratingRange: ClosedRange<Float>,

@@ -91,5 +91,6 @@ public struct IDMap: Sendable, Equatable {
     return value
   }
 
+  /// Two maps are equal when they hold the same ids at the same indices.
   public static func == (lhs: IDMap, rhs: IDMap) -> Bool { lhs.ids == rhs.ids }
 }

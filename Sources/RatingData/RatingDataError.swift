@@ -11,6 +11,7 @@ public enum RatingDataError: Error, Equatable, CustomStringConvertible {
   /// A requested parameter is out of range.
   case invalidParameter(String)
 
+  /// The error as one sentence.
   public var description: String {
     switch self {
     case .unreadable(let path, let reason): "cannot read '\(path)': \(reason)"

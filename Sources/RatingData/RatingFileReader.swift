@@ -69,6 +69,7 @@ public struct RatingFileOptions: Sendable {
   /// the value 1.
   public var requireRating: Bool
 
+  /// Options; by default the delimiter is detected, bad lines stop the read, ratings are required.
   public init(delimiter: FieldDelimiter? = nil, skipInvalid: Bool = false, requireRating: Bool = true)
   {
     self.delimiter = delimiter

@@ -1,13 +1,14 @@
 /// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, seedable generator.
 ///
 /// Every random choice in mf (initialization, shuffles, splits, synthetic data) draws from one of
-/// these, so a run is reproducible from its `--seed`.
+/// these, so a run is reproducible from its seed.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
   private var state: UInt64
 
   /// A generator whose stream is determined by `seed`.
   public init(seed: UInt64) { state = seed }
 
+  /// The next 64 random bits.
   public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state

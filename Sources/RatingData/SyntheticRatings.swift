@@ -11,11 +11,17 @@
 public struct SyntheticRatings: Sendable {
   /// Generator settings.
   public struct Configuration: Sendable {
+    /// Number of users.
     public var users: Int
+    /// Number of items.
     public var items: Int
+    /// Number of ratings (train and test together).
     public var ratings: Int
+    /// Rank of the planted model.
     public var rank: Int
+    /// Standard deviation of the Gaussian noise before rounding.
     public var noise: Double
+    /// Seed of every random choice.
     public var seed: UInt64
     /// Zipf exponent of user activity (0 = uniform).
     public var userExponent: Double
@@ -24,6 +30,7 @@ public struct SyntheticRatings: Sendable {
     /// Fraction of each user's ratings written to the test file.
     public var testFraction: Double
 
+    /// A configuration; the defaults give MovieLens-like skew.
     public init(
       users: Int, items: Int, ratings: Int, rank: Int = 8, noise: Double = 0.5, seed: UInt64 = 1,
       userExponent: Double = 0.8, itemExponent: Double = 0.9, testFraction: Double = 0.1
@@ -48,8 +55,10 @@ public struct SyntheticRatings: Sendable {
     }
   }
 
+  /// The settings.
   public let configuration: Configuration
 
+  /// A generator for `configuration`, which is checked first.
   public init(_ configuration: Configuration) throws(RatingDataError) {
     let c = configuration
     guard c.users > 0, c.items > 0, c.ratings > 0, c.rank > 0 else {

@@ -51,8 +51,11 @@ public enum Evaluation {
 
 /// Ratings re-indexed to a model's dense indices; `-1` marks an id the model does not know.
 public struct AlignedRatings: Sendable {
+  /// The model's user index of each rating (-1: unknown user).
   public var users: [Int32]
+  /// The model's item index of each rating (-1: unknown item).
   public var items: [Int32]
+  /// The ratings.
   public var values: [Float]
 
   /// `ratings` (over their own id maps) translated into the id space of `users` and `items`.
@@ -71,5 +74,6 @@ public struct AlignedRatings: Sendable {
     values = ratings.values
   }
 
+  /// Number of ratings.
   public var count: Int { values.count }
 }

@@ -29,7 +29,7 @@ import Synchronization
 ///
 /// **Reproducibility**: what each block computes does not depend on which thread runs it or
 /// when, so for a given seed and block count the result is the same bit for bit whatever
-/// `--threads` is (B is chosen from the data size, and is at least 4 and at least the thread
+/// the thread count is (B is chosen from the data size, and is at least 4 and at least the thread
 /// count).
 struct SGDSolver: FactorSolver {
   let context: TrainingContext

@@ -68,17 +68,12 @@ extension FactorModel {
       var gram = ImplicitALSSolver.gram(q)
       for f in 0 ..< k { gram[f * k + f] += max(settings.regularization, 1e-6) }
       var system = RidgeSystem(order: k, rows: entries.count)
-      do throws(LinearAlgebraError) {
-        try columns.withUnsafeBufferPointer { c throws(LinearAlgebraError) in
-          try confidences.withUnsafeBufferPointer { w throws(LinearAlgebraError) in
-            try gram.withUnsafeBufferPointer { g throws(LinearAlgebraError) in
-              try system.solveConfidenceWeightedRow(
-                count: entries.count, columns: c.baseAddress!, confidences: w.baseAddress!,
-                fixed: q.readOnly, gram: g.baseAddress!)
-            }
-          }
-        }
-      } catch { failure = error }
+      withSharedReadPointers(columns, confidences, gram) { c, w, g in
+        do throws(LinearAlgebraError) {
+          try system.solveConfidenceWeightedRow(
+            count: entries.count, columns: c.base, confidences: w.base, fixed: q.readOnly, gram: g.base)
+        } catch { failure = error }
+      }
       factors = Array(UnsafeBufferPointer(start: system.solution, count: k))
     case .sgd, .als:
       let (lambda, lambdaBias, exponent): (Float, Float, Float) =
@@ -91,16 +86,14 @@ extension FactorModel {
       let weight = ALSSolver.penaltyWeight(count: entries.count, exponent: exponent)
       let b = RowTable(rows: itemCount, width: 1, values: itemBias)
       var system = RidgeSystem(order: k + 1, rows: entries.count)
-      do throws(LinearAlgebraError) {
-        try columns.withUnsafeBufferPointer { c throws(LinearAlgebraError) in
-          try ratings.withUnsafeBufferPointer { r throws(LinearAlgebraError) in
-            try system.solveBiasedRow(
-              count: entries.count, columns: c.baseAddress!, values: r.baseAddress!,
-              fixed: q.readOnly, fixedBias: b.readOnly, mean: globalMean,
-              penalty: max(lambda, 1e-6) * weight, biasPenalty: max(lambdaBias, 1e-6) * weight)
-          }
-        }
-      } catch { failure = error }
+      withSharedReadPointers(columns, ratings) { c, r in
+        do throws(LinearAlgebraError) {
+          try system.solveBiasedRow(
+            count: entries.count, columns: c.base, values: r.base, fixed: q.readOnly,
+            fixedBias: b.readOnly, mean: globalMean, penalty: max(lambda, 1e-6) * weight,
+            biasPenalty: max(lambdaBias, 1e-6) * weight)
+        } catch { failure = error }
+      }
       factors = Array(UnsafeBufferPointer(start: system.solution, count: k))
       bias = system.solution[k]
     }

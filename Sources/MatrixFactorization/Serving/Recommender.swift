@@ -26,10 +26,10 @@ extension FactorModel {
     checkUser(user)
     let k = rank
     var scores = [Float](repeating: 0, count: itemCount)
-    userFactors.values.withUnsafeBufferPointer { p in
+    withSharedReadPointers(userFactors.values, itemFactors.values) { p, q in
       BLAS.gemv(
-        transpose: false, m: itemCount, n: k, alpha: 1, a: itemFactors.values, lda: k,
-        x: p.baseAddress! + user * k, beta: 0, y: &scores)
+        transpose: false, m: itemCount, n: k, alpha: 1, a: q.base, lda: k, x: p.base + user * k,
+        beta: 0, y: &scores)
     }
     let base = globalMean + userBias[user]
     var excluded = [Bool](repeating: false, count: itemCount)
@@ -134,10 +134,10 @@ extension FactorModel {
     let n = table.rows
     let norms = table.rowNorms()
     var dots = [Float](repeating: 0, count: n)
-    table.values.withUnsafeBufferPointer { t in
+    table.values.withSharedReadPointer { t in
       BLAS.gemv(
-        transpose: false, m: n, n: k, alpha: 1, a: t.baseAddress!, lda: k,
-        x: t.baseAddress! + row * k, beta: 0, y: &dots)
+        transpose: false, m: n, n: k, alpha: 1, a: t.base, lda: k, x: t.base + row * k, beta: 0,
+        y: &dots)
     }
     var top = TopK(min(count, n))
     let own = norms[row]

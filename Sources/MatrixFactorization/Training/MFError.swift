@@ -5,10 +5,34 @@ import RatingData
 /// (``TrainingOptions/rank``, ``SGDSettings/learningRate``, …), so that an app is told about
 /// its own parameters; the command line maps each to its flag.
 public enum Parameter: String, Sendable, CaseIterable {
-  case rank, epochs, threads, earlyStopPatience, validation
-  case learningRate, learningRateDecay, regularization, biasRegularization
-  case regularizationExponent, initScale
-  case alpha, epsilon, cgSteps
+  /// ``TrainingOptions/rank``.
+  case rank
+  /// ``TrainingOptions/epochs``.
+  case epochs
+  /// ``TrainingOptions/threads``.
+  case threads
+  /// ``TrainingOptions/earlyStopPatience``.
+  case earlyStopPatience
+  /// Validation ratings given to a fit.
+  case validation
+  /// ``SGDSettings/learningRate``, ``BPRSettings/learningRate``.
+  case learningRate
+  /// ``SGDSettings/learningRateDecay``, ``BPRSettings/learningRateDecay``.
+  case learningRateDecay
+  /// The λ on the factors of any algorithm.
+  case regularization
+  /// The λ_b on the biases.
+  case biasRegularization
+  /// ``ALSSettings/regularizationExponent``.
+  case regularizationExponent
+  /// The scale of the initial factors.
+  case initScale
+  /// ``ImplicitALSSettings/alpha``.
+  case alpha
+  /// ``ImplicitALSSettings/epsilon``.
+  case epsilon
+  /// ``ImplicitALSSettings/cgSteps``.
+  case cgSteps
   /// The length k of a ranked list (precision@k, NDCG@k, …).
   case listLength
   /// A new user's history (items, with ratings for a rating model).
@@ -17,15 +41,18 @@ public enum Parameter: String, Sendable, CaseIterable {
 
 /// What to change after a failed fit: a parameter, and in which direction.
 public struct Remedy: Sendable, Equatable, CustomStringConvertible {
+  /// The parameter to change.
   public var parameter: Parameter
   /// Whether the parameter should be larger (else smaller).
   public var larger: Bool
 
+  /// Change `parameter`, up if `larger`, else down.
   public init(_ parameter: Parameter, larger: Bool) {
     self.parameter = parameter
     self.larger = larger
   }
 
+  /// The advice as words ("try a smaller learningRate").
   public var description: String { "try a \(larger ? "larger" : "smaller") \(parameter.rawValue)" }
 }
 
@@ -48,6 +75,7 @@ public enum MFError: Error, CustomStringConvertible, Equatable {
   /// Writing an output failed.
   case output(path: String, reason: String)
 
+  /// The error as one sentence.
   public var description: String {
     switch self {
     case .invalidParameter(let parameter, let requirement): "\(parameter.rawValue) \(requirement)"

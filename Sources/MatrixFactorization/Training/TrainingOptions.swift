@@ -77,6 +77,7 @@ public struct SGDSettings: Sendable, Equatable {
   /// Initial factors ~ N(0, (initScale/√k)²).
   public var initScale: Float
 
+  /// SGD settings; the defaults are mf's.
   public init(
     learningRate: Float = 0.01, learningRateDecay: Float = 0.985, regularization: Float = 0.1,
     biasRegularization: Float = 0.05, initScale: Float = 0.1
@@ -111,6 +112,7 @@ public struct ALSSettings: Sendable, Equatable {
   /// Initial factors ~ N(0, (initScale/√k)²).
   public var initScale: Float
 
+  /// ALS settings; the defaults are mf's.
   public init(
     regularization: Float = 0.15, biasRegularization: Float = 0.05,
     regularizationExponent: Float = 1, initScale: Float = 0.1
@@ -151,6 +153,7 @@ public struct ImplicitALSSettings: Sendable, Equatable {
   /// Initial factors ~ U[0, initScale), as `implicit` starts.
   public var initScale: Float
 
+  /// Implicit-ALS settings; the defaults are mf's.
   public init(
     regularization: Float = 0.01, alpha: Float = 10, confidence: ConfidenceScaling = .linear,
     epsilon: Float = 1, solver: ImplicitSolver = .cg, cgSteps: Int = 3, initScale: Float = 0.01
@@ -198,6 +201,7 @@ public struct BPRSettings: Sendable, Equatable {
   /// Initial factors ~ N(0, (initScale/√k)²).
   public var initScale: Float
 
+  /// BPR settings; the defaults are mf's.
   public init(
     learningRate: Float = 0.05, learningRateDecay: Float = 1, regularization: Float = 0.01,
     biasRegularization: Float = 0.01, initScale: Float = 0.1
@@ -251,9 +255,13 @@ private func checkStep(_ rate: Float, _ decay: Float) throws(MFError) {
 
 /// The algorithm and its own settings.
 public enum SolverSettings: Sendable, Equatable {
+  /// Biased SGD.
   case sgd(SGDSettings)
+  /// Biased ALS.
   case als(ALSSettings)
+  /// Implicit-feedback ALS.
   case implicitALS(ImplicitALSSettings)
+  /// BPR.
   case bpr(BPRSettings)
 
   /// The algorithm these settings are for.
@@ -406,6 +414,7 @@ extension TrainingOptions: Codable {
     var cgSteps: Int
   }
 
+  /// Writes the flat stored form.
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: Key.self)
     try c.encode(algorithm, forKey: .algorithm)
@@ -448,6 +457,7 @@ extension TrainingOptions: Codable {
     try c.encodeIfPresent(implicit, forKey: .implicit)
   }
 
+  /// Reads the flat stored form (files of every version so far).
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Key.self)
     let algorithm = try c.decode(Algorithm.self, forKey: .algorithm)
