@@ -5,7 +5,7 @@ import CBLAS
 /// Every routine takes row-major operands, as stored by ``Matrix``. Dimensions are `Int` here
 /// and narrowed to BLAS's 32-bit `blasint` with a precondition, so an oversized problem stops
 /// with a message instead of silently wrapping.
-package enum BLAS {
+@_spi(Engine) public enum BLAS {
   @usableFromInline
   static func blasInt(_ n: Int) -> Int32 {
     precondition(n >= 0 && n <= Int(Int32.max), "Dimension \(n) does not fit BLAS's 32-bit int")
@@ -13,7 +13,7 @@ package enum BLAS {
   }
 
   /// `C ← α·op(A)·op(B) + β·C` (`sgemm`); `op(A)` is `m × k`, `op(B)` is `k × n`.
-  package static func gemm(
+  public static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -25,7 +25,7 @@ package enum BLAS {
   }
 
   /// `y ← α·op(A)·x + β·y` (`sgemv`) with `A` stored `m × n`.
-  package static func gemv(
+  public static func gemv(
     transpose: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
     x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
   ) {
@@ -36,7 +36,7 @@ package enum BLAS {
 
   /// The lower triangle of `C ← α·AᵀA + β·C` (`ssyrk`), with `A` stored `k × n` (row-major):
   /// `C` is `n × n`. Only the lower triangle (row-major) of `C` is written.
-  package static func syrkTransposed(
+  public static func syrkTransposed(
     n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
@@ -46,31 +46,31 @@ package enum BLAS {
   }
 
   /// The lower triangle of `A ← α·x·xᵀ + A` (`ssyr`), a rank-one update of an `n × n` matrix.
-  package static func syr(
+  public static func syr(
     n: Int, alpha: Float, x: UnsafePointer<Float>, a: UnsafeMutablePointer<Float>, lda: Int
   ) {
     cblas_ssyr(CblasRowMajor, CblasLower, blasInt(n), alpha, x, 1, a, blasInt(lda))
   }
 
   /// `x · y` (`sdot`).
-  package static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+  public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
     cblas_sdot(blasInt(n), x, 1, y, 1)
   }
 
   /// `y ← α·x + y` (`saxpy`).
-  package static func axpy(
+  public static func axpy(
     _ n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
   ) {
     cblas_saxpy(blasInt(n), alpha, x, 1, y, 1)
   }
 
   /// `x ← α·x` (`sscal`).
-  package static func scale(_ n: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
+  public static func scale(_ n: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
     cblas_sscal(blasInt(n), alpha, x, 1)
   }
 
   /// `‖x‖₂` (`snrm2`).
-  package static func norm(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
+  public static func norm(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
     cblas_snrm2(blasInt(n), x, 1)
   }
 
@@ -78,13 +78,13 @@ package enum BLAS {
   ///
   /// The solvers run their own threads over rows; each then calls BLAS on small operands, and a
   /// multi-threaded BLAS inside would oversubscribe the cores. ``withThreads(_:_:)`` scopes it.
-  package static var threads: Int {
+  public static var threads: Int {
     get { Int(openblas_get_num_threads()) }
     set { openblas_set_num_threads(Int32(max(1, newValue))) }
   }
 
   /// Runs `body` with OpenBLAS limited to `count` threads, then restores the previous count.
-  package static func withThreads<R, E: Error>(_ count: Int, _ body: () throws(E) -> R) throws(E) -> R {
+  public static func withThreads<R, E: Error>(_ count: Int, _ body: () throws(E) -> R) throws(E) -> R {
     let saved = threads
     threads = count
     defer { threads = saved }

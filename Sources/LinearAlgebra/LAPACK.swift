@@ -23,7 +23,7 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
 /// LAPACKE is called in column-major order: for a symmetric matrix, the lower triangle of a
 /// row-major array *is* the upper triangle of the same array read column-major, so no transpose
 /// copy is made (LAPACKE's row-major path copies the matrix on every call).
-package enum LAPACK {
+@_spi(Engine) public enum LAPACK {
   private static func check(_ info: Int32, _ routine: String) throws(LinearAlgebraError) {
     if info > 0 { throw .notPositiveDefinite(order: Int(info)) }
     if info < 0 { throw .illegalArgument(routine: routine, index: Int(-info)) }
@@ -34,7 +34,7 @@ package enum LAPACK {
   /// - Parameters:
   ///   - a: `n × n`, row-major; only its lower triangle is read. Overwritten by the factor.
   ///   - b: `n × nrhs`, row-major (for `nrhs == 1`, a vector). Overwritten by the solution.
-  package static func choleskySolve(
+  public static func choleskySolve(
     n: Int, nrhs: Int = 1, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>
   ) throws(LinearAlgebraError) {
     // Row-major lower == column-major upper. For B we need column-major n × nrhs; with nrhs == 1
@@ -54,7 +54,7 @@ package enum LAPACK {
 
   /// Factors symmetric positive-definite `A = L·Lᵀ` in place (`spotrf`); `a` is `n × n`
   /// row-major and its lower triangle receives `L`.
-  package static func choleskyFactor(n: Int, a: UnsafeMutablePointer<Float>)
+  public static func choleskyFactor(n: Int, a: UnsafeMutablePointer<Float>)
     throws(LinearAlgebraError)
   {
     let info = LAPACKE_spotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), Int32(n), a, Int32(n))
@@ -63,7 +63,7 @@ package enum LAPACK {
 
   /// Solves `A·x = b` given the factor from ``choleskyFactor(n:a:)`` (`spotrs`); `b` is
   /// overwritten by `x`.
-  package static func choleskySolve(
+  public static func choleskySolve(
     n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>
   ) throws(LinearAlgebraError) {
     let info = LAPACKE_spotrs(

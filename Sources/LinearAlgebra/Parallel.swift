@@ -2,13 +2,13 @@ import Dispatch
 import Synchronization
 
 /// Work split across threads.
-package enum Parallel {
+@_spi(Engine) public enum Parallel {
   /// Runs `body(chunk)` for `chunk` in `0 ..< count` on at most `threads` threads and waits.
   ///
   /// Workers take the next chunk from a shared atomic counter (dynamic scheduling), so uneven
   /// chunks still balance. With `threads <= 1` (or a single chunk) it runs inline, in order,
   /// free of dispatch overhead.
-  package static func forEach(
+  public static func forEach(
     _ count: Int, threads: Int, _ body: @Sendable (Int) -> Void
   ) {
     if count <= 0 { return }
@@ -29,7 +29,7 @@ package enum Parallel {
   /// Splits rows `0 ..< offsets.count − 1` of a compressed-row structure into about `parts`
   /// contiguous ranges of similar entry counts (a heavy row costs as much as many light ones),
   /// for dynamic scheduling over ``forEach(_:threads:_:)``.
-  package static func balancedRanges(_ offsets: [Int], parts: Int) -> [Range<Int>] {
+  public static func balancedRanges(_ offsets: [Int], parts: Int) -> [Range<Int>] {
     let rows = offsets.count - 1
     if rows <= 0 { return [] }
     let parts = max(1, min(parts, rows))
@@ -49,10 +49,10 @@ package enum Parallel {
   }
 
   /// All cores, the default thread count.
-  package static var defaultThreads: Int { availableCores }
+  public static var defaultThreads: Int { availableCores }
 
   /// The number of cores the process may use.
-  package static var availableCores: Int {
+  public static var availableCores: Int {
     max(1, sysconfThreads())
   }
 }

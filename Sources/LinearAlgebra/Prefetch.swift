@@ -6,10 +6,10 @@ func llvmPrefetchIntrinsic(
 
 /// Cache prefetch hints for loops that touch rows by index, where each row's first touch is a
 /// cache miss: asking for row n + d while working on row n overlaps the misses.
-package enum Prefetch {
+@_spi(Engine) public enum Prefetch {
   /// Brings the `bytes` starting at `address` towards L1 for reading, one hint per 64-byte line.
   @inlinable @inline(__always)
-  package static func read(_ address: UnsafeRawPointer, bytes: Int) {
+  public static func read(_ address: UnsafeRawPointer, bytes: Int) {
     var offset = 0
     while offset < bytes {
       // The intrinsic's flags must be compile-time constants: read (0), keep in all levels (3),
@@ -22,7 +22,7 @@ package enum Prefetch {
   /// Brings the cache line holding `address` into L1 for writing (the line is about to be
   /// updated, so it is fetched in exclusive state).
   @inlinable @inline(__always)
-  package static func write(_ address: UnsafeRawPointer) {
+  public static func write(_ address: UnsafeRawPointer) {
     // Flags as above, but write (1).
     llvmPrefetchIntrinsic(address, 1, 3, 1)
   }

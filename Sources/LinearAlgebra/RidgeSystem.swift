@@ -12,21 +12,21 @@
 /// (`ssyrk`, then `sposv`/`spotrf` column-major on the upper triangle, the same memory).
 ///
 /// Not copyable: it owns its scratch, one per thread, allocated once per range of rows.
-package struct RidgeSystem: ~Copyable {
+@_spi(Engine) public struct RidgeSystem: ~Copyable {
   /// The number of unknowns (the row width of the design rows).
-  package let order: Int
+  public let order: Int
   /// The normal matrix A (`order × order`, lower triangle).
-  package let matrix: UnsafeMutablePointer<Float>
+  public let matrix: UnsafeMutablePointer<Float>
   /// The right-hand side b; after ``solve()``, the solution x.
-  package let solution: UnsafeMutablePointer<Float>
+  public let solution: UnsafeMutablePointer<Float>
   /// The gathered design rows, `order` floats each.
-  package private(set) var design: UnsafeMutablePointer<Float>
+  public private(set) var design: UnsafeMutablePointer<Float>
   /// One number per design row: a target t_j or a weight, as the caller uses it.
-  package private(set) var targets: UnsafeMutablePointer<Float>
+  public private(set) var targets: UnsafeMutablePointer<Float>
   private var capacity: Int
 
   /// Scratch for systems of `order` unknowns and up to `rows` design rows (it grows on demand).
-  package init(order: Int, rows: Int) {
+  public init(order: Int, rows: Int) {
     self.order = order
     capacity = max(1, rows)
     matrix = .allocate(capacity: order * order)
@@ -43,7 +43,7 @@ package struct RidgeSystem: ~Copyable {
   }
 
   /// Makes room for `rows` design rows.
-  package mutating func reserve(rows: Int) {
+  public mutating func reserve(rows: Int) {
     guard rows > capacity else { return }
     design.deallocate()
     targets.deallocate()
@@ -53,39 +53,39 @@ package struct RidgeSystem: ~Copyable {
   }
 
   /// Design row `j`.
-  @inlinable package func designRow(_ j: Int) -> UnsafeMutablePointer<Float> { design + j &* order }
+  @inlinable public func designRow(_ j: Int) -> UnsafeMutablePointer<Float> { design + j &* order }
 
   /// A ← YᵀY over the first `rows` design rows (`ssyrk`).
-  package func setGram(rows: Int) {
+  public func setGram(rows: Int) {
     BLAS.syrkTransposed(
       n: order, k: rows, alpha: 1, a: design, lda: order, beta: 0, c: matrix, ldc: order)
   }
 
   /// A ← G: a precomputed matrix shared by every row (e.g. YᵀY + λI over all items).
-  package func setMatrix(copying g: UnsafePointer<Float>) {
+  public func setMatrix(copying g: UnsafePointer<Float>) {
     matrix.update(from: g, count: order * order)
   }
 
   /// A ← A + YᵀY over the first `rows` design rows (`ssyrk`).
-  package func addGram(rows: Int) {
+  public func addGram(rows: Int) {
     BLAS.syrkTransposed(
       n: order, k: rows, alpha: 1, a: design, lda: order, beta: 1, c: matrix, ldc: order)
   }
 
   /// A_ff ← A_ff + `value` for f in `diagonal`.
-  package func addToDiagonal(_ value: Float, _ diagonal: Range<Int>) {
+  public func addToDiagonal(_ value: Float, _ diagonal: Range<Int>) {
     for f in diagonal { matrix[f &* order &+ f] += value }
   }
 
   /// b ← Yᵀt over the first `rows` design rows and their ``targets`` (`sgemv`).
-  package func setRightHandSide(rows: Int) {
+  public func setRightHandSide(rows: Int) {
     BLAS.gemv(
       transpose: true, m: rows, n: order, alpha: 1, a: design, lda: order, x: targets, beta: 0,
       y: solution)
   }
 
   /// Multiplies design row `j` by `scale[j]`, for the first `rows` rows (YᵀWY = (W½Y)ᵀ(W½Y)).
-  package func scaleDesignRows(rows: Int, by scale: (Int) -> Float) {
+  public func scaleDesignRows(rows: Int, by scale: (Int) -> Float) {
     for j in 0 ..< rows {
       let s = scale(j)
       let row = designRow(j)
@@ -95,18 +95,18 @@ package struct RidgeSystem: ~Copyable {
 
   /// Solves A x = b by Cholesky (`sposv`); x replaces b in ``solution``, A is overwritten by
   /// its factor.
-  package func solve() throws(LinearAlgebraError) {
+  public func solve() throws(LinearAlgebraError) {
     try LAPACK.choleskySolve(n: order, a: matrix, b: solution)
   }
 
   /// Factors A = LLᵀ in place (`spotrf`), for callers that solve with one factor several times
   /// (a Gibbs sampler's mean and its random draw).
-  package func factor() throws(LinearAlgebraError) {
+  public func factor() throws(LinearAlgebraError) {
     try LAPACK.choleskyFactor(n: order, a: matrix)
   }
 
   /// Solves A x = b with the factor from ``factor()`` (`spotrs`); x replaces b.
-  package func solveFactored() throws(LinearAlgebraError) {
+  public func solveFactored() throws(LinearAlgebraError) {
     try LAPACK.choleskySolve(n: order, factor: matrix, b: solution)
   }
 }

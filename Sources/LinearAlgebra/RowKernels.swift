@@ -8,11 +8,11 @@
 ///
 /// Products are written `a + b * c`, not `addingProduct`: on baseline x86-64, without FMA, the
 /// latter becomes a libm `fmaf` call per lane, which made the SGD loop ten times slower.
-package enum RowKernels {
+@_spi(Engine) public enum RowKernels {
   /// `x · y` over `n` entries, with two independent accumulators (throughput-bound callers:
   /// scoring, losses, conjugate gradient).
   @inlinable @inline(__always)
-  package static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+  public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
     var acc0 = SIMD8<Float>()
     var acc1 = SIMD8<Float>()
     var j = 0
@@ -44,7 +44,7 @@ package enum RowKernels {
   /// pairwise (tree) reduction. For latency-bound callers (the SGD update, where the error waits
   /// on this sum and every update waits on the error).
   @inlinable @inline(__always)
-  package static func lowLatencyDot(
+  public static func lowLatencyDot(
     _ k: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>
   ) -> Float {
     let rx = UnsafeRawPointer(x)
@@ -93,7 +93,7 @@ package enum RowKernels {
 
   /// The lanes of `v` added pairwise: 8 → 4 → 2 → 1.
   @inlinable @inline(__always)
-  package static func horizontalSum(_ v: SIMD8<Float>) -> Float {
+  public static func horizontalSum(_ v: SIMD8<Float>) -> Float {
     let four = v.lowHalf + v.highHalf
     let two = four.lowHalf + four.highHalf
     return two[0] + two[1]
@@ -101,7 +101,7 @@ package enum RowKernels {
 
   /// `y ← y + a·x`.
   @inlinable @inline(__always)
-  package static func axpy(
+  public static func axpy(
     _ n: Int, _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
   ) {
     var f = 0
@@ -120,7 +120,7 @@ package enum RowKernels {
 
   /// `p ← r + β·p`.
   @inlinable @inline(__always)
-  package static func scaleAdd(
+  public static func scaleAdd(
     _ n: Int, _ beta: Float, _ p: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>
   ) {
     for f in 0 ..< n { p[f] = r[f] + beta * p[f] }
@@ -129,7 +129,7 @@ package enum RowKernels {
   /// The coupled step `p ← shrink·p + step·q`, `q ← shrink·q + step·p`, both from the old values
   /// (the factor half of the SGD update).
   @inlinable @inline(__always)
-  package static func coupledStep(
+  public static func coupledStep(
     _ k: Int, _ pu: UnsafeMutablePointer<Float>, _ qi: UnsafeMutablePointer<Float>,
     shrink: Float, step: Float
   ) {
@@ -158,7 +158,7 @@ package enum RowKernels {
 
   /// `p · (a − b)`.
   @inlinable @inline(__always)
-  package static func dotOfDifference(
+  public static func dotOfDifference(
     _ k: Int, _ p: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>
   ) -> Float {
     var acc = SIMD8<Float>()
@@ -181,7 +181,7 @@ package enum RowKernels {
   /// The triple step of a pairwise-ranking update, all from the old values:
   /// `p ← decay·p + step·(a − b)`, `a ← decay·a + step·p`, `b ← decay·b − step·p`.
   @inlinable @inline(__always)
-  package static func pairwiseStep(
+  public static func pairwiseStep(
     _ k: Int, _ p: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Float>,
     _ b: UnsafeMutablePointer<Float>, decay: Float, step: Float
   ) {
@@ -212,7 +212,7 @@ package enum RowKernels {
   /// the sums; eight independent lanes, because a single running sum is a chain of dependent
   /// adds (~4 ms per check of a 10M-rating model's P and Q, paid after every epoch).
   @inlinable
-  package static func allFinite(_ n: Int, _ x: UnsafePointer<Float>) -> Bool {
+  public static func allFinite(_ n: Int, _ x: UnsafePointer<Float>) -> Bool {
     var lanes = SIMD8<Float>()
     let raw = UnsafeRawPointer(x)
     var j = 0

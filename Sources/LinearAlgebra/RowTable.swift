@@ -9,14 +9,14 @@
 /// threads. Keeping the memory outside Swift arrays keeps exclusivity checks, retain/release and
 /// copy-on-write checks out of those loops; this type is where that memory is allocated, freed,
 /// and lent out, through ``mutable`` (rows written by one thread each) and ``readOnly`` views.
-@usableFromInline package final class RowTable: @unchecked Sendable {
-  package let rows: Int
-  package let width: Int
+@_spi(Engine) public final class RowTable: @unchecked Sendable {
+  public let rows: Int
+  public let width: Int
   /// The first entry; row `r` starts at `base + r * width`.
   private let storage: UnsafeMutablePointer<Float>
 
   /// A table filled with `value`.
-  package init(rows: Int, width: Int, repeating value: Float = 0) {
+  public init(rows: Int, width: Int, repeating value: Float = 0) {
     precondition(rows >= 0 && width >= 1, "a row table needs rows ≥ 0 and width ≥ 1")
     self.rows = rows
     self.width = width
@@ -25,7 +25,7 @@
   }
 
   /// A table holding `values` (row-major, `rows * width` of them).
-  package convenience init(rows: Int, width: Int, values: [Float]) {
+  public convenience init(rows: Int, width: Int, values: [Float]) {
     precondition(values.count == rows * width, "a row table needs rows * width values")
     self.init(rows: rows, width: width)
     storage.update(from: values, count: values.count)
@@ -34,57 +34,57 @@
   deinit { deallocateRows(storage) }
 
   /// Entries in the table.
-  package var count: Int { rows * width }
+  public var count: Int { rows * width }
 
   /// The table for writing; threads must write disjoint rows.
-  package var mutable: MutableRows { MutableRows(base: storage, width: width) }
+  public var mutable: MutableRows { MutableRows(base: storage, width: width) }
 
   /// The table for reading.
-  package var readOnly: Rows { Rows(base: UnsafePointer(storage), width: width) }
+  public var readOnly: Rows { Rows(base: UnsafePointer(storage), width: width) }
 
   /// The entries, row after row, as an array.
-  package var values: [Float] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+  public var values: [Float] { Array(UnsafeBufferPointer(start: storage, count: count)) }
 
   /// Overwrites every entry from `values` (row-major, `count` of them).
-  package func assign(_ values: [Float]) {
+  public func assign(_ values: [Float]) {
     precondition(values.count == count, "assign needs exactly rows * width values")
     storage.update(from: values, count: count)
   }
 
   /// Overwrites entry `j` (row-major) with `f(j)` for every entry, in order.
-  package func fill(_ f: (Int) -> Float) {
+  public func fill(_ f: (Int) -> Float) {
     for j in 0 ..< count { storage[j] = f(j) }
   }
 
   /// Whether every entry is finite (a diverged run shows up as NaN or ±inf).
-  package func allFinite() -> Bool { RowKernels.allFinite(count, storage) }
+  public func allFinite() -> Bool { RowKernels.allFinite(count, storage) }
 
   /// Mutable rows, shareable across threads that write disjoint rows.
-  @usableFromInline package struct MutableRows: @unchecked Sendable {
-    @usableFromInline package let base: UnsafeMutablePointer<Float>
-    @usableFromInline package let width: Int
-    @inlinable package init(base: UnsafeMutablePointer<Float>, width: Int) {
+  public struct MutableRows: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Float>
+    public let width: Int
+    @inlinable public init(base: UnsafeMutablePointer<Float>, width: Int) {
       self.base = base
       self.width = width
     }
-    @inlinable package func row(_ r: Int) -> UnsafeMutablePointer<Float> { base + r &* width }
-    @inlinable package subscript(r: Int) -> Float {
+    @inlinable public func row(_ r: Int) -> UnsafeMutablePointer<Float> { base + r &* width }
+    @inlinable public subscript(r: Int) -> Float {
       get { base[r] }
       nonmutating set { base[r] = newValue }
     }
-    @inlinable package var readOnly: Rows { Rows(base: UnsafePointer(base), width: width) }
+    @inlinable public var readOnly: Rows { Rows(base: UnsafePointer(base), width: width) }
   }
 
   /// Read-only rows, shareable across threads.
-  @usableFromInline package struct Rows: @unchecked Sendable {
-    @usableFromInline package let base: UnsafePointer<Float>
-    @usableFromInline package let width: Int
-    @inlinable package init(base: UnsafePointer<Float>, width: Int) {
+  public struct Rows: @unchecked Sendable {
+    public let base: UnsafePointer<Float>
+    public let width: Int
+    @inlinable public init(base: UnsafePointer<Float>, width: Int) {
       self.base = base
       self.width = width
     }
-    @inlinable package func row(_ r: Int) -> UnsafePointer<Float> { base + r &* width }
-    @inlinable package subscript(r: Int) -> Float { base[r] }
+    @inlinable public func row(_ r: Int) -> UnsafePointer<Float> { base + r &* width }
+    @inlinable public subscript(r: Int) -> Float { base[r] }
   }
 }
 
@@ -94,7 +94,7 @@
 /// On Linux, tables of 2 MiB and more are also aligned to 2 MiB and advised into transparent huge
 /// pages: SGD touches rows all over P and Q, and with 4 KiB pages nearly every row is a TLB miss
 /// (a 10M-rating set's P alone spans ~2,000 pages; with 2 MiB pages, 5).
-package func allocateRows(_ count: Int) -> UnsafeMutablePointer<Float> {
+@_spi(Engine) public func allocateRows(_ count: Int) -> UnsafeMutablePointer<Float> {
   let bytes = count * MemoryLayout<Float>.stride
   #if canImport(Glibc)
     let hugePage = 2 << 20
@@ -112,7 +112,7 @@ package func allocateRows(_ count: Int) -> UnsafeMutablePointer<Float> {
 }
 
 /// Frees what ``allocateRows(_:)`` returned.
-package func deallocateRows(_ rows: UnsafeMutablePointer<Float>) {
+@_spi(Engine) public func deallocateRows(_ rows: UnsafeMutablePointer<Float>) {
   #if canImport(Glibc)
     free(rows)
   #else

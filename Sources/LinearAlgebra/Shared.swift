@@ -7,25 +7,25 @@
 /// section, and a ``SharedReadPointer`` is never written through.
 
 /// A mutable pointer shared across threads that write disjoint positions.
-@usableFromInline package struct SharedPointer<T>: @unchecked Sendable {
-  @usableFromInline package let base: UnsafeMutablePointer<T>
-  @inlinable package init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+@_spi(Engine) public struct SharedPointer<T>: @unchecked Sendable {
+  public let base: UnsafeMutablePointer<T>
+  @inlinable public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
 
   /// The same memory, read-only.
-  @inlinable package var readOnly: SharedReadPointer<T> { SharedReadPointer(UnsafePointer(base)) }
+  @inlinable public var readOnly: SharedReadPointer<T> { SharedReadPointer(UnsafePointer(base)) }
 
-  @inlinable package subscript(i: Int) -> T {
+  @inlinable public subscript(i: Int) -> T {
     get { base[i] }
     nonmutating set { base[i] = newValue }
   }
 }
 
 /// A read-only pointer shared across threads.
-@usableFromInline package struct SharedReadPointer<T>: @unchecked Sendable {
-  @usableFromInline package let base: UnsafePointer<T>
-  @inlinable package init(_ base: UnsafePointer<T>) { self.base = base }
+@_spi(Engine) public struct SharedReadPointer<T>: @unchecked Sendable {
+  public let base: UnsafePointer<T>
+  @inlinable public init(_ base: UnsafePointer<T>) { self.base = base }
 
-  @inlinable package subscript(i: Int) -> T { base[i] }
+  @inlinable public subscript(i: Int) -> T { base[i] }
 }
 
 extension Array {
@@ -34,7 +34,7 @@ extension Array {
   /// An empty array yields a pointer to a dummy element (never read: there is nothing to read),
   /// so callers need no special case.
   @inlinable
-  package func withSharedReadPointer<R, E: Error>(
+  @_spi(Engine) public func withSharedReadPointer<R, E: Error>(
     _ body: (SharedReadPointer<Element>) throws(E) -> R
   ) throws(E) -> R {
     let result: Result<R, E> = withUnsafeBufferPointer { buffer in
@@ -50,7 +50,7 @@ extension Array {
 
   /// Runs `body` with the array's elements pinned behind a mutable shared pointer.
   @inlinable
-  package mutating func withSharedPointer<R, E: Error>(
+  @_spi(Engine) public mutating func withSharedPointer<R, E: Error>(
     _ body: (SharedPointer<Element>) throws(E) -> R
   ) throws(E) -> R {
     let result: Result<R, E> = withUnsafeMutableBufferPointer { buffer in
@@ -68,7 +68,7 @@ extension Array {
 /// Pins several arrays at once for a parallel section: one call instead of a pyramid of nested
 /// `withUnsafeBufferPointer` closures.
 @inlinable
-package func withSharedReadPointers<A, B, R>(
+@_spi(Engine) public func withSharedReadPointers<A, B, R>(
   _ a: [A], _ b: [B], _ body: (SharedReadPointer<A>, SharedReadPointer<B>) -> R
 ) -> R {
   a.withSharedReadPointer { pa in b.withSharedReadPointer { pb in body(pa, pb) } }
@@ -76,7 +76,7 @@ package func withSharedReadPointers<A, B, R>(
 
 /// Pins three arrays at once (see the two-array form).
 @inlinable
-package func withSharedReadPointers<A, B, C, R>(
+@_spi(Engine) public func withSharedReadPointers<A, B, C, R>(
   _ a: [A], _ b: [B], _ c: [C],
   _ body: (SharedReadPointer<A>, SharedReadPointer<B>, SharedReadPointer<C>) -> R
 ) -> R {
@@ -87,7 +87,7 @@ package func withSharedReadPointers<A, B, C, R>(
 
 /// Pins four arrays at once (see the two-array form).
 @inlinable
-package func withSharedReadPointers<A, B, C, D, R>(
+@_spi(Engine) public func withSharedReadPointers<A, B, C, D, R>(
   _ a: [A], _ b: [B], _ c: [C], _ d: [D],
   _ body: (SharedReadPointer<A>, SharedReadPointer<B>, SharedReadPointer<C>, SharedReadPointer<D>) -> R
 ) -> R {

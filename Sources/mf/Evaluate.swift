@@ -33,7 +33,7 @@ struct Evaluate: ParsableCommand {
     if ranking || model.isImplicit || relevanceThreshold != nil {
       let threshold = relevanceThreshold ?? (model.isImplicit ? nil : 4)
       let r = try RankingEvaluation.evaluate(
-        model, on: test, k: k, relevanceThreshold: threshold, threads: threads ?? Parallel.defaultThreads)
+        model, on: test, k: k, relevanceThreshold: threshold, threads: threads)
       if r.users == 0 {
         throw MFError.invalidInput(
           "no held-out user of '\(testRatings)' could be evaluated: none is in the model with a relevant item"

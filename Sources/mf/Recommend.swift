@@ -76,7 +76,7 @@ struct Recommend: ParsableCommand {
   func recommendAll(_ model: FactorModel, exclude: Bool, candidates: [Int]?) throws {
     let lists = model.recommendAll(
       users: Array(0 ..< model.userCount), count: top, excludeSeen: exclude, candidates: candidates,
-      threads: threads ?? Parallel.defaultThreads)
+      threads: threads)
     var text = "user,rank,item,score\n"
     text.reserveCapacity(lists.count * top * 24)
     for (u, list) in lists.enumerated() {

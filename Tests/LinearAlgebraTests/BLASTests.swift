@@ -1,4 +1,4 @@
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import Testing
 
 /// Deterministic pseudo-random floats in [-1, 1).

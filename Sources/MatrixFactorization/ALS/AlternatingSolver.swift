@@ -1,4 +1,4 @@
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import RatingData
 
 /// One side of the factorization: its factor rows and its biases (users: P and b_u; items: Q

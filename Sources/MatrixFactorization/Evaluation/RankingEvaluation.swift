@@ -1,4 +1,4 @@
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import RatingData
 
 /// Top-N ranking quality of a model on held-out interactions, averaged over users.

@@ -1,4 +1,4 @@
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import RatingData
 
 /// Implicit-feedback ALS (Hu, Koren & Volinsky 2008, "Collaborative Filtering for Implicit

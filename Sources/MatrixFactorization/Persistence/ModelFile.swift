@@ -1,5 +1,5 @@
 import Foundation
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import RatingData
 
 /// The binary model file (`model.mf`), format version 1.

@@ -1,4 +1,4 @@
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 
 /// One rating as the SGD loop reads it: 12 bytes, streamed in order.
 struct RatingEntry {

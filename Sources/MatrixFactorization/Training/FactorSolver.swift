@@ -1,4 +1,4 @@
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import RatingData
 
 /// What one epoch of a solver measured on the way (all optional).

@@ -1,4 +1,4 @@
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import RatingData
 
 /// A setting of the library that a value can be wrong for. Errors name it by its Swift name

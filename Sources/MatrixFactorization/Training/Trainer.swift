@@ -1,5 +1,5 @@
 import Dispatch
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import RatingData
 
 /// One line of training progress.

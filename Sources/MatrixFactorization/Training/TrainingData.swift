@@ -1,4 +1,4 @@
-import LinearAlgebra
+@_spi(Engine) import LinearAlgebra
 import RatingData
 
 /// What happens to repeated (user, item) pairs before training.
