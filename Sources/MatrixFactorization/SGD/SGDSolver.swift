@@ -30,7 +30,7 @@ import Synchronization
 /// when, so for a given seed and block count the result is the same bit for bit whatever
 /// `--threads` is (B is chosen from the data size, and is at least 4 and at least the thread
 /// count).
-struct SGDSolver {
+package struct SGDSolver {
   let options: TrainingOptions
   let buffers: FactorBuffers
   let mean: Float
@@ -48,20 +48,9 @@ struct SGDSolver {
     self.buffers = buffers
     self.mean = mean
     var rng = SeededGenerator(seed: options.seed ^ 0x56D0_0001)
-    // Choose B so that one block holds about 4,096 rows of users plus items (512 KiB at rank
-    // 32, half of a current server core's L2; the rows are contiguous slabs, see Layout), but
-    // no more blocks than leave each row about 5 ratings per block: a block pays to bring its
-    // rows in, so fewer, bigger blocks reuse each row more, at the price of a coarser order.
-    // The reuse matters more than fitting L2 exactly, so rows, not bytes, are counted.
-    // Measured, 1 thread, kernel CPU per epoch: 10M set (92k rows) rank 32, B = 12–16
-    // ~0.15–0.16 s, 23 ~0.17 s, 32–45 ~0.17–0.19 s; rank 64, B = 16–45 flat at ~0.25 s;
-    // rank 128, B = 12–23 ~0.52–0.55 s, 45 0.58 s, 90 0.63 s; 25M set (207k rows) rank 32,
-    // B = 23–25 ~0.47–0.52 s, 32 0.51 s, 51 ~0.57 s. Test RMSE after 20 epochs at rank 32 on
-    // the 10M set over three seeds: B = 23 0.66892, B = 15 0.66908.
-    let rows = Double(max(1, ratings.users.count + ratings.items.count))
-    let cacheBlocks = Int((rows / 4096).rounded(.up))
-    let reuseBlocks = Int((Double(ratings.count) / (5 * rows)).rounded(.up))
-    let b = min(256, max(4, options.threads, min(cacheBlocks, reuseBlocks)))
+    let b = Self.blockCount(
+      users: ratings.users.count, items: ratings.items.count, ratings: ratings.count,
+      threads: options.threads)
     blockCount = b
     /// A random renumbering of `n` rows: `slot[index]` and its inverse `atSlot[slot]`. Group g
     /// is the slots g·n/B ..< (g+1)·n/B, so groups are random and of (almost) equal size.
@@ -80,6 +69,28 @@ struct SGDSolver {
       ratings, blockCount: b, userSlot: users.slot, itemSlot: items.slot, shuffleSeed: shuffleSeed,
       threads: options.threads)
     self.rng = rng
+  }
+
+  /// The number of groups B per side (B×B blocks) for `ratings` ratings over `users` users and
+  /// `items` items trained with `threads` threads: at least 4 and at least `threads`, at most 256.
+  ///
+  /// B is chosen so that one block holds about 4,096 rows of users plus items (512 KiB at rank
+  /// 32, half of a current server core's L2; the rows are contiguous slabs, see Layout), but
+  /// no more blocks than leave each row about 5 ratings per block: a block pays to bring its
+  /// rows in, so fewer, bigger blocks reuse each row more, at the price of a coarser order.
+  /// The reuse matters more than fitting L2 exactly, so rows, not bytes, are counted.
+  /// Measured, 1 thread, kernel CPU per epoch: 10M set (92k rows) rank 32, B = 12–16
+  /// ~0.15–0.16 s, 23 ~0.17 s, 32–45 ~0.17–0.19 s; rank 64, B = 16–45 flat at ~0.25 s;
+  /// rank 128, B = 12–23 ~0.52–0.55 s, 45 0.58 s, 90 0.63 s; 25M set (207k rows) rank 32,
+  /// B = 23–25 ~0.47–0.52 s, 32 0.51 s, 51 ~0.57 s. Test RMSE after 20 epochs at rank 32 on
+  /// the 10M set over three seeds: B = 23 0.66892, B = 15 0.66908.
+  ///
+  /// `package` (and so is the type) only so that the tests can check the choice.
+  package static func blockCount(users: Int, items: Int, ratings: Int, threads: Int) -> Int {
+    let rows = Double(max(1, users + items))
+    let cacheBlocks = Int((rows / 4096).rounded(.up))
+    let reuseBlocks = Int((Double(ratings) / (5 * rows)).rounded(.up))
+    return min(256, max(4, threads, min(cacheBlocks, reuseBlocks)))
   }
 
   /// The ratings grouped by block, each block in a random order, and the blocks' bounds.
