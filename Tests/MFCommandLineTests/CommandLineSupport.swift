@@ -83,3 +83,30 @@ func sampleRatingsCSV(header: Bool = true) -> String {
   }
   return lines.joined(separator: "\n") + "\n"
 }
+
+/// `python3` and NumPy, for the tests that need them (looked up once). A test that needs them
+/// is enabled only when they are there, so that without them it shows as skipped.
+enum Python {
+  /// `python3` from PATH, or nil.
+  static let executable: URL? = {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+    for folder in path.split(separator: ":") where !folder.isEmpty {
+      let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("python3")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+    }
+    return nil
+  }()
+
+  /// Whether that `python3` can import NumPy.
+  static let hasNumPy: Bool = {
+    guard let executable else { return false }
+    let probe = Process()
+    probe.executableURL = executable
+    probe.arguments = ["-c", "import numpy"]
+    probe.standardOutput = FileHandle.nullDevice
+    probe.standardError = FileHandle.nullDevice
+    guard (try? probe.run()) != nil else { return false }
+    probe.waitUntilExit()
+    return probe.terminationStatus == 0
+  }()
+}

@@ -3,32 +3,23 @@ import Testing
 
 /// The comparison harness (Benchmarks/compare) parses every engine's output and computes the
 /// mf ÷ peer ratios, medians and tables; its Python unit tests check that with recorded outputs
-/// and need neither the peers nor numpy. This runs them as part of `swift test`.
-@Suite struct ComparisonHarnessTests {
+/// and need neither the peers nor numpy. This runs them as part of `swift test`; without
+/// python3 on PATH the suite is reported as skipped, with the reason, rather than passing.
+@Suite(
+  .enabled(
+    if: Python.executable != nil,
+    "python3 is not on PATH, so the comparison harness's unit tests cannot run"))
+struct ComparisonHarnessTests {
   /// The repository root: this file is Tests/MFCommandLineTests/ComparisonHarnessTests.swift.
   static let root = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-  /// `python3` from PATH, or nil.
-  static func python3() -> URL? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-    for folder in path.split(separator: ":") where !folder.isEmpty {
-      let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("python3")
-      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-    }
-    return nil
-  }
-
   @Test func harnessUnitTestsPass() throws {
-    guard let python = Self.python3() else {
-      print("ComparisonHarnessTests skipped: python3 is not on PATH, so the harness's unit tests cannot run")
-      return
-    }
+    let python = try #require(Python.executable)
     let tests = Self.root.appendingPathComponent("Benchmarks/compare/tests")
-    guard FileManager.default.fileExists(atPath: tests.path) else {
-      Issue.record("Benchmarks/compare/tests is missing at \(tests.path)")
-      return
-    }
+    try #require(
+      FileManager.default.fileExists(atPath: tests.path),
+      "Benchmarks/compare/tests is missing at \(tests.path)")
     let process = Process()
     process.executableURL = python
     process.arguments = [

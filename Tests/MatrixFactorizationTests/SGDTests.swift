@@ -28,15 +28,20 @@ import Testing
       values: values)
   }
 
-  /// With more than 4 × 4,096 users plus items the solver uses B = 5 blocks per side, so the
-  /// barrier-free schedule really overlaps diagonals, and 3 threads do not divide the work
-  /// evenly. Every rank kernel (a specialized one and the generic loop with a scalar tail)
-  /// must give the same bits whatever the thread count.
+  /// B = 5 blocks per side (asserted below: 18,000 users plus items need 5 slabs of 4,096 rows,
+  /// and 398,154 distinct ratings, 22 per row, allow ⌈22 / 5⌉ = 5 blocks by the reuse rule), so
+  /// the barrier-free schedule really overlaps diagonals, and neither 3 nor 4 threads divide
+  /// the 25 blocks evenly. Every rank kernel (a specialized one and the generic loop with a
+  /// scalar tail) must give the same bits whatever the thread count.
   @Test(arguments: [8, 13, 32])
   func manyBlocksAreBitReproducibleAcrossThreadCounts(rank: Int) throws {
-    let ratings = Self.randomRatings(users: 15_000, items: 3_000, count: 120_000, seed: 9)
+    let ratings = Self.randomRatings(users: 15_000, items: 3_000, count: 400_000, seed: 9)
+    let distinct = ratings.removingDuplicates().ratings.count
     var fits: [FactorModel] = []
     for threads in [1, 3, 4] {
+      let blocks = SGDSolver.blockCount(
+        users: ratings.users.count, items: ratings.items.count, ratings: distinct, threads: threads)
+      #expect(blocks == 5, "\(distinct) distinct ratings, \(threads) threads: B = \(blocks)")
       var options = TrainingOptions.defaults(for: .sgd, rank: rank)
       options.epochs = 3
       options.threads = threads
@@ -47,6 +52,30 @@ import Testing
       #expect(m.itemFactors == fits[0].itemFactors)
       #expect(m.userBias == fits[0].userBias && m.itemBias == fits[0].itemBias)
     }
+  }
+
+  /// The block count: one slab per 4,096 rows of users plus items, but no more blocks than
+  /// leave about 5 ratings per row and block; at least 4 and the thread count, at most 256.
+  /// (Expected values worked out by hand from that rule.)
+  @Test func blockCountFollowsTheDataSize() {
+    // Tiny sets: the floor of 4, or the thread count above it.
+    #expect(SGDSolver.blockCount(users: 10, items: 10, ratings: 50, threads: 1) == 4)
+    #expect(SGDSolver.blockCount(users: 10, items: 10, ratings: 50, threads: 7) == 7)
+    #expect(SGDSolver.blockCount(users: 0, items: 0, ratings: 0, threads: 1) == 4)
+    // 18,000 rows: 5 slabs; 120,000 ratings allow ⌈120,000 / 90,000⌉ = 2 → the floor, 4;
+    // 360,000 allow exactly 4; one more allows 5.
+    #expect(SGDSolver.blockCount(users: 15_000, items: 3_000, ratings: 120_000, threads: 4) == 4)
+    #expect(SGDSolver.blockCount(users: 15_000, items: 3_000, ratings: 360_000, threads: 4) == 4)
+    #expect(SGDSolver.blockCount(users: 15_000, items: 3_000, ratings: 360_001, threads: 4) == 5)
+    // MovieLens-10M-like: 69,878 + 10,677 rows → ⌈19.7⌉ = 20 slabs; 10M ratings allow
+    // ⌈24.8⌉ = 25; cache-bound, 20.
+    #expect(SGDSolver.blockCount(users: 69_878, items: 10_677, ratings: 10_000_054, threads: 2) == 20)
+    // Many rows and few ratings per row: reuse-bound. 1M + 1M rows → 489 slabs; 50M ratings
+    // allow ⌈5⌉ = 5.
+    #expect(SGDSolver.blockCount(users: 1_000_000, items: 1_000_000, ratings: 50_000_000, threads: 2) == 5)
+    // Huge and dense: capped at 256, also against a larger thread count.
+    #expect(SGDSolver.blockCount(users: 2_000_000, items: 2_000_000, ratings: 10_000_000_000, threads: 2) == 256)
+    #expect(SGDSolver.blockCount(users: 10, items: 10, ratings: 50, threads: 1000) == 256)
   }
 
   /// The slot-ordered working copy must come back to the right rows: a model trained on

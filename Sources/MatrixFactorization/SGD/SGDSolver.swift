@@ -31,7 +31,7 @@ import Synchronization
 /// when, so for a given seed and block count the result is the same bit for bit whatever
 /// the thread count is (B is chosen from the data size, and is at least 4 and at least the thread
 /// count).
-struct SGDSolver: FactorSolver {
+package struct SGDSolver: FactorSolver {
   let context: TrainingContext
   let settings: SGDSettings
   let mean: Float
