@@ -29,14 +29,18 @@ struct ALSSolver: AlternatingSolver {
   static var systemName: String { "ALS" }
 
   func solveRows(
-    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide
-  ) -> Int? {
+    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide,
+    measure: Bool
+  ) -> RowRangeOutcome {
     let k = context.rank
     let fixedRows = fixed.factors.readOnly
     let fixedBias = fixed.bias.readOnly
     let targetRows = target.factors.mutable
     let targetBias = target.bias.mutable
+    let low = data.range.lowerBound
+    let high = data.range.upperBound
     return rows.withSharedRows { rowStart, columns, values in
+      var outcome = RowRangeOutcome()
       var widest = 0
       for r in range { widest = max(widest, rowStart[r + 1] - rowStart[r]) }
       var system = RidgeSystem(order: k + 1, rows: widest)
@@ -55,12 +59,24 @@ struct ALSSolver: AlternatingSolver {
             fixedBias: fixedBias, mean: data.mean, penalty: settings.regularization * weight,
             biasPenalty: settings.biasRegularization * weight)
         } catch {
-          return r
+          outcome.failedRow = r
+          return outcome
         }
         targetRows.row(r).update(from: system.solution, count: k)
         targetBias[r] = system.solution[k]
+        if measure {
+          // e_j = t_j − y_j·x is the entry's error against μ + b + b' + p·q; predictions are
+          // clamped to the rating range as the model serves them.
+          for j in 0 ..< n {
+            let fitted = RowKernels.dot(k + 1, system.designRow(j), system.solution)
+            let rating = values[lo + j]
+            let predicted = min(max(rating - system.targets[j] + fitted, low), high)
+            let e = Double(predicted - rating)
+            outcome.squaredError += e * e
+          }
+        }
       }
-      return nil
+      return outcome
     }
   }
 

@@ -19,46 +19,64 @@ extension FactorTables {
 protocol AlternatingSolver: FactorSolver, Sendable {
   var data: TrainingData { get }
   var context: TrainingContext { get }
-  /// Solves the rows `range` of `rows` (one side's entries) against `fixed`, writing `target`;
-  /// returns the first row whose system could not be solved, or `nil`. Called in parallel on
-  /// disjoint ranges.
+  /// Solves the rows `range` of `rows` (one side's entries) against `fixed`, writing `target`.
+  /// With `measure`, also sums the squared training errors of the solved rows' entries (the
+  /// residuals are at hand: the design rows and targets are still in the row's system). Called
+  /// in parallel on disjoint ranges.
   func solveRows(
-    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide
-  ) -> Int?
+    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide,
+    measure: Bool
+  ) -> RowRangeOutcome
   /// Work before a half-sweep's rows are solved (e.g. a Gram matrix over the fixed side).
   mutating func prepareHalfSweep(fixed: FactorSide)
   /// What the half-sweep's systems are called in an error ("ALS", "implicit ALS").
   static var systemName: String { get }
 }
 
+/// What solving a range of rows found.
+struct RowRangeOutcome {
+  /// The first row whose system could not be solved.
+  var failedRow: Int? = nil
+  /// Σ e² over the solved rows' entries, when measured.
+  var squaredError: Double = 0
+}
+
 extension AlternatingSolver {
   mutating func prepareHalfSweep(fixed: FactorSide) {}
 
   /// One sweep: all users against fixed items, then all items against fixed users.
+  ///
+  /// The training RMSE comes free with the item half-sweep: once an item's row is solved, its
+  /// entries' residuals are those of the final factors of this sweep, and its design rows are
+  /// still in cache.
   mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
     let factors = context.factors
-    try halfSweep(rows: data.byUser, fixed: factors.itemSide, target: factors.userSide)
-    try halfSweep(rows: data.byItem, fixed: factors.userSide, target: factors.itemSide)
-    return EpochOutcome()
+    _ = try halfSweep(rows: data.byUser, fixed: factors.itemSide, target: factors.userSide, measure: false)
+    let measure = data.kind == .rating
+    let sse = try halfSweep(
+      rows: data.byItem, fixed: factors.userSide, target: factors.itemSide, measure: measure)
+    return EpochOutcome(inEpochRMSE: measure ? (sse / Double(max(1, data.ratings.count))).squareRoot() : nil)
   }
 
   /// Every row of `rows`, in balanced ranges (a heavy row costs as much as many light ones)
   /// taken dynamically by the threads, each range with its own scratch.
+  /// Returns Σ e² over the entries when `measure` (summed in range order: reproducible).
   private mutating func halfSweep(
-    rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide
-  ) throws(MFError) {
+    rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide, measure: Bool
+  ) throws(MFError) -> Double {
     prepareHalfSweep(fixed: fixed)
     let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, context.threads * 8))
-    var failures = [Int](repeating: -1, count: ranges.count)
+    var outcomes = [RowRangeOutcome](repeating: RowRangeOutcome(), count: ranges.count)
     let solver = self
-    failures.withSharedPointer { failed in
+    outcomes.withSharedPointer { out in
       Parallel.forEach(ranges.count, threads: context.threads) { part in
-        failed[part] = solver.solveRows(ranges[part], of: rows, fixed: fixed, target: target) ?? -1
+        out[part] = solver.solveRows(ranges[part], of: rows, fixed: fixed, target: target, measure: measure)
       }
     }
-    if let bad = failures.first(where: { $0 >= 0 }) {
+    if let bad = outcomes.lazy.compactMap(\.failedRow).first {
       throw .numerical(
         "the \(Self.systemName) system of row \(bad) could not be solved (not positive definite)")
     }
+    return outcomes.reduce(0) { $0 + $1.squaredError }
   }
 }

@@ -47,8 +47,9 @@ struct ImplicitALSSolver: AlternatingSolver {
   }
 
   func solveRows(
-    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide
-  ) -> Int? {
+    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide,
+    measure: Bool
+  ) -> RowRangeOutcome {
     let solver = settings.solver
     let steps = settings.cgSteps
     return withSharedReadPointers(gram, rows.rowStart) { gram, rowStart in
@@ -59,10 +60,10 @@ struct ImplicitALSSolver: AlternatingSolver {
         switch solver {
         case .cholesky:
           let failed = systems.solveExactly(range)
-          return failed >= 0 ? failed : nil
+          return RowRangeOutcome(failedRow: failed >= 0 ? failed : nil)
         case .cg:
           systems.conjugateGradient(range, steps: steps)
-          return nil
+          return RowRangeOutcome()
         }
       }
     }

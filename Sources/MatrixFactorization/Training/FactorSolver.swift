@@ -3,7 +3,10 @@ import RatingData
 
 /// What one epoch of a solver measured on the way (all optional).
 struct EpochOutcome {
-  /// SGD: the RMSE of the errors seen during the epoch, each taken just before its update.
+  /// The training RMSE as the epoch measured it on the way: SGD, the errors seen during the
+  /// epoch, each taken just before its update; ALS, the residuals after the sweep (exact for
+  /// the factors the sweep leaves). Reported as the epoch's training RMSE, so progress costs
+  /// no extra pass over the data.
   var inEpochRMSE: Double? = nil
   /// BPR: the fraction of sampled triples ranked correctly before their update.
   var sampledAUC: Double? = nil

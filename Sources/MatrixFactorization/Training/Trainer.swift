@@ -8,8 +8,8 @@ public struct EpochReport: Sendable {
   public var epoch: Int
   /// Epochs planned.
   public var epochs: Int
-  /// Rating models: RMSE on the training ratings after this epoch (computed only when progress
-  /// is wanted).
+  /// Rating models: the training RMSE as the epoch measured it on the way, at no extra cost
+  /// (SGD: the errors during the epoch, each before its update; ALS: exact, after the sweep).
   public var trainRMSE: Double?
   /// Rating models: RMSE on the validation ratings after this epoch, when there are any.
   public var validationRMSE: Double?
@@ -45,8 +45,9 @@ public enum Trainer {
   /// - Parameters:
   ///   - validation: rating models only: ratings to score after each epoch (ids unknown to
   ///     training fall back to the baseline); needed for early stopping.
-  ///   - measureTrainRMSE: compute the exact training RMSE (rating models) or the loss
-  ///     (implicit ALS) after every epoch; costs a pass over the data.
+  ///   - measureTrainRMSE: compute what costs an extra pass over the data after every epoch:
+  ///     implicit ALS's loss (rating solvers measure their training RMSE on the way, free).
+  ///     The model is the same bit for bit either way.
   ///   - progress: called after every epoch.
   public static func fit(
     _ ratings: RatingSet, validation: RatingSet? = nil, options: TrainingOptions,
@@ -78,7 +79,7 @@ public enum Trainer {
     let factors = FactorTables(
       users: data.userCount, items: data.itemCount, rank: options.rank,
       initialization: settings.initialization, seed: options.seed)
-    let scorer = Scorer(factors: factors, mean: data.mean, range: data.range)
+    let scorer = Scorer(factors: factors, mean: data.mean, range: data.range, threads: options.threads)
     let trainAligned = kind == .rating ? AlignedRatings(own: data.ratings) : nil
     let validAligned = validation.map {
       AlignedRatings($0, users: data.ratings.users, items: data.ratings.items)
@@ -104,7 +105,8 @@ public enum Trainer {
         guard factors.allFinite() else {
           throw .diverged(epoch: epoch + 1, remedy: Settings.divergenceRemedy)
         }
-        let trainRMSE = measure ? trainAligned.map { scorer.errors($0).rmse } : nil
+        let trainRMSE =
+          outcome.inEpochRMSE ?? (measure ? trainAligned.map { scorer.errors($0).rmse } : nil)
         let validRMSE = validAligned.map { scorer.errors($0).rmse }
         let loss = measure ? solver.loss() : nil
         if loss != nil { lastLoss = loss }
@@ -150,27 +152,51 @@ func seconds(since start: DispatchTime) -> Double {
   Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 
-/// Scores aligned ratings against the live factor tables.
+/// Scores aligned ratings against the live factor tables, on the fit's threads.
 struct Scorer {
   let factors: FactorTables
   let mean: Float
   let range: ClosedRange<Float>
+  let threads: Int
 
+  /// The errors, summed per chunk and then in chunk order; the chunks do not depend on the
+  /// thread count, so neither does the result.
   func errors(_ ratings: AlignedRatings) -> ErrorSummary {
     let k = factors.rank
     let p = factors.p.readOnly
     let q = factors.q.readOnly
     let bu = factors.userBias.readOnly
     let bi = factors.itemBias.readOnly
-    return Evaluation.errors(count: ratings.count) { n in
-      let u = Int(ratings.users[n])
-      let i = Int(ratings.items[n])
-      var raw = mean
-      if u >= 0 { raw += bu[u] }
-      if i >= 0 { raw += bi[i] }
-      if u >= 0 && i >= 0 { raw += RowKernels.dot(k, p.row(u), q.row(i)) }
-      let predicted = min(max(raw, range.lowerBound), range.upperBound)
-      return (predicted - ratings.values[n], u < 0 || i < 0)
+    let (mean, low, high) = (mean, range.lowerBound, range.upperBound)
+    let count = ratings.count
+    let chunks = max(1, min(64, count / 16_384))
+    var partial = [(squares: Double, absolutes: Double, fallbacks: Int)](
+      repeating: (0, 0, 0), count: chunks)
+    withSharedReadPointers(ratings.users, ratings.items, ratings.values) { users, items, values in
+      partial.withSharedPointer { out in
+        Parallel.forEach(chunks, threads: threads) { c in
+          var sums: (squares: Double, absolutes: Double, fallbacks: Int) = (0, 0, 0)
+          for n in c * count / chunks ..< (c + 1) * count / chunks {
+            let u = Int(users[n])
+            let i = Int(items[n])
+            var raw = mean
+            if u >= 0 { raw += bu[u] }
+            if i >= 0 { raw += bi[i] }
+            if u >= 0 && i >= 0 { raw += RowKernels.dot(k, p.row(u), q.row(i)) } else { sums.fallbacks += 1 }
+            let e = min(max(raw, low), high) - values[n]
+            sums.squares += Double(e * e)
+            sums.absolutes += Double(abs(e))
+          }
+          out[c] = sums
+        }
+      }
     }
+    let total = partial.reduce((squares: 0.0, absolutes: 0.0, fallbacks: 0)) {
+      ($0.squares + $1.squares, $0.absolutes + $1.absolutes, $0.fallbacks + $1.fallbacks)
+    }
+    let c = Double(max(count, 1))
+    return ErrorSummary(
+      rmse: (total.squares / c).squareRoot(), mae: total.absolutes / c, count: count,
+      fallbacks: total.fallbacks)
   }
 }
