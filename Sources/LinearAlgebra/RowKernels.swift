@@ -228,3 +228,37 @@
     return !acc.isNaN
   }
 }
+
+extension RowKernels {
+  /// ``coupledStep(_:_:_:shrink:step:)`` with a step per row, from the old values:
+  /// `p ← shrinkP·p + stepP·q`, `q ← shrinkQ·q + stepQ·p`.
+  @_spi(Engine) @inlinable @inline(__always)
+  public static func coupledStep(
+    _ k: Int, _ pu: UnsafeMutablePointer<Float>, _ qi: UnsafeMutablePointer<Float>,
+    shrinkP: Float, stepP: Float, shrinkQ: Float, stepQ: Float
+  ) {
+    let shrinkPV = SIMD8<Float>(repeating: shrinkP)
+    let stepPV = SIMD8<Float>(repeating: stepP)
+    let shrinkQV = SIMD8<Float>(repeating: shrinkQ)
+    let stepQV = SIMD8<Float>(repeating: stepQ)
+    let rawP = UnsafeMutableRawPointer(pu)
+    let rawQ = UnsafeMutableRawPointer(qi)
+    let vectorEnd = k & ~7
+    var j = 0
+    while j < vectorEnd {
+      let offset = j &* 4
+      let pv = rawP.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+      let qv = rawQ.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+      rawP.storeBytes(of: shrinkPV * pv + stepPV * qv, toByteOffset: offset, as: SIMD8<Float>.self)
+      rawQ.storeBytes(of: shrinkQV * qv + stepQV * pv, toByteOffset: offset, as: SIMD8<Float>.self)
+      j &+= 8
+    }
+    while j < k {
+      let pv = pu[j]
+      let qv = qi[j]
+      pu[j] = shrinkP * pv + stepP * qv
+      qi[j] = shrinkQ * qv + stepQ * pv
+      j &+= 1
+    }
+  }
+}

@@ -42,6 +42,9 @@ struct Fit: ParsableCommand {
   @Option(help: "Epochs (SGD) or sweeps (ALS). Default: 120 for SGD, 15 for ALS.")
   var epochs: Int?
 
+  @Option(help: "SGD step size: decaying (η·decay^t) or adaptive (η/√G per row, AdaGrad as LIBMF).")
+  var schedule: String?
+
   @Option(help: "SGD step size at the first epoch (default 0.01).")
   var learningRate: Float?
 
@@ -207,6 +210,12 @@ struct Fit: ParsableCommand {
     func note(_ flag: String, _ given: Bool) { if given { unused.append(flag) } }
     switch options.solver {
     case .sgd(var s):
+      if let schedule {
+        guard let value = StepSchedule(rawValue: schedule.lowercased()) else {
+          throw ValidationError("unknown --schedule '\(schedule)'; use decaying or adaptive")
+        }
+        s.schedule = value
+      }
       if let learningRate { s.learningRate = learningRate }
       if let learningRateDecay { s.learningRateDecay = learningRateDecay }
       if let regularization { s.regularization = regularization }
@@ -221,6 +230,7 @@ struct Fit: ParsableCommand {
       if let initScale { s.initScale = initScale }
       note("--learning-rate", learningRate != nil)
       note("--learning-rate-decay", learningRateDecay != nil)
+      note("--schedule", schedule != nil)
       options.solver = .als(s)
     case .implicitALS(var s):
       if let regularization { s.regularization = regularization }
@@ -244,6 +254,7 @@ struct Fit: ParsableCommand {
       note("--learning-rate-decay", learningRateDecay != nil)
       note("--bias-regularization", biasRegularization != nil)
       note("--regularization-exponent", regularizationExponent != nil)
+      note("--schedule", schedule != nil)
       options.solver = .implicitALS(s)
     case .bpr(var s):
       if let learningRate { s.learningRate = learningRate }
@@ -252,6 +263,7 @@ struct Fit: ParsableCommand {
       if let biasRegularization { s.biasRegularization = biasRegularization }
       if let initScale { s.initScale = initScale }
       note("--regularization-exponent", regularizationExponent != nil)
+      note("--schedule", schedule != nil)
       for (flag, given) in [
         ("--alpha", alpha != nil), ("--confidence", confidence != nil), ("--epsilon", epsilon != nil),
         ("--solver", solver != nil), ("--cg-steps", cgSteps != nil),

@@ -43,6 +43,9 @@ package struct SGDSolver: FactorSolver {
   /// `blockStart[a * B + b] ..< blockStart[a * B + b + 1]` are block (a, b)'s entries.
   private var blockStart: [Int]
   private var rng: SeededGenerator
+  /// The adaptive step's estimate of E[e²]: the last epoch's, or the ratings' variance before
+  /// the first.
+  private var lastMeanSquaredError: Double
 
   init(data: TrainingData, context: TrainingContext, settings: SGDSettings) {
     let ratings = data.ratings
@@ -65,12 +68,20 @@ package struct SGDSolver: FactorSolver {
     }
     let users = slots(ratings.users.count)
     let items = slots(ratings.items.count)
-    work = SlotFactors(factors: context.factors, userAtSlot: users.atSlot, itemAtSlot: items.atSlot)
+    work = SlotFactors(
+      factors: context.factors, userAtSlot: users.atSlot, itemAtSlot: items.atSlot,
+      schedule: settings.schedule)
     let shuffleSeed = SeededGenerator(seed: rng.next())
     (entries, blockStart) = Self.bucket(
       ratings, blockCount: b, userSlot: users.slot, itemSlot: items.slot, shuffleSeed: shuffleSeed,
       threads: context.threads)
     self.rng = rng
+    var variance = 0.0
+    for v in ratings.values { variance += Double(v - data.mean) * Double(v - data.mean) }
+    lastMeanSquaredError = variance / Double(max(1, ratings.count))
+    if settings.schedule == .adaptive {
+      work.countRatings(users: ratings.userIndices, items: ratings.itemIndices, userSlot: users.slot, itemSlot: items.slot)
+    }
   }
 
   /// The number B of user groups (and of item groups) for a data set of this size.
@@ -218,15 +229,38 @@ package struct SGDSolver: FactorSolver {
     diagonals.shuffle(using: &rng)
     var rate = settings.learningRate
     for _ in 0 ..< epoch { rate *= settings.learningRateDecay }
-    let lr = rate
-    let k = context.rank
-    let mean = self.mean
-    let reg = settings.regularization
-    let regBias = settings.biasRegularization
     let work = self.work
     let threads = context.threads
     work.load(from: context.factors, threads: threads)
     defer { work.store(to: context.factors, threads: threads) }
+    let outcome: EpochOutcome
+    switch settings.schedule {
+    case .decaying:
+      outcome = run(
+        DecayingStep(
+          mean: mean, learningRate: rate, regularization: settings.regularization,
+          biasRegularization: settings.biasRegularization),
+        rowLabels: rowLabels, columnLabels: columnLabels, diagonals: diagonals)
+    case .adaptive:
+      work.setAdaptiveSteps(learningRate: rate, meanSquaredError: Float(lastMeanSquaredError))
+      outcome = run(
+        AdaptiveStep(
+          mean: mean, regularization: settings.regularization,
+          biasRegularization: settings.biasRegularization),
+        rowLabels: rowLabels, columnLabels: columnLabels, diagonals: diagonals)
+    }
+    if let rmse = outcome.inEpochRMSE { lastMeanSquaredError = rmse * rmse }
+    return outcome
+  }
+
+  /// The epoch's blocks in the schedule described at ``runEpoch(_:)``, each run with `step`.
+  private func run<Step: SGDStep>(
+    _ step: Step, rowLabels: [Int], columnLabels: [Int], diagonals: [Int]
+  ) -> EpochOutcome {
+    let b = blockCount
+    let k = context.rank
+    let work = self.work
+    let threads = context.threads
     var tasks = [BlockTask](repeating: BlockTask(start: 0, end: 0, column: 0), count: b * b)
     for (d, s) in diagonals.enumerated() {
       for a in 0 ..< b {
@@ -253,8 +287,7 @@ package struct SGDSolver: FactorSolver {
           progress.wait(columnCounter, reaches: d)
           sse[t] = SGDKernel.run(
             entries: entries.base + task.start, count: task.end - task.start, p: p.base,
-            q: q.base, userBias: userBias.base, itemBias: itemBias.base, rank: k, mean: mean,
-            learningRate: lr, regularization: reg, biasRegularization: regBias)
+            q: q.base, userBias: userBias.base, itemBias: itemBias.base, rank: k, step: step)
           progress.increment(rowCounter)
           progress.increment(columnCounter)
         }
@@ -271,20 +304,72 @@ private final class SlotFactors: @unchecked Sendable {
   let rank: Int
   let p: RowTable
   let q: RowTable
+  /// The biases, one record of `biasStride` floats per slot: the bias, then the step rule's
+  /// per-row state (``SGDStep/biasStride``; the adaptive rule's accumulators start at 1 and
+  /// live here, in slot order, for the whole fit).
   let userBias: RowTable
   let itemBias: RowTable
+  let biasStride: Int
   /// The user (item) index whose row is at each slot.
   let userAtSlot: [Int32]
   let itemAtSlot: [Int32]
 
-  init(factors: FactorTables, userAtSlot: [Int32], itemAtSlot: [Int32]) {
+  init(factors: FactorTables, userAtSlot: [Int32], itemAtSlot: [Int32], schedule: StepSchedule) {
     rank = factors.rank
     self.userAtSlot = userAtSlot
     self.itemAtSlot = itemAtSlot
     p = RowTable(rows: userAtSlot.count, width: rank)
     q = RowTable(rows: itemAtSlot.count, width: rank)
-    userBias = RowTable(rows: userAtSlot.count, width: 1)
-    itemBias = RowTable(rows: itemAtSlot.count, width: 1)
+    biasStride = schedule == .adaptive ? AdaptiveStep.biasStride : DecayingStep.biasStride
+    userBias = RowTable(rows: userAtSlot.count, width: biasStride, repeating: 1)
+    itemBias = RowTable(rows: itemAtSlot.count, width: biasStride, repeating: 1)
+  }
+
+  /// The adaptive step's state per slot: the ratings of the row, and the accumulators
+  /// (G of the factor row, G of the bias), starting at 1.
+  private var ratingCounts: (users: [Float], items: [Float]) = ([], [])
+  private var accumulators: (users: [SIMD2<Float>], items: [SIMD2<Float>]) = ([], [])
+
+  /// Counts each slot's ratings (for ``setAdaptiveSteps(learningRate:meanSquaredError:)``).
+  func countRatings(users: [Int32], items: [Int32], userSlot: [Int32], itemSlot: [Int32]) {
+    var userCounts = [Float](repeating: 0, count: userAtSlot.count)
+    var itemCounts = [Float](repeating: 0, count: itemAtSlot.count)
+    for n in 0 ..< users.count {
+      userCounts[Int(userSlot[Int(users[n])])] += 1
+      itemCounts[Int(itemSlot[Int(items[n])])] += 1
+    }
+    ratingCounts = (userCounts, itemCounts)
+    accumulators = (
+      [SIMD2<Float>](repeating: SIMD2(1, 1), count: userAtSlot.count),
+      [SIMD2<Float>](repeating: SIMD2(1, 1), count: itemAtSlot.count)
+    )
+  }
+
+  /// Writes each slot's steps for the coming epoch into its bias record (see ``AdaptiveStep``):
+  /// the accumulators grow by the epoch's expected squared gradients, n·E[e²]·(mean squared
+  /// entry of the other side's rows) for the factor row and n·E[e²] for the bias, and the step
+  /// is η/√G at the middle of the epoch.
+  func setAdaptiveSteps(learningRate eta: Float, meanSquaredError mse: Float) {
+    func meanSquaredEntry(_ table: RowTable) -> Float {
+      let rows = table.readOnly
+      var sum = 0.0
+      for j in 0 ..< table.count { sum += Double(rows[j] * rows[j]) }
+      return Float(sum / Double(max(1, table.count)))
+    }
+    let fromItems = mse * meanSquaredEntry(q)
+    let fromUsers = mse * meanSquaredEntry(p)
+    func update(_ records: RowTable, _ counts: [Float], _ state: inout [SIMD2<Float>], _ factorGrowth: Float) {
+      let r = records.mutable
+      for slot in 0 ..< counts.count {
+        let growth = counts[slot] * SIMD2(factorGrowth, mse)
+        let middle = state[slot] + 0.5 * growth
+        state[slot] += growth
+        r[slot &* 4 &+ 1] = eta / middle[0].squareRoot()
+        r[slot &* 4 &+ 2] = eta / middle[1].squareRoot()
+      }
+    }
+    update(userBias, ratingCounts.users, &accumulators.users, fromItems)
+    update(itemBias, ratingCounts.items, &accumulators.items, fromUsers)
   }
 
   /// Copies every row from `factors` into its slot.
@@ -299,6 +384,7 @@ private final class SlotFactors: @unchecked Sendable {
 
   private func copy(_ factors: FactorTables, toSlots: Bool, threads: Int) {
     let k = rank
+    let stride = biasStride
     let users = userAtSlot.count
     let items = itemAtSlot.count
     // Chunks of slots, users' then items'; a row copy is a short memcpy.
@@ -324,10 +410,10 @@ private final class SlotFactors: @unchecked Sendable {
           let index = Int(at[slot])
           if toSlots {
             slotRows.row(slot).update(from: rows.row(index), count: k)
-            slotBias[slot] = bias[index]
+            slotBias[slot &* stride] = bias[index]
           } else {
             rows.row(index).update(from: slotRows.row(slot), count: k)
-            bias[index] = slotBias[slot]
+            bias[index] = slotBias[slot &* stride]
           }
         }
       }

@@ -64,9 +64,20 @@ public enum ImplicitSolver: String, Sendable, Codable, CaseIterable {
 
 // MARK: - Per-algorithm settings
 
+/// How SGD chooses its step size.
+public enum StepSchedule: String, Sendable, Codable, CaseIterable {
+  /// One step η·decay^t for every rating of epoch t (Koren et al. 2009).
+  case decaying
+  /// A step per row, η/√G with G the row's accumulated squared gradients (AdaGrad per row, as
+  /// LIBMF: Chin, Zhuang, Juan & Lin 2015), times decay^t.
+  case adaptive
+}
+
 /// The settings of biased SGD (see ``Algorithm/sgd``). Defaults chosen on MovieLens-100K.
 public struct SGDSettings: Sendable, Equatable {
-  /// Step size η at epoch 0.
+  /// How the step size is chosen.
+  public var schedule: StepSchedule
+  /// Step size η at epoch 0 (with the adaptive schedule, before the per-row scaling).
   public var learningRate: Float
   /// Multiplicative step decay per epoch: η_t = η·decay^t.
   public var learningRateDecay: Float
@@ -79,9 +90,11 @@ public struct SGDSettings: Sendable, Equatable {
 
   /// SGD settings; the defaults are mf's.
   public init(
-    learningRate: Float = 0.01, learningRateDecay: Float = 0.985, regularization: Float = 0.1,
+    schedule: StepSchedule = .decaying, learningRate: Float = 0.01,
+    learningRateDecay: Float = 0.985, regularization: Float = 0.1,
     biasRegularization: Float = 0.05, initScale: Float = 0.1
   ) {
+    self.schedule = schedule
     self.learningRate = learningRate
     self.learningRateDecay = learningRateDecay
     self.regularization = regularization
@@ -403,7 +416,7 @@ extension TrainingOptions: Codable {
   private enum Key: String, CodingKey {
     case algorithm, rank, epochs, threads, seed, earlyStopPatience
     case learningRate, learningRateDecay, regularization, biasRegularization
-    case regularizationExponent, initScale, implicit
+    case regularizationExponent, initScale, implicit, schedule
   }
 
   private struct ImplicitFields: Codable {
@@ -434,6 +447,7 @@ extension TrainingOptions: Codable {
     case .sgd(let s):
       (learningRate, decay, regularization) = (s.learningRate, s.learningRateDecay, s.regularization)
       (biasRegularization, initScale) = (s.biasRegularization, s.initScale)
+      try c.encode(s.schedule, forKey: .schedule)
     case .als(let s):
       (regularization, biasRegularization) = (s.regularization, s.biasRegularization)
       (exponent, initScale) = (s.regularizationExponent, s.initScale)
@@ -471,6 +485,7 @@ extension TrainingOptions: Codable {
     case .sgd:
       solver = .sgd(
         SGDSettings(
+          schedule: try c.decodeIfPresent(StepSchedule.self, forKey: .schedule) ?? .decaying,
           learningRate: learningRate, learningRateDecay: decay, regularization: regularization,
           biasRegularization: biasRegularization, initScale: initScale))
     case .als:
