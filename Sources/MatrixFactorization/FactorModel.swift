@@ -42,6 +42,8 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
   public var seconds: Double
   /// Implicit ALS: the final loss (HKV eq. 3).
   public var trainLoss: Double?
+  /// What self-tuning tried and chose, when the settings were chosen from the data.
+  public var tuning: TuningReport? = nil
 
   /// A summary; `trainRMSE` is `nil` for ranking models, `trainLoss` for all but implicit ALS.
   public init(
@@ -62,6 +64,7 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
 extension TrainingSummary {
   private enum Key: String, CodingKey {
     case options, epochsRun, keptEpoch, trainingRatings, trainRMSE, validationRMSE, seconds, trainLoss
+    case tuning
   }
 
   /// Writes the summary; a ranking model's absent training RMSE is written as 0, the value
@@ -76,6 +79,7 @@ extension TrainingSummary {
     try c.encodeIfPresent(validationRMSE, forKey: .validationRMSE)
     try c.encode(seconds, forKey: .seconds)
     try c.encodeIfPresent(trainLoss, forKey: .trainLoss)
+    try c.encodeIfPresent(tuning, forKey: .tuning)
   }
 }
 

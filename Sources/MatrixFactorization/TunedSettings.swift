@@ -13,12 +13,14 @@ public enum TunedSettings {
       o.rank = 256
       o.epochs = 200
       o.sgd = SGDSettings(
-        learningRate: 0.005, learningRateDecay: 0.99, regularization: 0.07, biasRegularization: 0.05)
+        schedule: .decaying, learningRate: 0.005, learningRateDecay: 0.99, regularization: 0.07,
+        biasRegularization: 0.05)
     case .als:
       // A penalty λ·n^0.6 instead of ALS-WR's λ·n: heavy users are regularized less
       // (0.9160 with λ·n at its best λ; 0.9095 here).
       o.epochs = 20
-      o.als = ALSSettings(regularization: 0.8, biasRegularization: 0.5, regularizationExponent: 0.6)
+      o.als = ALSSettings(
+        regularization: 0.8, biasRegularization: 0.5, regularizationExponent: 0.6, initScale: 0.1)
     case .implicitALS, .bpr:
       // Tuned for rating prediction only; implicit models keep their defaults.
       break

@@ -77,3 +77,47 @@ extension Splitting {
     return (ratings.subset(all.filter { !isTest[$0] }), ratings.subset(all.filter { isTest[$0] }))
   }
 }
+
+extension Splitting {
+  /// Holds out about `fraction` of each user's ratings at random (seeded), for an internal
+  /// validation sample: a user with n ratings gives ⌊fraction·n + U⌋ of them (U uniform in
+  /// [0, 1): stochastic rounding, so the expected share is `fraction` for every n, even for
+  /// users with two or three ratings, whom ``perUserHoldout(_:fraction:seed:)`` would halve),
+  /// and always keeps at least one in training. Both sides keep the file order and the id maps.
+  public static func perUserSample(_ ratings: RatingSet, fraction: Double, seed: UInt64)
+    throws(RatingDataError) -> (train: RatingSet, test: RatingSet)
+  {
+    guard fraction > 0 && fraction < 1 else {
+      throw .invalidParameter("the validation fraction must be between 0 and 1 (exclusive), got \(fraction)")
+    }
+    var rng = SeededGenerator(seed: seed ^ 0x5E1F_7A11)
+    var isTest = [Bool](repeating: false, count: ratings.count)
+    for row in positionsByUser(ratings) where row.count >= 2 {
+      let wanted = min(row.count - 1, Int(fraction * Double(row.count) + rng.nextUnit()))
+      var row = row
+      for j in 0 ..< wanted {
+        row.swapAt(j, j + rng.nextIndex(below: row.count - j))
+        isTest[row[j]] = true
+      }
+    }
+    return partition(ratings, isTest)
+  }
+
+  /// The ratings of a random subset of users (seeded) holding about `count` ratings in all,
+  /// over the same id maps: the sample a search runs on when the whole set is large.
+  public static func userSample(_ ratings: RatingSet, ratings count: Int, seed: UInt64) -> RatingSet {
+    if ratings.count <= count { return ratings }
+    var rng = SeededGenerator(seed: seed ^ 0x05A3_9E1E)
+    var perUser = [Int](repeating: 0, count: ratings.users.count)
+    for u in ratings.userIndices { perUser[Int(u)] += 1 }
+    var order = Array(0 ..< ratings.users.count)
+    order.shuffle(using: &rng)
+    var chosen = [Bool](repeating: false, count: ratings.users.count)
+    var total = 0
+    for u in order where total < count {
+      chosen[u] = true
+      total += perUser[u]
+    }
+    return ratings.subset((0 ..< ratings.count).filter { chosen[Int(ratings.userIndices[$0])] })
+  }
+}

@@ -77,5 +77,35 @@ extension PredictionSource {
   }
 }
 
+extension TuningReport {
+  /// The report as the JSON of `fit --json` and `info --json`.
+  var jsonObject: [String: Any] {
+    [
+      "regularization": regularization.json, "bias_regularization": biasRegularization.json,
+      "epochs": epochs, "tuned_regularization": tunedRegularization, "tuned_epochs": tunedEpochs,
+      "search_ratings": searchRatings, "validation_ratings": validationRatings,
+      "seconds": seconds.json,
+      "trials": trials.map { t -> [String: Any] in
+        [
+          "regularization": t.regularization.json, "bias_regularization": t.biasRegularization.json,
+          "best_epoch": t.bestEpoch, "best_rmse": t.bestRMSE.json, "seconds": t.seconds.json,
+          "validation_curve": t.validationCurve.map(\.json),
+        ]
+      },
+    ]
+  }
+
+  /// One line per trial and the choice, as `mf info` prints them.
+  var lines: [String] {
+    let chosen = "chose λ \(formatted(regularization, 4)), λ_b \(formatted(biasRegularization, 4)), \(epochs) epochs"
+      + " from \(trials.count) trial(s) on \(searchRatings) ratings, validated on \(validationRatings)"
+      + " (\(formatted(seconds, 2)) s)"
+    return [chosen] + trials.map { t in
+      "  λ \(formatted(t.regularization, 4)): validation RMSE \(formatted(t.bestRMSE)) at epoch \(t.bestEpoch)"
+        + " of \(t.validationCurve.count)"
+    }
+  }
+}
+
 func formatted(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
 func formatted(_ x: Float, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", Double(x)) }

@@ -76,6 +76,7 @@ struct Info: ParsableCommand {
       ]
       if let t = s.trainRMSE { object["train_rmse"] = t.json }
       if let v = s.validationRMSE { object["validation_rmse"] = v.json }
+      if let t = s.tuning { object["tuning"] = t.jsonObject }
       if m.isImplicit {
         object["implicit"] = true
         object.removeValue(forKey: "global_mean")
@@ -97,6 +98,9 @@ struct Info: ParsableCommand {
       print("ratings       \(s.trainingRatings) in [\(formatted(m.ratingRange.lowerBound, 1)), \(formatted(m.ratingRange.upperBound, 1))], mean μ = \(formatted(m.globalMean))")
       print("epochs        \(s.epochsRun) run, epoch \(s.keptEpoch) kept, \(formatted(s.seconds, 2)) s")
       print("train RMSE    \(s.trainRMSE.map { formatted($0) } ?? "-")" + (s.validationRMSE.map { ", validation RMSE \(formatted($0))" } ?? ""))
+      if let t = s.tuning {
+        for (n, line) in t.lines.enumerated() { print((n == 0 ? "self-tuning   " : "              ") + line) }
+      }
       let opts = options.keys.sorted().filter { $0 != "algorithm" && $0 != "rank" }.map { "\($0)=\(options[$0]!)" }
       print("options       " + opts.joined(separator: " "))
     }

@@ -86,6 +86,9 @@ struct Fit: ParsableCommand {
 
   @OptionGroup var input: InputOptions
 
+  @Flag(help: "Train with the algorithm's fixed defaults instead of choosing λ and the epochs from the data.")
+  var noTune = false
+
   @Flag(help: "No progress on stderr.")
   var quiet = false
 
@@ -120,11 +123,12 @@ struct Fit: ParsableCommand {
       Console.progress(
         "\(train.count) ratings, \(train.users.count) users, \(train.items.count) items"
           + (report.hadHeader ? " (header skipped)" : "")
-          + "; training \(implicit ? "implicit " + (algorithm == .bpr ? "BPR" : "ALS") : algorithm.rawValue.uppercased()) rank \(options.rank), \(options.epochs) epochs, \(options.threads) thread(s)")
+          + "; training \(implicit ? "implicit " + (algorithm == .bpr ? "BPR" : "ALS") : algorithm.rawValue.uppercased()) rank \(options.rank), "
+          + (tuningPlan(for: algorithm)?.epochs == true ? "epochs chosen from the data" : "\(options.epochs) epochs")
+          + ", \(options.threads) thread(s)")
     }
-    let result = try Trainer.fit(
-      train, validation: validationSet, options: options, measureTrainRMSE: showProgress
-    ) { r in
+    let plan = tuningPlan(for: algorithm)
+    let printEpoch = { (r: EpochReport) in
       // Every epoch up to 20 epochs; beyond that about 20 lines, always the first and last.
       let every = max(1, (r.epochs + 19) / 20)
       guard showProgress, r.epoch == 1 || r.epoch == r.epochs || r.epoch % every == 0 else { return }
@@ -135,6 +139,31 @@ struct Fit: ParsableCommand {
       if let v = r.validationRMSE { line += "  validation RMSE \(formatted(v))" }
       line += "  \(formatted(r.epochSeconds, 3)) s  (total \(formatted(r.elapsedSeconds, 2)) s)"
       Console.progress(line)
+    }
+    let result: FitResult
+    if let plan {
+      if showProgress {
+        Console.progress(
+          "choosing " + [plan.regularization ? "λ" : nil, plan.epochs ? "the epochs" : nil].compactMap { $0 }
+            .joined(separator: " and ") + " on \(Int(plan.validationFraction * 100))% of each user's ratings held out")
+      }
+      result = try SelfTuning.fit(
+        train, options: options, plan: plan,
+        trialDone: { t in
+          guard showProgress else { return }
+          Console.progress(
+            "  λ \(formatted(t.regularization, 4)) (λ_b \(formatted(t.biasRegularization, 4))): validation RMSE"
+              + " \(formatted(t.bestRMSE)) at epoch \(t.bestEpoch) of \(t.validationCurve.count)  (\(formatted(t.seconds, 2)) s)")
+        }, progress: printEpoch)
+      if showProgress, let t = result.model.summary.tuning {
+        Console.progress(
+          "chose λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)), \(t.epochs) epochs"
+            + " (search \(formatted(t.seconds, 2)) s); final fit on all \(train.count) ratings")
+      }
+    } else {
+      result = try Trainer.fit(
+        train, validation: validationSet, options: options, measureTrainRMSE: showProgress,
+        progress: printEpoch)
     }
     let m = result.model
     try ModelFile.write(m, to: model)
@@ -167,6 +196,7 @@ struct Fit: ParsableCommand {
         },
       ]
       if let v = s.validationRMSE { object["validation_rmse"] = v.json }
+      if let t = s.tuning { object["tuning"] = t.jsonObject }
       try Console.json(object)
     } else {
       var line = "trained \(algorithm.rawValue.uppercased()) rank \(m.rank) on \(s.trainingRatings) ratings"
@@ -205,6 +235,8 @@ struct Fit: ParsableCommand {
       options = TunedSettings.movieLens100K(algorithm)
       if let rank { options.rank = rank }
     }
+    // Self-tuning starts SGD from the adaptive schedule (flags given below still win).
+    if tuningPlan(for: algorithm) != nil && algorithm == .sgd { options.sgd = .selfTuningStart }
     // Flags given, and whether this algorithm uses each.
     var unused: [String] = []
     func note(_ flag: String, _ given: Bool) { if given { unused.append(flag) } }
@@ -279,6 +311,15 @@ struct Fit: ParsableCommand {
     options.earlyStopPatience = earlyStop ? patience : nil
     try options.validate()
     return options
+  }
+
+  /// What to choose from the data: λ unless given, the epochs unless given; nothing with
+  /// --no-tune, a preset, the user's own validation (--validation, --holdout, --early-stop),
+  /// or an implicit model.
+  func tuningPlan(for algorithm: Algorithm) -> TuningPlan? {
+    guard !noTune, !implicit, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
+    let plan = TuningPlan(regularization: regularization == nil, epochs: epochs == nil)
+    return plan.isEmpty ? nil : plan
   }
 
   func algorithmName(_ algorithm: Algorithm) -> String {

@@ -105,6 +105,12 @@ public struct SGDSettings: Sendable, Equatable {
   /// Epochs when none are given.
   public static let defaultEpochs = 120
 
+  /// Where self-tuning starts for SGD (``SelfTuning``): the adaptive schedule, whose one step
+  /// size serves data of any density, and λ = 0.05 (λ_b = λ/2) as the first point of the search.
+  public static let selfTuningStart = SGDSettings(
+    schedule: .adaptive, learningRate: 0.05, learningRateDecay: 1, regularization: 0.05,
+    biasRegularization: 0.025)
+
   func validate() throws(MFError) {
     try checkStep(learningRate, learningRateDecay)
     try checkNonNegative(regularization, .regularization)
@@ -122,13 +128,15 @@ public struct ALSSettings: Sendable, Equatable {
   /// The penalty of a row with n ratings is λ·n^exponent: 1 is ALS-WR's weighted-λ (Zhou et al.
   /// 2008, Spark's choice); 0 is a plain ridge penalty.
   public var regularizationExponent: Float
-  /// Initial factors ~ N(0, (initScale/√k)²).
+  /// Initial factors ~ N(0, (initScale/√k)²). The default 1 gives rows of about unit norm,
+  /// as Spark starts ALS: from tiny rows the first sweeps are spent growing them (ML-100K u1,
+  /// 5 sweeps: test RMSE 0.9319 from 0.1, 0.9285 from 1; 50 sweeps: 0.9259 either way).
   public var initScale: Float
 
   /// ALS settings; the defaults are mf's.
   public init(
     regularization: Float = 0.15, biasRegularization: Float = 0.05,
-    regularizationExponent: Float = 1, initScale: Float = 0.1
+    regularizationExponent: Float = 1, initScale: Float = 1
   ) {
     self.regularization = regularization
     self.biasRegularization = biasRegularization
