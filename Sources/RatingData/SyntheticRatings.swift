@@ -6,8 +6,18 @@
 ///
 ///     r = round(clamp(μ + b_u + b_i + p_u·q_i + ε, 1, 5)),   ε ~ N(0, noise²),
 ///
-/// so a factorization of the right rank can recover it to about the noise level. This is how
-/// benchmarks reach sizes beyond MovieLens, and how the sample in `Data/` was made.
+/// with μ = 3.55, b_u ~ N(0, userBiasSpread²), b_i ~ N(0, itemBiasSpread²) and p·q of standard
+/// deviation about 0.8, so a factorization of the right rank can recover it to about the noise
+/// level (plus the rounding). With `halfStars` the rating is rounded to the nearest half star
+/// and clamped to [0.5, 5] instead. This is how benchmarks reach sizes beyond MovieLens, and how
+/// the sample in `Data/` was made.
+///
+/// Shapes: every user has at least one rating and at most half the items, so `users ≤ ratings ≤
+/// users · ⌊items/2⌋`. A very sparse set (a median of 2 ratings per user, most items rated
+/// fewer than 10 times) takes about a third as many users as ratings, a few thousand items and
+/// a flatter activity curve, e.g. 28,000 ratings over 9,600 users and 3,600 items with
+/// `userExponent` 0.5 (at 0.8, two thirds of the users would have a single rating); a dense one
+/// few users and items, e.g. 400,000 ratings over 2,000 users and 800 items (25% of the cells).
 public struct SyntheticRatings: Sendable {
   /// Generator settings.
   public struct Configuration: Sendable {
@@ -29,11 +39,18 @@ public struct SyntheticRatings: Sendable {
     public var itemExponent: Double
     /// Fraction of each user's ratings written to the test file.
     public var testFraction: Double
+    /// Standard deviation of the planted user biases b_u (0 = no user bias).
+    public var userBiasSpread: Double
+    /// Standard deviation of the planted item biases b_i (0 = no item bias).
+    public var itemBiasSpread: Double
+    /// Round ratings to half stars in [0.5, 5] instead of whole stars in [1, 5].
+    public var halfStars: Bool
 
-    /// A configuration; the defaults give MovieLens-like skew.
+    /// A configuration; the defaults give MovieLens-like skew and biases.
     public init(
       users: Int, items: Int, ratings: Int, rank: Int = 8, noise: Double = 0.5, seed: UInt64 = 1,
-      userExponent: Double = 0.8, itemExponent: Double = 0.9, testFraction: Double = 0.1
+      userExponent: Double = 0.8, itemExponent: Double = 0.9, testFraction: Double = 0.1,
+      userBiasSpread: Double = 0.35, itemBiasSpread: Double = 0.45, halfStars: Bool = false
     ) {
       self.users = users
       self.items = items
@@ -44,7 +61,13 @@ public struct SyntheticRatings: Sendable {
       self.userExponent = userExponent
       self.itemExponent = itemExponent
       self.testFraction = testFraction
+      self.userBiasSpread = userBiasSpread
+      self.itemBiasSpread = itemBiasSpread
+      self.halfStars = halfStars
     }
+
+    /// The lowest and highest rating the configuration produces.
+    public var ratingRange: ClosedRange<Double> { halfStars ? 0.5 ... 5 : 1 ... 5 }
 
     /// Users and items for a MovieLens-like density at a given rating count.
     public static func movieLensLike(ratings: Int, seed: UInt64 = 1) -> Configuration {
@@ -68,15 +91,31 @@ public struct SyntheticRatings: Sendable {
       throw .invalidParameter(
         "\(c.ratings) ratings do not fit \(c.users) users × \(c.items) items at ≤ 50% density")
     }
+    // Every user gets at least one rating; fewer ratings than users cannot be distributed.
+    guard c.ratings >= c.users else {
+      throw .invalidParameter(
+        "\(c.ratings) ratings cannot give each of \(c.users) users at least one rating")
+    }
     guard c.noise >= 0, c.testFraction >= 0, c.testFraction < 1 else {
       throw .invalidParameter("noise must be ≥ 0 and the test fraction in [0, 1)")
+    }
+    guard c.userBiasSpread >= 0, c.itemBiasSpread >= 0, c.userBiasSpread.isFinite,
+      c.itemBiasSpread.isFinite
+    else {
+      throw .invalidParameter("the user and item bias spreads must be finite and ≥ 0")
+    }
+    guard c.userExponent >= 0, c.itemExponent >= 0, c.userExponent.isFinite,
+      c.itemExponent.isFinite
+    else {
+      throw .invalidParameter("the user and item Zipf exponents must be finite and ≥ 0")
     }
     self.configuration = c
   }
 
   /// Generates the ratings and hands each line's fields to `emit(user, item, rating,
-  /// timestamp, isTest)`, user by user. Ids are 1-based integers.
-  public func generate(_ emit: (Int, Int, Int, Int64, Bool) throws(RatingDataError) -> Void)
+  /// timestamp, isTest)`, user by user. Ids are 1-based integers; ratings are whole stars
+  /// (or half stars with `halfStars`), exact in `Double`.
+  public func generate(_ emit: (Int, Int, Double, Int64, Bool) throws(RatingDataError) -> Void)
     throws(RatingDataError)
   {
     let c = configuration
@@ -89,8 +128,9 @@ public struct SyntheticRatings: Sendable {
     var itemBias = [Double](repeating: 0, count: c.items)
     var p = [Double](repeating: 0, count: c.users * k)
     var q = [Double](repeating: 0, count: c.items * k)
-    for u in 0 ..< c.users { userBias[u] = 0.35 * rng.nextGaussian() }
-    for i in 0 ..< c.items { itemBias[i] = 0.45 * rng.nextGaussian() }
+    // The draws happen whatever the spreads, so a spread changes the biases and nothing else.
+    for u in 0 ..< c.users { userBias[u] = c.userBiasSpread * rng.nextGaussian() }
+    for i in 0 ..< c.items { itemBias[i] = c.itemBiasSpread * rng.nextGaussian() }
     for j in 0 ..< p.count { p[j] = s * rng.nextGaussian() }
     for j in 0 ..< q.count { q[j] = s * rng.nextGaussian() }
 
@@ -142,7 +182,8 @@ public struct SyntheticRatings: Sendable {
       for item in chosen {
         var r = mu + userBias[u] + itemBias[item] + c.noise * rng.nextGaussian()
         for f in 0 ..< k { r += p[u * k + f] * q[item * k + f] }
-        let rating = Int(min(5, max(1, r.rounded())))
+        let rating =
+          c.halfStars ? min(5, max(0.5, (2 * r).rounded() / 2)) : min(5, max(1, r.rounded()))
         time += Int64(1 + rng.nextIndex(below: 3600))
         let isTest = c.testFraction > 0 && rng.nextUnit() < c.testFraction
         try emit(u + 1, item + 1, rating, time, isTest)
@@ -171,7 +212,10 @@ public struct SyntheticRatings: Sendable {
       line.append(UInt8(ascii: ","))
       appendDecimal(&line, Int64(item))
       line.append(UInt8(ascii: ","))
-      appendDecimal(&line, Int64(rating))
+      // Whole stars print as integers ("4"), half stars with one decimal ("3.5").
+      let whole = rating.rounded(.down)
+      appendDecimal(&line, Int64(whole))
+      if rating != whole { line.append(contentsOf: [UInt8(ascii: "."), UInt8(ascii: "5")]) }
       line.append(UInt8(ascii: ","))
       appendDecimal(&line, time)
       line.append(UInt8(ascii: "\n"))

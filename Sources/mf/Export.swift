@@ -106,36 +106,3 @@ struct Info: ParsableCommand {
     }
   }
 }
-
-struct Synth: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    abstract: "Generate MovieLens-like ratings from a planted low-rank model (seeded).")
-
-  @Option(help: "Number of ratings.") var ratings: Int
-  @Option(help: "Users (default: ratings/150).") var users: Int?
-  @Option(help: "Items (default: 8·√ratings).") var items: Int?
-  @Option(help: "Rank of the planted model.") var rank: Int = 8
-  @Option(help: "Standard deviation of the noise before rounding.") var noise: Double = 0.5
-  @Option(help: "Random seed.") var seed: UInt64 = 1
-  @Option(help: "Fraction of ratings written to --test-output.") var testFraction: Double = 0.1
-  @Option(help: "Training ratings file (CSV).") var output: String
-  @Option(help: "Test ratings file (CSV).") var testOutput: String?
-  @Flag(help: "Print one JSON object.") var json = false
-
-  func run() throws {
-    var c = SyntheticRatings.Configuration.movieLensLike(ratings: ratings, seed: seed)
-    if let users { c.users = users }
-    if let items { c.items = items }
-    c.rank = rank
-    c.noise = noise
-    c.testFraction = testOutput == nil ? 0 : testFraction
-    let generator = try SyntheticRatings(c)
-    let counts = try generator.write(trainPath: output, testPath: testOutput)
-    if json {
-      try Console.json(["train": counts.train, "test": counts.test, "users": c.users, "items": c.items, "output": output])
-    } else {
-      print("wrote \(counts.train) ratings to \(output)" + (testOutput.map { " and \(counts.test) to \($0)" } ?? "")
-        + " (\(c.users) users, \(c.items) items, planted rank \(c.rank))")
-    }
-  }
-}

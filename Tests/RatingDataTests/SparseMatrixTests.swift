@@ -66,8 +66,8 @@ import Testing
     #expect(lines.count == 5000 && lines == again)
     let pairs = Set(lines.map { $0.split(separator: ",").prefix(2).joined(separator: ",") })
     #expect(pairs.count == 5000)  // no repeated (user, item)
-    let ratings = lines.map { Int($0.split(separator: ",")[2])! }
-    #expect(ratings.allSatisfy { (1 ... 5).contains($0) })
+    let ratings = lines.map { Double($0.split(separator: ",")[2])! }
+    #expect(ratings.allSatisfy { (1 ... 5).contains($0) && $0 == $0.rounded() })
     let tests = lines.filter { $0.hasSuffix("true") }.count
     #expect(tests > 800 && tests < 1200)
     // Power-law activity: the busiest user has many times the median's ratings.
