@@ -40,8 +40,13 @@ from harness.records import ParseError, parse_mf_evaluate  # noqa: E402
 from suitelib import report, sets  # noqa: E402
 
 ALL_ENGINES = tuple(report.ENGINES)
-FULL_GRID = {"regularization": [0.02, 0.05, 0.1, 0.2], "epochs": [20, 50, 120]}
-QUICK_GRID = {"regularization": [0.05, 0.1], "epochs": [20, 120]}
+FULL_GRID = {"regularization": [0.02, 0.05, 0.1, 0.2], "epochs": [20, 50, 120],
+             "schedules": ["decaying", "adaptive"]}
+QUICK_GRID = {"regularization": [0.05, 0.1], "epochs": [20, 120], "schedules": ["decaying", "adaptive"]}
+# The flags of each SGD step schedule in the grid: the decaying one at mf's fixed defaults
+# (η 0.01·0.985ᵗ), the adaptive one at the step size self-tuning starts from (η 0.05, no decay).
+SCHEDULE_FLAGS = {"decaying": [], "adaptive": ["--schedule", "adaptive", "--learning-rate", "0.05",
+                                               "--learning-rate-decay", "1"]}
 ML100K_SETS = ("ml100k-folds", "ml100k-random")
 
 
@@ -85,6 +90,7 @@ def parse_args(argv=None):
     args.grid = {
         "regularization": _floats(args.grid_regularization) or grid["regularization"],
         "epochs": [int(x) for x in _floats(args.grid_epochs)] or grid["epochs"],
+        "schedules": grid["schedules"],
     }
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(args.engines) - set(ALL_ENGINES)
@@ -419,15 +425,17 @@ class Suite:
     def mf_tuned_row(self, runs):
         a = self.args
         grid = []
-        for lam in a.grid["regularization"]:
+        for schedule in a.grid.get("schedules", ["decaying"]):
+          for lam in a.grid["regularization"]:
             for epochs in a.grid["epochs"]:
-                flags = ["--rank", str(a.rank), "--regularization", f"{lam:g}", "--epochs", str(epochs)]
-                point = {"regularization": lam, "epochs": epochs, "flags": " ".join(flags), "status": "ok",
-                         "error": None, "runs": []}
+                flags = (["--rank", str(a.rank), "--regularization", f"{lam:g}", "--epochs", str(epochs)]
+                         + SCHEDULE_FLAGS[schedule])
+                point = {"regularization": lam, "epochs": epochs, "schedule": schedule, "flags": " ".join(flags),
+                         "status": "ok", "error": None, "runs": []}
                 try:
                     point["runs"] = [self.mf_run(run, flags) for run in runs]
                     point["summary"] = report.summarize_runs(point["runs"])
-                    self.log(f"    grid λ {lam:g}, {epochs} epochs: RMSE {point['summary']['rmse']:.4f}, "
+                    self.log(f"    grid {schedule} λ {lam:g}, {epochs} epochs: RMSE {point['summary']['rmse']:.4f}, "
                              f"fit {point['summary']['fit_seconds']:.2f} s")
                 except EngineError as err:
                     point.update(status="failed", error=str(err))

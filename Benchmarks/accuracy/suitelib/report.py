@@ -127,7 +127,7 @@ def cell(ds, engine):
     s = row.get("summary") or {}
     text = f4(s.get("rmse"))
     if engine == "mf-tuned" and row.get("best"):
-        text += f" (λ {row['best']['regularization']:g}, {row['best']['epochs']} ep.)"
+        text += f" ({row['best'].get('schedule', 'decaying')}, λ {row['best']['regularization']:g}, {row['best']['epochs']} ep.)"
     return text
 
 
@@ -183,7 +183,8 @@ def engine_table(ds):
         spread = "—" if (s.get("runs") or 0) < 2 else f"{f4(s.get('rmse_min'))}–{f4(s.get('rmse_max'))}"
         settings = row.get("settings", "")
         if row.get("engine") == "mf-tuned" and row.get("best"):
-            settings = f"best of the grid: λ {row['best']['regularization']:g}, {row['best']['epochs']} epochs; " + settings
+            settings = (f"best of the grid: {row['best'].get('schedule', 'decaying')} step, λ {row['best']['regularization']:g}, "
+                        f"{row['best']['epochs']} epochs; " + settings)
         rows.append([row["label"], f"**{f4(s.get('rmse'))}**", spread, f4(s.get("mae")), secs(s.get("fit_seconds")),
                      secs(s.get("train_seconds")), settings.replace("|", "\\|")])
     return _table(header, rows)
@@ -194,22 +195,23 @@ def grid_table(ds):
     grid = (row or {}).get("grid") or []
     if not grid:
         return ""
-    lambdas = sorted({p["regularization"] for p in grid})
+    lambdas = sorted({(p.get("schedule", "decaying"), p["regularization"]) for p in grid})
     epochs = sorted({p["epochs"] for p in grid})
-    at = {(p["regularization"], p["epochs"]): p for p in grid}
+    at = {(p.get("schedule", "decaying"), p["regularization"], p["epochs"]): p for p in grid}
     best = row.get("best") or {}
     rows = []
-    for lam in lambdas:
-        cells = [f"λ {lam:g}"]
+    for schedule, lam in lambdas:
+        cells = [f"{schedule}, λ {lam:g}"]
         for e in epochs:
-            p = at.get((lam, e))
+            p = at.get((schedule, lam, e))
             if p is None:
                 cells.append("—")
             elif p.get("status") != "ok":
                 cells.append(p.get("status", "?"))
             else:
                 text = f"{f4(p['summary']['rmse'])} ({secs(p['summary'].get('fit_seconds'))} s)"
-                if best.get("regularization") == lam and best.get("epochs") == e:
+                if (best.get("regularization") == lam and best.get("epochs") == e
+                        and best.get("schedule", "decaying") == schedule):
                     text = f"**{text}**"
                 cells.append(text)
         rows.append(cells)
@@ -286,7 +288,9 @@ def method(results):
     lines = ["## What each engine is given, and what is timed", ""]
     for e in results.get("engines", []):
         lines.append(f"- **{e['label']}**: {e['given']} Timed: {e['timed']}")
-    lines += ["", f"The grid (mf tuned): λ (`--regularization`) ∈ {{{', '.join(f'{x:g}' for x in grid.get('regularization', []))}}}"
+    lines += ["", f"The grid (mf tuned): SGD step schedule ∈ {{{', '.join(grid.get('schedules', ['decaying']))}}} "
+                  "(decaying: mf's fixed η 0.01·0.985ᵗ; adaptive: `--schedule adaptive --learning-rate 0.05 "
+                  f"--learning-rate-decay 1`) × λ (`--regularization`) ∈ {{{', '.join(f'{x:g}' for x in grid.get('regularization', []))}}}"
                   f" × epochs (`--epochs`) ∈ {{{', '.join(str(x) for x in grid.get('epochs', []))}}}, every other flag "
                   f"at its default, with `--rank {st.get('rank')}`; the point with the lowest mean test RMSE over the "
                   "set's runs is kept. It is chosen on the test files themselves: the best the grid can do (an "

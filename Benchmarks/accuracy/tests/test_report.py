@@ -63,10 +63,10 @@ class Markdown(unittest.TestCase):
     def test_overview_rows(self):
         lines = self.md.splitlines()
         folds = next(l for l in lines if l.startswith("| ML-100K folds u1–u2 |"))
-        self.assertEqual(folds, "| ML-100K folds u1–u2 | 0.9050 | 0.9035 (λ 0.05, 20 ep.) | failed | not installed "
+        self.assertEqual(folds, "| ML-100K folds u1–u2 | 0.9050 | 0.9035 (decaying, λ 0.05, 20 ep.) | failed | not installed "
                                 "| 0.9450 | +0.17% ✓ | yes (1 peers) |")
         sparse = next(l for l in lines if l.startswith("| synth: very sparse, half stars |"))
-        self.assertIn("| 0.9944 | 0.9533 (λ 0.05, 20 ep.) | 1.1818 | 0.9517 | 0.9513 | +4.31% ✗ |", sparse)
+        self.assertIn("| 0.9944 | 0.9533 (decaying, λ 0.05, 20 ep.) | 1.1818 | 0.9517 | 0.9513 | +4.31% ✗ |", sparse)
         self.assertIn("no: Surprise SVD, Surprise BaselineOnly lower", sparse)
         missing = next(l for l in lines if l.startswith("| synth: 1M ratings |"))
         self.assertIn("not run", missing)
@@ -84,8 +84,8 @@ class Markdown(unittest.TestCase):
 
     def test_grid_table_marks_the_best_point_and_failures(self):
         self.assertIn("| mf grid: test RMSE (fit s) | 20 epochs | 120 epochs |", self.md)
-        self.assertIn("| λ 0.05 | **0.9035 (0.10 s)** | 0.9101 (0.21 s) |", self.md)
-        self.assertIn("| λ 0.1 | 0.9122 (0.09 s) | failed |", self.md)
+        self.assertIn("| decaying, λ 0.05 | **0.9035 (0.10 s)** | 0.9101 (0.21 s) |", self.md)
+        self.assertIn("| decaying, λ 0.1 | 0.9122 (0.09 s) | failed |", self.md)
         self.assertIn("λ (`--regularization`) ∈ {0.05, 0.1} × epochs (`--epochs`) ∈ {20, 120}", self.md)
 
     def test_incomplete_and_full_runs_are_labelled(self):

@@ -64,7 +64,7 @@ class Arguments(unittest.TestCase):
         self.assertEqual(a.grid, suite.FULL_GRID)
         a = suite.parse_args(["--large", "--grid-regularization", "0.03,0.3", "--grid-epochs", "10"])
         self.assertEqual(a.mode, "large")
-        self.assertEqual(a.grid, {"regularization": [0.03, 0.3], "epochs": [10]})
+        self.assertEqual(a.grid, {"regularization": [0.03, 0.3], "epochs": [10], "schedules": ["decaying", "adaptive"]})
 
     def test_unknown_names_are_refused(self):
         for argv, message in ((["--engines", "mf-default,spark"], "unknown engines: spark"),
