@@ -60,7 +60,10 @@ struct Fit: ParsableCommand {
   @Option(help: "ALS: penalty λ·n^e for a row with n ratings (1 = ALS-WR weighted-λ, 0 = plain ridge).")
   var regularizationExponent: Float?
 
-  @Option(help: "Initial factors ~ N(0, (scale/√k)²) (default 0.1).")
+  @Option(help: "Stop once a sweep changes the training RMSE by less than this fraction (ALS default 0.001; 0: never).")
+  var convergenceTolerance: Double?
+
+  @Option(help: "Initial factors ~ N(0, (scale/√k)²) (default 0.1; ALS 1).")
   var initScale: Float?
 
   @Option(help: "Worker threads (default: all cores).")
@@ -306,6 +309,9 @@ struct Fit: ParsableCommand {
       Console.note("\(unused.joined(separator: ", ")) do\(unused.count == 1 ? "es" : "") not apply to \(algorithmName(algorithm)); ignored")
     }
     if let epochs { options.epochs = epochs }
+    if let convergenceTolerance {
+      options.convergenceTolerance = convergenceTolerance > 0 ? convergenceTolerance : nil
+    }
     if let threads { options.threads = threads }
     options.seed = seed
     options.earlyStopPatience = earlyStop ? patience : nil
@@ -318,7 +324,12 @@ struct Fit: ParsableCommand {
   /// or an implicit model.
   func tuningPlan(for algorithm: Algorithm) -> TuningPlan? {
     guard !noTune, !implicit, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
-    let plan = TuningPlan(regularization: regularization == nil, epochs: epochs == nil)
+    var plan = TuningPlan(regularization: regularization == nil, epochs: epochs == nil)
+    if algorithm == .als {
+      // ALS from unit-norm rows settles in a few sweeps: shorter trials.
+      plan.maxEpochs = 30
+      plan.patience = 2
+    }
     return plan.isEmpty ? nil : plan
   }
 

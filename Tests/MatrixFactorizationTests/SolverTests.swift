@@ -84,6 +84,7 @@ import Testing
     let (train, _) = plantedRatings(users: 60, items: 50, rank: 3, density: 0.4, noise: 0.2, seed: 8)
     var options = TrainingOptions.defaults(for: algorithm, rank: 4)
     options.epochs = 8
+    options.convergenceTolerance = nil  // every sweep, to see each one's RMSE
     let history = try Trainer.fit(train, options: options).history.compactMap(\.trainRMSE)
     #expect(history.count == 8)
     #expect(history.last! < history.first!)
@@ -91,6 +92,19 @@ import Testing
       // ALS minimizes its objective monotonically; RMSE follows closely at small λ.
       for (a, b) in zip(history, history.dropFirst()) { #expect(b <= a + 1e-3) }
     }
+  }
+
+  /// ALS stops once a sweep moves the training RMSE by less than the tolerance, and not before.
+  @Test func alsStopsWhenASweepNoLongerMovesTheTrainingRMSE() throws {
+    let (train, _) = plantedRatings(users: 60, items: 50, rank: 3, density: 0.4, noise: 0.2, seed: 8)
+    var options = TrainingOptions.defaults(for: .als, rank: 4)
+    options.epochs = 50
+    options.convergenceTolerance = 0.001
+    let history = try Trainer.fit(train, options: options).history.compactMap(\.trainRMSE)
+    #expect(history.count < 50)
+    let last = history.count - 1
+    #expect(abs(history[last] - history[last - 1]) < 0.001 * history[last - 1])
+    for n in 1 ..< last { #expect(abs(history[n] - history[n - 1]) >= 0.001 * history[n - 1]) }
   }
 
   @Test func earlyStoppingKeepsTheBestEpoch() throws {

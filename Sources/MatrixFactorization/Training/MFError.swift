@@ -13,6 +13,8 @@ public enum Parameter: String, Sendable, CaseIterable {
   case threads
   /// ``TrainingOptions/earlyStopPatience``.
   case earlyStopPatience
+  /// ``TrainingOptions/convergenceTolerance``.
+  case convergenceTolerance
   /// Validation ratings given to a fit.
   case validation
   /// ``SGDSettings/learningRate``, ``BPRSettings/learningRate``.

@@ -92,6 +92,7 @@ public enum Trainer {
     var best: (rmse: Double, epoch: Int, snapshot: FactorTables.Snapshot)? = nil
     var epochsRun = 0
     var lastLoss: Double? = nil
+    var lastTrainRMSE: Double? = nil
     // OpenBLAS runs single-threaded: the solvers run their own threads over rows.
     try BLAS.withThreads(1) { () throws(MFError) in
       for epoch in 0 ..< options.epochs {
@@ -116,6 +117,10 @@ public enum Trainer {
           sampledAUC: outcome.sampledAUC)
         history.append(report)
         progress(report)
+        if let tolerance = options.convergenceTolerance, let now = trainRMSE {
+          defer { lastTrainRMSE = now }
+          if let before = lastTrainRMSE, abs(before - now) < tolerance * before { break }
+        }
         if let patience = options.earlyStopPatience, let validRMSE {
           if best == nil || validRMSE < best!.rmse {
             best = (validRMSE, epoch + 1, factors.snapshot())
