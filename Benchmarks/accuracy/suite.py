@@ -448,7 +448,8 @@ class Suite:
             row.update(status="failed", error=next((p["error"] for p in grid if p.get("error")), "no grid point ran"))
             return row
         row.update(status="ok", runs=best["runs"], best={"regularization": best["regularization"],
-                                                          "epochs": best["epochs"]})
+                                                          "epochs": best["epochs"],
+                                                          "schedule": best.get("schedule", "decaying")})
         row["settings"] = f"`mf fit TRAIN {best['flags']}`"
         return row
 
