@@ -159,7 +159,14 @@ def git_of(path):
         r = run_child(["git", "-C", folder] + list(a))
         return r["stdout"].strip() if r["status"] == 0 else None
 
-    return {"root": folder, "commit": git("rev-parse", "HEAD"), "describe": git("describe", "--always", "--dirty"),
+    # Changes to the suite's own results files (which every run rewrites) do not make the
+    # checkout dirty: they are this run's output, not the code it measures.
+    changes = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                  ":(exclude)Benchmarks/accuracy/results")
+    describe = git("describe", "--always")
+    if describe and changes:
+        describe += "-dirty"
+    return {"root": folder, "commit": git("rev-parse", "HEAD"), "describe": describe,
             "branch": git("rev-parse", "--abbrev-ref", "HEAD"), "committed": git("log", "-1", "--format=%cI")}
 
 
@@ -174,10 +181,13 @@ def binary_info(path):
     notes = []
     if g.get("describe", "").endswith("-dirty"):
         notes.append("the checkout had uncommitted changes when the suite ran")
-    if g.get("committed"):
-        committed = datetime.datetime.fromisoformat(g["committed"])
+    if g.get("commit"):
+        # Only commits that touched what the binary is built from count (Package.swift, Sources/).
+        last_source = run_child(["git", "-C", g["root"], "log", "-1", "--format=%cI", "--", "Package.swift", "Sources"])
+        built_from = (last_source["stdout"].strip() if last_source["status"] == 0 else "") or g.get("committed")
+        committed = datetime.datetime.fromisoformat(built_from)
         if mtime < committed:
-            notes.append("the binary is older than the checkout's last commit, so it may not be built from it")
+            notes.append("the binary is older than the checkout's last change to its sources, so it may not be built from it")
     if notes:
         info["note"] = "; ".join(notes) + "."
     return info
