@@ -115,12 +115,3 @@ extension RidgeSystem {
     try solve()
   }
 }
-
-extension SparseRatingMatrix {
-  /// Runs `body` with the row offsets, column indices and values pinned for a parallel section.
-  func withSharedRows<R>(
-    _ body: (SharedReadPointer<Int>, SharedReadPointer<Int32>, SharedReadPointer<Float>) -> R
-  ) -> R {
-    withSharedReadPointers(rowStart, columns, values, body)
-  }
-}

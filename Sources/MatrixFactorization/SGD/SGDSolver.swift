@@ -462,12 +462,3 @@ private struct BlockProgress: @unchecked Sendable {
 #else
   private func yieldCore() {}
 #endif
-
-extension RatingSet {
-  /// Runs `body` with the user indices, item indices and values pinned for a parallel section.
-  func withSharedColumns<R>(
-    _ body: (SharedReadPointer<Int32>, SharedReadPointer<Int32>, SharedReadPointer<Float>) -> R
-  ) -> R {
-    withSharedReadPointers(userIndices, itemIndices, values, body)
-  }
-}

@@ -79,3 +79,23 @@ final class TrainingData: @unchecked Sendable {
   var userCount: Int { ratings.users.count }
   var itemCount: Int { ratings.items.count }
 }
+
+// MARK: - Pinned for parallel sections
+
+extension RatingSet {
+  /// Runs `body` with the user indices, item indices and values pinned for a parallel section.
+  func withSharedColumns<R>(
+    _ body: (SharedReadPointer<Int32>, SharedReadPointer<Int32>, SharedReadPointer<Float>) -> R
+  ) -> R {
+    withSharedReadPointers(userIndices, itemIndices, values, body)
+  }
+}
+
+extension SparseRatingMatrix {
+  /// Runs `body` with the row offsets, column indices and values pinned for a parallel section.
+  func withSharedRows<R>(
+    _ body: (SharedReadPointer<Int>, SharedReadPointer<Int32>, SharedReadPointer<Float>) -> R
+  ) -> R {
+    withSharedReadPointers(rowStart, columns, values, body)
+  }
+}
