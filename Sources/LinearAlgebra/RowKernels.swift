@@ -133,27 +133,7 @@
     _ k: Int, _ pu: UnsafeMutablePointer<Float>, _ qi: UnsafeMutablePointer<Float>,
     shrink: Float, step: Float
   ) {
-    let stepV = SIMD8<Float>(repeating: step)
-    let shrinkV = SIMD8<Float>(repeating: shrink)
-    let rawP = UnsafeMutableRawPointer(pu)
-    let rawQ = UnsafeMutableRawPointer(qi)
-    let vectorEnd = k & ~7
-    var j = 0
-    while j < vectorEnd {
-      let offset = j &* 4
-      let pv = rawP.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-      let qv = rawQ.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-      rawP.storeBytes(of: shrinkV * pv + stepV * qv, toByteOffset: offset, as: SIMD8<Float>.self)
-      rawQ.storeBytes(of: shrinkV * qv + stepV * pv, toByteOffset: offset, as: SIMD8<Float>.self)
-      j &+= 8
-    }
-    while j < k {
-      let pv = pu[j]
-      let qv = qi[j]
-      pu[j] = shrink * pv + step * qv
-      qi[j] = shrink * qv + step * pv
-      j &+= 1
-    }
+    coupledStep(k, pu, qi, shrinkP: shrink, stepP: step, shrinkQ: shrink, stepQ: step)
   }
 
   /// `p · (a − b)`.

@@ -30,18 +30,9 @@ extension Splitting {
     guard fraction > 0 && fraction < 1 else {
       throw .invalidParameter("the test fraction must be between 0 and 1 (exclusive), got \(fraction)")
     }
-    var rng = SeededGenerator(seed: seed ^ 0x9E2_05E7)
-    var isTest = [Bool](repeating: false, count: ratings.count)
-    for row in positionsByUser(ratings) where row.count >= 2 {
-      let wanted = min(row.count - 1, max(1, Int((fraction * Double(row.count)).rounded())))
-      // A partial Fisher–Yates shuffle picks `wanted` of the row uniformly.
-      var row = row
-      for j in 0 ..< wanted {
-        row.swapAt(j, j + rng.nextIndex(below: row.count - j))
-        isTest[row[j]] = true
-      }
+    return holdOutOfEachUser(ratings, seed: seed ^ 0x9E2_05E7) { n, _ in
+      max(1, Int((fraction * Double(n)).rounded()))
     }
-    return partition(ratings, isTest)
   }
 
   /// Leave-last-out: each user's latest `count` ratings by timestamp go to the test side (ties
@@ -61,6 +52,24 @@ extension Splitting {
         (ratings.timestamps[$0.element], $0.offset) < (ratings.timestamps[$1.element], $1.offset)
       }.map(\.element)
       for position in byTime.suffix(min(count, row.count - 1)) { isTest[position] = true }
+    }
+    return partition(ratings, isTest)
+  }
+
+  /// Holds out `wanted(n, rng)` of each user's n ≥ 2 ratings (at most n − 1), chosen uniformly
+  /// by a partial Fisher–Yates shuffle of the user's positions.
+  static func holdOutOfEachUser(
+    _ ratings: RatingSet, seed: UInt64, wanted: (Int, inout SeededGenerator) -> Int
+  ) -> (train: RatingSet, test: RatingSet) {
+    var rng = SeededGenerator(seed: seed)
+    var isTest = [Bool](repeating: false, count: ratings.count)
+    for row in positionsByUser(ratings) where row.count >= 2 {
+      let count = min(row.count - 1, wanted(row.count, &rng))
+      var row = row
+      for j in 0 ..< count {
+        row.swapAt(j, j + rng.nextIndex(below: row.count - j))
+        isTest[row[j]] = true
+      }
     }
     return partition(ratings, isTest)
   }
@@ -90,17 +99,9 @@ extension Splitting {
     guard fraction > 0 && fraction < 1 else {
       throw .invalidParameter("the validation fraction must be between 0 and 1 (exclusive), got \(fraction)")
     }
-    var rng = SeededGenerator(seed: seed ^ 0x5E1F_7A11)
-    var isTest = [Bool](repeating: false, count: ratings.count)
-    for row in positionsByUser(ratings) where row.count >= 2 {
-      let wanted = min(row.count - 1, Int(fraction * Double(row.count) + rng.nextUnit()))
-      var row = row
-      for j in 0 ..< wanted {
-        row.swapAt(j, j + rng.nextIndex(below: row.count - j))
-        isTest[row[j]] = true
-      }
+    return holdOutOfEachUser(ratings, seed: seed ^ 0x5E1F_7A11) { n, rng in
+      Int(fraction * Double(n) + rng.nextUnit())
     }
-    return partition(ratings, isTest)
   }
 
   /// The ratings of a random subset of users (seeded) holding about `count` ratings in all,

@@ -110,3 +110,40 @@ enum Python {
     return probe.terminationStatus == 0
   }()
 }
+
+extension Python {
+  /// The repository root: this file is Tests/MFCommandLineTests/CommandLineSupport.swift.
+  static let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  /// Runs `python3 -m unittest discover -s FOLDER/tests -t FOLDER` for a Python tool under the
+  /// repository (e.g. `Benchmarks/compare`) and records a failure with its output unless every
+  /// test passes.
+  static func expectUnitTestsPass(in folder: String) throws {
+    let python = try #require(executable)
+    let tests = repositoryRoot.appendingPathComponent("\(folder)/tests")
+    try #require(FileManager.default.fileExists(atPath: tests.path), "\(folder)/tests is missing at \(tests.path)")
+    let process = Process()
+    process.executableURL = python
+    process.arguments = ["-m", "unittest", "discover", "-s", "\(folder)/tests", "-t", folder]
+    process.currentDirectoryURL = repositoryRoot
+    var environment = ProcessInfo.processInfo.environment
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    process.environment = environment
+    // One file for both streams, so a large output can never block the child on a full pipe.
+    let log = FileManager.default.temporaryDirectory
+      .appendingPathComponent("mf-python-tests-\(UUID().uuidString).log")
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: log) }
+    let handle = try FileHandle(forWritingTo: log)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    process.waitUntilExit()
+    try handle.close()
+    let output = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+    #expect(
+      process.terminationStatus == 0,
+      "python3 -m unittest discover -s \(folder)/tests failed (exit \(process.terminationStatus)):\n\(output)")
+  }
+}
