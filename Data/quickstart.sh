@@ -18,8 +18,8 @@ fi
 swift build -c release --product mf
 mf=.build/release/mf
 
-echo; echo "== mf fit Data/sample-ratings.csv --rank 32 --validation Data/sample-test.csv"
-$mf fit Data/sample-ratings.csv --rank 32 --validation Data/sample-test.csv
+echo; echo "== mf fit Data/sample-ratings.csv --rank 32   (λ and the epochs chosen from the data)"
+$mf fit Data/sample-ratings.csv --rank 32
 echo; echo "== mf evaluate Data/sample-test.csv"
 $mf evaluate Data/sample-test.csv
 echo; echo "== mf predict 1 322   (user 1, item 322)"
