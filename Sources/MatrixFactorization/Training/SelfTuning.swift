@@ -22,7 +22,7 @@ public struct TuningPlan: Sendable, Equatable {
 
   public init(
     regularization: Bool = true, epochs: Bool = true, validationFraction: Double = 0.1,
-    maxEpochs: Int = 60, patience: Int = 3, maxTrials: Int = 6, sampleRatings: Int = 2_000_000
+    maxEpochs: Int = 60, patience: Int = 3, maxTrials: Int = 6, sampleRatings: Int = 1_000_000
   ) {
     self.regularization = regularization
     self.epochs = epochs
@@ -112,6 +112,7 @@ public enum SelfTuning {
       return try Trainer.fit(ratings, options: options, progress: progress)
     }
 
+    var trials: [TuningTrial] = []
     func trial(_ lambda: Float) throws(MFError) -> TuningTrial {
       var o = options.withRegularization(lambda)
       if plan.epochs {
@@ -119,7 +120,15 @@ public enum SelfTuning {
         o.earlyStopPatience = plan.patience
       }
       let trialStart = DispatchTime.now()
-      let result = try Trainer.fit(train, validation: validation, options: o, measureTrainRMSE: false)
+      // A trial that has run twice as many epochs as the best one needed and still trails it
+      // cannot be chosen soon: it is stopped (its best epoch so far is kept as its result).
+      let leader = trials.min { $0.bestRMSE < $1.bestRMSE }
+      let result = try Trainer.fit(
+        train, validation: validation, options: o, measureTrainRMSE: false, progress: { _ in },
+        stopAfter: { report in
+          guard plan.epochs, let leader, let rmse = report.validationRMSE else { return false }
+          return report.epoch >= 2 * leader.bestEpoch + plan.patience && rmse > leader.bestRMSE
+        })
       let curve = result.history.compactMap(\.validationRMSE)
       let best = plan.epochs ? result.model.summary.keptEpoch : curve.count
       let done = TuningTrial(
@@ -130,7 +139,6 @@ public enum SelfTuning {
       return done
     }
 
-    var trials: [TuningTrial] = []
     let base = options.regularization
     trials.append(try trial(base))
     if plan.regularization {

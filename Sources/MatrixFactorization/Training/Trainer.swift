@@ -53,18 +53,28 @@ public enum Trainer {
     _ ratings: RatingSet, validation: RatingSet? = nil, options: TrainingOptions,
     measureTrainRMSE: Bool = true, progress: (EpochReport) -> Void = { _ in }
   ) throws(MFError) -> FitResult {
+    try fit(ratings, validation: validation, options: options, measureTrainRMSE: measureTrainRMSE,
+            progress: progress, stopAfter: { _ in false })
+  }
+
+  /// The same, stopping after any epoch for which `stopAfter` says so (self-tuning prunes
+  /// trials that have fallen behind).
+  static func fit(
+    _ ratings: RatingSet, validation: RatingSet?, options: TrainingOptions, measureTrainRMSE: Bool,
+    progress: (EpochReport) -> Void, stopAfter: (EpochReport) -> Bool
+  ) throws(MFError) -> FitResult {
     try options.validate()
     switch options.solver {
-    case .sgd(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress)
-    case .als(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress)
-    case .implicitALS(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress)
-    case .bpr(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress)
+    case .sgd(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
+    case .als(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
+    case .implicitALS(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
+    case .bpr(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
     }
   }
 
   private static func fit<Settings: SolverConfiguration>(
     _ settings: Settings, _ ratings: RatingSet, _ validation: RatingSet?, _ options: TrainingOptions,
-    _ measure: Bool, _ progress: (EpochReport) -> Void
+    _ measure: Bool, _ progress: (EpochReport) -> Void, _ stopAfter: (EpochReport) -> Bool
   ) throws(MFError) -> FitResult {
     let kind = Settings.kind
     if validation != nil && kind == .ranking {
@@ -117,6 +127,7 @@ public enum Trainer {
           sampledAUC: outcome.sampledAUC)
         history.append(report)
         progress(report)
+        if stopAfter(report) { break }
         if let tolerance = options.convergenceTolerance, let now = trainRMSE {
           defer { lastTrainRMSE = now }
           if let before = lastTrainRMSE, abs(before - now) < tolerance * before { break }
