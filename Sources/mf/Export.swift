@@ -39,8 +39,10 @@ struct Info: ParsableCommand {
       "seed": o.seed,
     ]
     if let p = o.earlyStopPatience { options["early_stop_patience"] = p }
+    if let t = o.convergenceTolerance { options["convergence_tolerance"] = t.json }
     switch o.solver {
     case .sgd(let s):
+      options["schedule"] = s.schedule.rawValue
       options["learning_rate"] = s.learningRate.json
       options["learning_rate_decay"] = s.learningRateDecay.json
       options["regularization"] = s.regularization.json

@@ -192,7 +192,9 @@ struct Fit: ParsableCommand {
         "train_rmse": (s.trainRMSE ?? .nan).json, "seconds": s.seconds.json,
         "read_seconds": readSeconds.json, "input_bytes": report.bytes,
         "history": result.history.map { r -> [String: Any] in
-          var e: [String: Any] = ["epoch": r.epoch, "seconds": r.epochSeconds.json]
+          var e: [String: Any] = [
+            "epoch": r.epoch, "seconds": r.epochSeconds.json, "elapsed_seconds": r.elapsedSeconds.json,
+          ]
           if let t = r.trainRMSE { e["train_rmse"] = t.json }
           if let v = r.validationRMSE { e["validation_rmse"] = v.json }
           return e
@@ -370,7 +372,9 @@ struct Fit: ParsableCommand {
         "epochs_run": s.epochsRun, "seconds": s.seconds.json, "read_seconds": readSeconds.json,
         "input_bytes": report.bytes,
         "history": result.history.map { r -> [String: Any] in
-          var e: [String: Any] = ["epoch": r.epoch, "seconds": r.epochSeconds.json]
+          var e: [String: Any] = [
+            "epoch": r.epoch, "seconds": r.epochSeconds.json, "elapsed_seconds": r.elapsedSeconds.json,
+          ]
           if let l = r.loss { e["loss"] = l.json }
           if let a = r.sampledAUC { e["sampled_auc"] = a.json }
           return e
