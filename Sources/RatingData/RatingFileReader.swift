@@ -203,10 +203,20 @@ private struct LineParser {
     while start < end {
       lineNumber += 1
       let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), end - start)
-      let stop = newline.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base }
+      var stop = newline.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base }
         ?? end
       var lineEnd = stop
-      if lineEnd > start && base[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+      // Lines end at \n, \r\n, or a lone \r (old Mac files): a \r before the \n that is not
+      // the \n's own ends the line there.
+      if let cr = memchr(base + start, Int32(UInt8(ascii: "\r")), stop - start) {
+        let at = UnsafePointer<UInt8>(cr.assumingMemoryBound(to: UInt8.self)) - base
+        if at == stop - 1 && newline != nil {
+          lineEnd = at
+        } else {
+          lineEnd = at
+          stop = at
+        }
+      }
       let line = UnsafeBufferPointer(start: base + start, count: lineEnd - start)
       start = stop + 1
       if let problem = parseLine(line) {

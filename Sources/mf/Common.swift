@@ -107,5 +107,16 @@ extension TuningReport {
   }
 }
 
+/// The process's peak resident memory so far, in MiB (`getrusage`; Linux reports KiB).
+func peakResidentMiB() -> Double {
+  var usage = rusage()
+  guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+  #if os(Linux)
+    return Double(usage.ru_maxrss) / 1024
+  #else
+    return Double(usage.ru_maxrss) / (1024 * 1024)
+  #endif
+}
+
 func formatted(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
 func formatted(_ x: Float, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", Double(x)) }

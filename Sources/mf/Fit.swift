@@ -190,7 +190,7 @@ struct Fit: ParsableCommand {
         "items": m.itemCount, "ratings": s.trainingRatings, "duplicates_dropped": duplicates.count,
         "skipped_lines": report.skippedLines, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
         "train_rmse": (s.trainRMSE ?? .nan).json, "seconds": s.seconds.json,
-        "read_seconds": readSeconds.json, "input_bytes": report.bytes,
+        "read_seconds": readSeconds.json, "input_bytes": report.bytes, "peak_rss_mib": peakResidentMiB().json,
         "history": result.history.map { r -> [String: Any] in
           var e: [String: Any] = [
             "epoch": r.epoch, "seconds": r.epochSeconds.json, "elapsed_seconds": r.elapsedSeconds.json,
@@ -370,7 +370,7 @@ struct Fit: ParsableCommand {
         "users": m.userCount, "items": m.itemCount, "interactions": s.trainingRatings,
         "duplicates_merged": result.duplicates.count, "skipped_lines": report.skippedLines,
         "epochs_run": s.epochsRun, "seconds": s.seconds.json, "read_seconds": readSeconds.json,
-        "input_bytes": report.bytes,
+        "input_bytes": report.bytes, "peak_rss_mib": peakResidentMiB().json,
         "history": result.history.map { r -> [String: Any] in
           var e: [String: Any] = [
             "epoch": r.epoch, "seconds": r.epochSeconds.json, "elapsed_seconds": r.elapsedSeconds.json,

@@ -48,4 +48,11 @@ import Testing
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.contains("--learning-rate does not apply to ALS; ignored"), "stderr: \(r.stderr)")
   }
+
+  @Test func fitReportsItsPeakMemory() throws {
+    let r = try mf(["fit", "ratings.csv", "--rank", "4", "--no-tune", "--epochs", "2", "--model", "p.mf", "--json"], in: folder)
+    #expect(r.status == 0, "\(r.stderr)")
+    let peak = try #require(try r.json()["peak_rss_mib"] as? Double)
+    #expect(peak > 1 && peak < 4096, "peak RSS \(peak) MiB")
+  }
 }

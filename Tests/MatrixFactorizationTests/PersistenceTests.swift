@@ -124,3 +124,74 @@ enum ModelFileReason {
     }
   }
 }
+
+/// Checks that only a file whose checksum is right can reach: the reader's own consistency
+/// checks, and the refusal to write or read non-finite values.
+@Suite struct ModelFileIntegrityTests {
+  /// CRC-32 (IEEE) of "123456789" is 0xCBF43926, the standard check value.
+  @Test func crc32KnownAnswer() {
+    let bytes = Array("123456789".utf8)
+    let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
+    #expect(crc == 0xCBF4_3926)
+    #expect([UInt8]().withUnsafeBytes { CRC32.checksum($0) } == 0)
+  }
+
+  /// The bytes with the checksum recomputed, so that damage reaches the checks behind it.
+  static func resealed(_ bytes: [UInt8]) -> [UInt8] {
+    var out = Array(bytes.dropLast(4))
+    let crc = out.withUnsafeBytes { CRC32.checksum($0) }
+    withUnsafeBytes(of: crc.littleEndian) { out.append(contentsOf: $0) }
+    return out
+  }
+
+  @Test func nonFiniteFactorsAreNeverWrittenNorRead() throws {
+    var model = try smallModel()
+    let good = try ModelFile.encode(model)
+    // Reading: a NaN put into the user factors of a file whose checksum is then made right.
+    var damaged = good
+    let firstFactorOfUser0 = ModelFile.fixedHeaderBytes + summaryLength(good)
+      + 4 * (model.userCount + model.itemCount)
+    withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { nan in
+      for b in 0 ..< 4 { damaged[firstFactorOfUser0 + b] = nan[b] }
+    }
+    let error = #expect(throws: (any Error).self) { try ModelFile.decode(Self.resealed(damaged)) }
+    #expect("\(error.map { "\($0)" } ?? "")".contains("row 0 of the user factors is NaN or infinite"))
+    // Writing: refused before anything reaches the disk; an existing file stays as it was.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mf-nan-\(UInt64.random(in: 0 ... .max))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("m.mf").path
+    try ModelFile.write(model, to: path)
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    model.itemBias[3] = .infinity
+    let refused = #expect(throws: MFError.self) { try ModelFile.write(model, to: path) }
+    #expect(refused?.description.contains("the bias of item 3") == true, "\(String(describing: refused))")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.mf"])
+  }
+
+  /// The summary's length field of an encoded model.
+  func summaryLength(_ bytes: [UInt8]) -> Int {
+    bytes.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: ModelFile.fixedHeaderBytes - 8, as: UInt64.self))) }
+  }
+
+  /// Damage behind a correct checksum reaches the reader's own checks.
+  @Test func consistencyChecksBehindTheChecksum() throws {
+    let good = try ModelFile.encode(try smallModel())
+    // Interaction counts that do not add up: the first user's count grows by one.
+    var counts = good
+    let model = try ModelFile.decode(good)
+    let countsAt = ModelFile.fixedHeaderBytes + summaryLength(good)
+      + 4 * (model.userCount + model.itemCount) * (1 + model.rank)
+    counts[countsAt] &+= 1
+    let e1 = #expect(throws: (any Error).self) { try ModelFile.decode(Self.resealed(counts)) }
+    #expect("\(e1.map { "\($0)" } ?? "")".contains("interaction counts do not add up"))
+    // An unknown flag bit.
+    var flags = good
+    flags[12] |= 0x80
+    let e2 = #expect(throws: (any Error).self) { try ModelFile.decode(Self.resealed(flags)) }
+    #expect("\(e2.map { "\($0)" } ?? "")".contains("uses features this mf does not know"))
+    // The resealed, undamaged file still reads.
+    #expect(try ModelFile.decode(Self.resealed(good)).userFactors == model.userFactors)
+  }
+}

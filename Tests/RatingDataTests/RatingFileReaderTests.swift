@@ -43,6 +43,30 @@ func triples(_ r: RatingSet) -> [String] {
     #expect(triples(r) == ["1|1193|5.0", "1|661|3.0"])
   }
 
+  /// Every line ending reads the same: \n, \r\n and a lone \r (old Mac files, which used to read
+  /// as one line holding no ratings), also mixed, with and without a final line break.
+  @Test(arguments: ["\n", "\r\n", "\r"])
+  func everyLineEndingReadsTheSame(ending: String) throws {
+    let lines = ["user,item,rating", "1,31,2.5", "1,1029,3.0", "", "7,31,4.5"]
+    for text in [lines.joined(separator: ending) + ending, lines.joined(separator: ending)] {
+      let (r, report) = try parse(text)
+      #expect(report.hadHeader)
+      #expect(triples(r) == ["1|31|2.5", "1|1029|3.0", "7|31|4.5"], "ending \(Array(ending.utf8))")
+    }
+    let (mixed, _) = try parse("1,31,2.5\r1,1029,3.0\r\n7,31,4.5\n8,9,1\r")
+    #expect(triples(mixed) == ["1|31|2.5", "1|1029|3.0", "7|31|4.5", "8|9|1.0"])
+  }
+
+  /// A bad line in a file with lone \r endings is reported with its own line number.
+  @Test func badLineNumberWithCarriageReturnEndings() throws {
+    do {
+      _ = try parse("1,31,2.5\r1,1029,3.0\r7,31,four\r8,9,1\r")
+      Issue.record("expected an error")
+    } catch {
+      #expect(error == .malformedLine(path: "test.csv", line: 3, reason: "the rating 'four' is not a number"))
+    }
+  }
+
   @Test func stringIDsQuotesBlankLinesAndComments() throws {
     let text =
       "# exported ratings\nuser,item,rating\n\nalice,\"The Matrix, 1999\",4.5\n"

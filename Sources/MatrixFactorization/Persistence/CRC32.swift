@@ -1,5 +1,5 @@
 /// CRC-32 (IEEE 802.3, the polynomial of zlib and PNG), used to detect corrupt model files.
-enum CRC32 {
+package enum CRC32 {
   private static let table: [UInt32] = (0 ..< 256).map { n in
     var c = UInt32(n)
     for _ in 0 ..< 8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
@@ -7,7 +7,7 @@ enum CRC32 {
   }
 
   /// The checksum of `bytes`, continuing from `crc` (start with 0).
-  static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+  package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
     var c = ~crc
     table.withUnsafeBufferPointer { t in
       for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }

@@ -29,7 +29,7 @@ public enum ModelFile {
   static let magic: [UInt8] = Array("MFMODEL\0".utf8)
   /// The format version this build writes and reads.
   public static let version: UInt32 = 1
-  static let fixedHeaderBytes = 8 + 4 + 4 + 8 + 8 + 4 + 4 + 12 + 8 + 8
+  package static let fixedHeaderBytes = 8 + 4 + 4 + 8 + 8 + 4 + 4 + 12 + 8 + 8
 
   /// Writes `model` to `path` atomically.
   public static func write(_ model: FactorModel, to path: String) throws(MFError) {
@@ -43,7 +43,16 @@ public enum ModelFile {
   }
 
   /// The file's bytes for `model`.
+  ///
+  /// A model holding a NaN or an infinite value is refused (it would poison every prediction
+  /// that touches it): nothing of it is written.
   public static func encode(_ model: FactorModel) throws -> [UInt8] {
+    if let where_ = nonFiniteValue(
+      userBias: model.userBias, itemBias: model.itemBias, p: model.userFactors.values,
+      q: model.itemFactors.values, rank: model.rank, mean: model.globalMean)
+    {
+      throw DecodeFailure(text: "the model holds a NaN or infinite value (\(where_)); it was not written")
+    }
     var out: [UInt8] = []
     let k = model.rank
     let summary = try JSONEncoder().encode(model.summary)
@@ -102,7 +111,10 @@ public enum ModelFile {
     }
   }
 
-  struct DecodeFailure: Error { var text: String }
+  struct DecodeFailure: Error, CustomStringConvertible {
+    var text: String
+    var description: String { text }
+  }
 
   /// Decodes a model from a file's bytes.
   public static func decode(_ bytes: [UInt8]) throws -> FactorModel {
@@ -167,6 +179,9 @@ public enum ModelFile {
     let itemBias = reader.floats(items)!
     let p = reader.floats(users * k)!
     let q = reader.floats(items * k)!
+    if let where_ = nonFiniteValue(userBias: userBias, itemBias: itemBias, p: p, q: q, rank: k, mean: mean) {
+      throw fail("is corrupt (\(where_) is NaN or infinite)")
+    }
     var rowStart = [Int](repeating: 0, count: users + 1)
     for u in 0 ..< users {
       let c: UInt32 = reader.read()!
@@ -210,6 +225,18 @@ public enum ModelFile {
       itemFactors: Matrix(rows: items, columns: k, values: q), users: userIDs, items: itemIDs,
       ratingRange: low ... high, seen: InteractionIndex(rowStart: rowStart, items: seenItems),
       summary: summary)
+  }
+
+  /// Where the first NaN or infinity is, in words, or nil when every value is finite.
+  static func nonFiniteValue(
+    userBias: [Float], itemBias: [Float], p: [Float], q: [Float], rank: Int, mean: Float
+  ) -> String? {
+    if !mean.isFinite { return "the global mean" }
+    if let u = userBias.firstIndex(where: { !$0.isFinite }) { return "the bias of user \(u)" }
+    if let i = itemBias.firstIndex(where: { !$0.isFinite }) { return "the bias of item \(i)" }
+    if let j = p.firstIndex(where: { !$0.isFinite }) { return "row \(j / max(1, rank)) of the user factors" }
+    if let j = q.firstIndex(where: { !$0.isFinite }) { return "row \(j / max(1, rank)) of the item factors" }
+    return nil
   }
 
   /// Flag bits (see the table above).
