@@ -44,12 +44,16 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
   public var trainLoss: Double?
   /// What self-tuning tried and chose, when the settings were chosen from the data.
   public var tuning: TuningReport? = nil
+  /// How training recovered from epochs that diverged (empty when none did).
+  public var recoveries: [String] = []
 
   /// A summary; `trainRMSE` is `nil` for ranking models, `trainLoss` for all but implicit ALS.
   public init(
     options: TrainingOptions, epochsRun: Int, keptEpoch: Int, trainingRatings: Int,
-    trainRMSE: Double?, validationRMSE: Double?, trainLoss: Double? = nil, seconds: Double
+    trainRMSE: Double?, validationRMSE: Double?, trainLoss: Double? = nil, seconds: Double,
+    recoveries: [String] = []
   ) {
+    self.recoveries = recoveries
     self.options = options
     self.epochsRun = epochsRun
     self.keptEpoch = keptEpoch
@@ -64,7 +68,23 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
 extension TrainingSummary {
   private enum Key: String, CodingKey {
     case options, epochsRun, keptEpoch, trainingRatings, trainRMSE, validationRMSE, seconds, trainLoss
-    case tuning
+    case tuning, recoveries
+  }
+
+  /// Reads a summary written by any version so far (later fields may be absent).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Key.self)
+    self.init(
+      options: try c.decode(TrainingOptions.self, forKey: .options),
+      epochsRun: try c.decode(Int.self, forKey: .epochsRun),
+      keptEpoch: try c.decode(Int.self, forKey: .keptEpoch),
+      trainingRatings: try c.decode(Int.self, forKey: .trainingRatings),
+      trainRMSE: try c.decodeIfPresent(Double.self, forKey: .trainRMSE),
+      validationRMSE: try c.decodeIfPresent(Double.self, forKey: .validationRMSE),
+      trainLoss: try c.decodeIfPresent(Double.self, forKey: .trainLoss),
+      seconds: try c.decode(Double.self, forKey: .seconds),
+      recoveries: try c.decodeIfPresent([String].self, forKey: .recoveries) ?? [])
+    tuning = try c.decodeIfPresent(TuningReport.self, forKey: .tuning)
   }
 
   /// Writes the summary; a ranking model's absent training RMSE is written as 0, the value
@@ -80,6 +100,7 @@ extension TrainingSummary {
     try c.encode(seconds, forKey: .seconds)
     try c.encodeIfPresent(trainLoss, forKey: .trainLoss)
     try c.encodeIfPresent(tuning, forKey: .tuning)
+    if !recoveries.isEmpty { try c.encode(recoveries, forKey: .recoveries) }
   }
 }
 

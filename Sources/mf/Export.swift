@@ -79,6 +79,7 @@ struct Info: ParsableCommand {
       if let t = s.trainRMSE { object["train_rmse"] = t.json }
       if let v = s.validationRMSE { object["validation_rmse"] = v.json }
       if let t = s.tuning { object["tuning"] = t.jsonObject }
+      if !s.recoveries.isEmpty { object["recoveries"] = s.recoveries }
       if m.isImplicit {
         object["implicit"] = true
         object.removeValue(forKey: "global_mean")
@@ -103,6 +104,7 @@ struct Info: ParsableCommand {
       if let t = s.tuning {
         for (n, line) in t.lines.enumerated() { print((n == 0 ? "self-tuning   " : "              ") + line) }
       }
+      for (n, line) in s.recoveries.enumerated() { print((n == 0 ? "recovered     " : "              ") + line) }
       let opts = options.keys.sorted().filter { $0 != "algorithm" && $0 != "rank" }.map { "\($0)=\(options[$0]!)" }
       print("options       " + opts.joined(separator: " "))
     }

@@ -132,6 +132,8 @@ struct Fit: ParsableCommand {
     }
     let plan = tuningPlan(for: algorithm)
     let printEpoch = { (r: EpochReport) in
+      // A diverged epoch that was undone and retried is always said (progress or not).
+      for recovery in r.recoveries { Console.note(recovery) }
       // Every epoch up to 20 epochs; beyond that about 20 lines, always the first and last.
       let every = max(1, (r.epochs + 19) / 20)
       guard showProgress, r.epoch == 1 || r.epoch == r.epochs || r.epoch % every == 0 else { return }

@@ -18,7 +18,6 @@ import Testing
     (["fit", "ratings.csv", "--algorithm", "als", "--regularization", "0"], "--regularization must be a finite number > 0"),
     (["fit", "ratings.csv", "--rank", "0"], "--rank must be between 1 and 4096, got 0"),
     (["fit", "ratings.csv", "--implicit", "--cg-steps", "0"], "--cg-steps must be between 1 and 1000, got 0"),
-    (["fit", "ratings.csv", "--epochs", "3", "--learning-rate", "9", "--init-scale", "50"], "try a smaller --learning-rate"),
   ])
   func parameterErrorsNameTheFlag(arguments: [String], expected: String) throws {
     let r = try mf(arguments + ["--model", "bad.mf", "--quiet"], in: folder)
@@ -54,5 +53,17 @@ import Testing
     #expect(r.status == 0, "\(r.stderr)")
     let peak = try #require(try r.json()["peak_rss_mib"] as? Double)
     #expect(peak > 1 && peak < 4096, "peak RSS \(peak) MiB")
+  }
+
+  /// A step size far too large no longer ends the fit: the diverged epochs are undone and
+  /// retried with smaller steps, and the command says so.
+  @Test func divergingFitBacksOffAndSaysSo() throws {
+    let r = try mf(
+      ["fit", "ratings.csv", "--rank", "8", "--no-tune", "--epochs", "20", "--learning-rate", "9", "--model", "heal.mf"],
+      in: folder)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("diverged") && r.stderr.contains("halved the step size"), "\(r.stderr)")
+    let info = try mf(["info", "--model", "heal.mf"], in: folder)
+    #expect(info.stdout.contains("recovered"))
   }
 }

@@ -149,10 +149,12 @@ import Testing
     #expect(ridge?.description.contains("--") == false)
   }
 
+  /// With retries turned off, a diverging fit stops with an error naming what to change.
   @Test func divergenceIsReportedNotReturned() throws {
     let (train, _) = plantedRatings(users: 30, items: 30, rank: 2, density: 0.5, noise: 0.1, seed: 3)
     var o = TrainingOptions.defaults(for: .sgd, rank: 8)
     o.sgd = SGDSettings(learningRate: 5, learningRateDecay: 1, initScale: 10)
+    o.divergenceRetries = 0
     let error = #expect(throws: MFError.self) { try Trainer.fit(train, options: o) }
     guard case .diverged(_, let remedy) = error else {
       Issue.record("expected divergence, got \(String(describing: error))")
@@ -161,4 +163,25 @@ import Testing
     #expect(remedy == Remedy(.learningRate, larger: false))
     #expect(error?.description.contains("try a smaller learningRate") == true)
   }
+
+  /// Divergence heals: the diverged epoch is undone and retried with a halved step, and the fit
+  /// ends with a usable model that records what happened.
+  @Test(arguments: [StepSchedule.decaying, .adaptive])
+  func divergenceHeals(schedule: StepSchedule) throws {
+    let (train, test) = plantedRatings(users: 60, items: 50, rank: 3, density: 0.4, noise: 0.2, seed: 8)
+    var o = TrainingOptions.defaults(for: .sgd, rank: 8)
+    o.sgd = SGDSettings(schedule: schedule, learningRate: 5, learningRateDecay: 1, regularization: 0.05)
+    o.epochs = 30
+    let result = try Trainer.fit(train, options: o)
+    let recoveries = result.model.summary.recoveries
+    #expect(!recoveries.isEmpty)
+    #expect(recoveries.allSatisfy { $0.contains("diverged") && $0.contains("halved the step size") })
+    #expect(result.history.flatMap(\.recoveries).count == recoveries.count)
+    #expect(result.model.userFactors.values.allSatisfy { $0.isFinite })
+    let rmse = Evaluation.errors(of: result.model, on: test).rmse
+    #expect(rmse < 0.8 * meanBaselineRMSE(train: train, test: test), "test RMSE \(rmse)")
+    // The record survives the model file.
+    #expect(try ModelFile.decode(try ModelFile.encode(result.model)).summary.recoveries == recoveries)
+  }
+
 }

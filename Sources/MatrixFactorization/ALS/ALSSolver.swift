@@ -24,9 +24,15 @@ import RatingData
 struct ALSSolver: AlternatingSolver {
   let data: TrainingData
   let context: TrainingContext
-  let settings: ALSSettings
+  private(set) var settings: ALSSettings
 
   static var systemName: String { "ALS" }
+
+  mutating func backOff() -> String? {
+    settings.regularization *= 4
+    settings.biasRegularization *= 4
+    return "raised the ridge ×4 (λ = \(settings.regularization), λ_b = \(settings.biasRegularization))"
+  }
 
   func solveRows(
     _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide,

@@ -29,7 +29,7 @@ import RatingData
 /// from run to run; with one thread it is.
 struct BPRSolver: FactorSolver {
   let context: TrainingContext
-  let settings: BPRSettings
+  private(set) var settings: BPRSettings
   /// Interactions by user (CSR; columns sorted, used to reject sampled positives).
   let byUser: SparseRatingMatrix
   /// The user of each CSR entry.
@@ -95,6 +95,11 @@ struct BPRSolver: FactorSolver {
       }
     }
     return EpochOutcome(sampledAUC: Double(correct.reduce(0, +)) / Double(total))
+  }
+
+  mutating func backOff() -> String? {
+    settings.learningRate *= 0.5
+    return "halved the step size (η = \(settings.learningRate))"
   }
 
   /// Whether the sorted `columns[lo ..< hi]` holds `item` (binary search).

@@ -27,7 +27,7 @@ struct ImplicitALSSolver: AlternatingSolver {
   /// The interactions, whose values are the confidences c_ui, by user and by item.
   let data: TrainingData
   let context: TrainingContext
-  let settings: ImplicitALSSettings
+  private(set) var settings: ImplicitALSSettings
   /// G = YᵀY + λI over the fixed side of the current half-sweep, shared read-only by every
   /// row's solve.
   private var gram: [Float] = []
@@ -39,6 +39,11 @@ struct ImplicitALSSolver: AlternatingSolver {
   }
 
   static var systemName: String { "implicit ALS" }
+
+  mutating func backOff() -> String? {
+    settings.regularization *= 4
+    return "raised the ridge ×4 (λ = \(settings.regularization))"
+  }
 
   mutating func prepareHalfSweep(fixed: FactorSide) {
     let k = context.rank

@@ -33,7 +33,7 @@ import Synchronization
 /// count).
 package struct SGDSolver: FactorSolver {
   let context: TrainingContext
-  let settings: SGDSettings
+  private(set) var settings: SGDSettings
   let mean: Float
   let blockCount: Int
   /// The parameters in slot order, trained during an epoch.
@@ -249,8 +249,13 @@ package struct SGDSolver: FactorSolver {
           biasRegularization: settings.biasRegularization),
         rowLabels: rowLabels, columnLabels: columnLabels, diagonals: diagonals)
     }
-    if let rmse = outcome.inEpochRMSE { lastMeanSquaredError = rmse * rmse }
+    if let rmse = outcome.inEpochRMSE, rmse.isFinite { lastMeanSquaredError = rmse * rmse }
     return outcome
+  }
+
+  mutating func backOff() -> String? {
+    settings.learningRate *= 0.5
+    return "halved the step size (η = \(settings.learningRate))"
   }
 
   /// The epoch's blocks in the schedule described at ``runEpoch(_:)``, each run with `step`.

@@ -45,10 +45,15 @@ protocol FactorSolver {
   /// The training loss at the current factors, for the algorithms that define one cheaply
   /// (implicit ALS); `nil` otherwise. Only called when progress is wanted.
   func loss() -> Double?
+
+  /// After an epoch diverged (the loop has put the factors back): makes the next attempt gentler
+  /// (a halved step size, a larger ridge) and says how, or returns `nil` when it cannot.
+  mutating func backOff() -> String?
 }
 
 extension FactorSolver {
   func loss() -> Double? { nil }
+  mutating func backOff() -> String? { nil }
 }
 
 /// The per-algorithm settings types, tied to their solver and to what the loop needs to know.

@@ -21,6 +21,8 @@ public struct EpochReport: Sendable {
   public var loss: Double? = nil
   /// BPR: the fraction of this epoch's sampled triples ranked correctly before their update.
   public var sampledAUC: Double? = nil
+  /// What training did to recover before this epoch succeeded, when an attempt diverged.
+  public var recoveries: [String] = []
 }
 
 /// The result of a fit.
@@ -103,19 +105,62 @@ public enum Trainer {
     var epochsRun = 0
     var lastLoss: Double? = nil
     var lastTrainRMSE: Double? = nil
+    var recoveries: [String] = []
+    var pendingRecoveries: [String] = []
+    var previousInEpochRMSE: Double? = nil
+    // Where a fit starts over when an epoch keeps diverging from the factors the one before it
+    // left (they can already be far off without being infinite).
+    let initialFactors = options.divergenceRetries > 0 ? factors.snapshot() : nil
+    var failuresAtThisEpoch = 0
     // OpenBLAS runs single-threaded: the solvers run their own threads over rows.
     try BLAS.withThreads(1) { () throws(MFError) in
-      for epoch in 0 ..< options.epochs {
+      var epoch = 0
+      while epoch < options.epochs {
+        // Divergence heals: an epoch that blows up (a NaN or infinity, an unsolvable system, or
+        // a training RMSE more than doubled) is undone from this copy and run again with the
+        // solver's gentler setting (a halved step, a larger ridge), a bounded number of times.
+        let startingFactors = options.divergenceRetries > recoveries.count ? factors.snapshot() : nil
         let epochStart = DispatchTime.now()
-        let outcome = try solver.runEpoch(epoch)
+        var outcome = EpochOutcome()
+        var failure: MFError? = nil
+        do throws(MFError) { outcome = try solver.runEpoch(epoch) } catch {
+          guard case .numerical = error else { throw error }
+          failure = error
+        }
         let epochSeconds = seconds(since: epochStart)
+        let jumped = outcome.inEpochRMSE.map { now in
+          !now.isFinite || previousInEpochRMSE.map { now > 2 * $0 } == true
+        } ?? false
+        if failure != nil || jumped || !factors.allFinite() {
+          if let startingFactors, let initialFactors, let change = solver.backOff() {
+            let what = failure.map { "\($0)" } ?? (jumped ? "its training RMSE blew up" : "a factor became NaN or infinite")
+            failuresAtThisEpoch += 1
+            let text: String
+            if failuresAtThisEpoch >= 2 && epoch > 0 {
+              // Twice from the same start: that start is the trouble. Begin the fit again.
+              factors.restore(initialFactors)
+              text = "epoch \(epoch + 1) diverged again (\(what)); started the fit over from its initial factors, \(change)"
+              epoch = 0
+              history.removeAll()
+              best = nil
+              previousInEpochRMSE = nil
+              lastTrainRMSE = nil
+              failuresAtThisEpoch = 0
+            } else {
+              factors.restore(startingFactors)
+              text = "epoch \(epoch + 1) diverged (\(what)); restarted it from the factors it began with, \(change)"
+            }
+            recoveries.append(text)
+            pendingRecoveries.append(text)
+            continue
+          }
+          if let failure { throw failure }
+          throw .diverged(epoch: epoch + 1, remedy: Settings.divergenceRemedy)
+        }
         epochsRun = epoch + 1
-        if let r = outcome.inEpochRMSE, !r.isFinite {
-          throw .diverged(epoch: epoch + 1, remedy: Settings.divergenceRemedy)
-        }
-        guard factors.allFinite() else {
-          throw .diverged(epoch: epoch + 1, remedy: Settings.divergenceRemedy)
-        }
+        failuresAtThisEpoch = 0
+        previousInEpochRMSE = outcome.inEpochRMSE
+        defer { epoch += 1 }
         let trainRMSE =
           outcome.inEpochRMSE ?? (measure ? trainAligned.map { scorer.errors($0).rmse } : nil)
         let validRMSE = validAligned.map { scorer.errors($0).rmse }
@@ -124,7 +169,8 @@ public enum Trainer {
         let report = EpochReport(
           epoch: epoch + 1, epochs: options.epochs, trainRMSE: trainRMSE, validationRMSE: validRMSE,
           epochSeconds: epochSeconds, elapsedSeconds: seconds(since: start), loss: loss,
-          sampledAUC: outcome.sampledAUC)
+          sampledAUC: outcome.sampledAUC, recoveries: pendingRecoveries)
+        pendingRecoveries = []
         history.append(report)
         progress(report)
         if stopAfter(report) { break }
@@ -159,7 +205,8 @@ public enum Trainer {
       summary: TrainingSummary(
         options: options, epochsRun: epochsRun, keptEpoch: best?.epoch ?? epochsRun,
         trainingRatings: data.ratings.count, trainRMSE: finalTrainRMSE,
-        validationRMSE: finalValidRMSE, trainLoss: trainLoss, seconds: seconds(since: start)))
+        validationRMSE: finalValidRMSE, trainLoss: trainLoss, seconds: seconds(since: start),
+        recoveries: recoveries))
     return FitResult(model: model, duplicates: data.duplicates, history: history)
   }
 }

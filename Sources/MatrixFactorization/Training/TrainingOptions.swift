@@ -346,6 +346,9 @@ public struct TrainingOptions: Sendable, Equatable {
   /// Stop once an epoch changes the training RMSE by less than this fraction of it (`nil`:
   /// never): ALS is done when a sweep no longer moves it. Rating models only.
   public var convergenceTolerance: Double? = nil
+  /// How many times a fit may undo a diverged epoch and retry it more gently (halving the SGD
+  /// or BPR step, raising ALS's ridge) before it gives up with ``MFError/diverged(epoch:remedy:)``.
+  public var divergenceRetries: Int = 8
 
   /// Options for `solver`; `epochs` defaults to the algorithm's, `threads` to all cores.
   public init(
@@ -438,6 +441,7 @@ extension TrainingOptions: Codable {
     case algorithm, rank, epochs, threads, seed, earlyStopPatience
     case learningRate, learningRateDecay, regularization, biasRegularization
     case regularizationExponent, initScale, implicit, schedule, convergenceTolerance
+    case divergenceRetries
   }
 
   private struct ImplicitFields: Codable {
@@ -458,6 +462,7 @@ extension TrainingOptions: Codable {
     try c.encode(seed, forKey: .seed)
     try c.encodeIfPresent(earlyStopPatience, forKey: .earlyStopPatience)
     try c.encodeIfPresent(convergenceTolerance, forKey: .convergenceTolerance)
+    if divergenceRetries != 8 { try c.encode(divergenceRetries, forKey: .divergenceRetries) }
     var learningRate: Float = 0
     var decay: Float = 1
     var regularization: Float
@@ -534,5 +539,6 @@ extension TrainingOptions: Codable {
       seed: try c.decode(UInt64.self, forKey: .seed),
       earlyStopPatience: try c.decodeIfPresent(Int.self, forKey: .earlyStopPatience))
     convergenceTolerance = try c.decodeIfPresent(Double.self, forKey: .convergenceTolerance)
+    divergenceRetries = try c.decodeIfPresent(Int.self, forKey: .divergenceRetries) ?? 8
   }
 }
