@@ -62,7 +62,7 @@ def main():
     # SGD: per-epoch seconds from the fit's own JSON history (update pass only).
     sgd_epochs, reads = [], []
     for _ in range(args.repeats):
-        out, _ = run([args.mf, "fit", train, "--rank", str(args.rank), "--epochs", str(args.epochs),
+        out, _ = run([args.mf, "fit", train, "--no-tune", "--rank", str(args.rank), "--epochs", str(args.epochs),
                          "--threads", str(args.threads), "--quiet", "--json", "--model", model])
         j = json.loads(out)
         sgd_epochs += [e["seconds"] for e in j["history"]]
@@ -75,13 +75,13 @@ def main():
     results["load_mb_per_second"] = round(size_mb / statistics.median(reads), 1)
     als_sweeps = []
     for _ in range(args.repeats):
-        out, _ = run([args.mf, "fit", train, "--algorithm", "als", "--rank", str(args.rank), "--epochs",
+        out, _ = run([args.mf, "fit", train, "--no-tune", "--algorithm", "als", "--rank", str(args.rank), "--epochs",
                          str(args.sweeps), "--threads", str(args.threads), "--quiet", "--json", "--model", model])
         als_sweeps += [e["seconds"] for e in json.loads(out)["history"]]
     results["als_seconds_per_sweep"] = round(statistics.median(als_sweeps), 3)
-    results["peak_rss_mib_sgd_fit"] = peak_rss([args.mf, "fit", train, "--rank", str(args.rank), "--epochs", "1",
+    results["peak_rss_mib_sgd_fit"] = peak_rss([args.mf, "fit", train, "--no-tune", "--rank", str(args.rank), "--epochs", "1",
                                                 "--threads", str(args.threads), "--quiet", "--model", model])
-    results["peak_rss_mib_als_fit"] = peak_rss([args.mf, "fit", train, "--algorithm", "als", "--rank", str(args.rank),
+    results["peak_rss_mib_als_fit"] = peak_rss([args.mf, "fit", train, "--no-tune", "--algorithm", "als", "--rank", str(args.rank),
                                                 "--epochs", "1", "--threads", str(args.threads), "--quiet", "--model", model])
     print(json.dumps(results, indent=2))
     if args.json:
