@@ -45,8 +45,8 @@ FULL_GRID = {"regularization": [0.02, 0.05, 0.1, 0.2], "epochs": [20, 50, 120],
 QUICK_GRID = {"regularization": [0.05, 0.1], "epochs": [20, 120], "schedules": ["decaying", "adaptive"]}
 # The flags of each SGD step schedule in the grid: the decaying one at mf's fixed defaults
 # (η 0.01·0.985ᵗ), the adaptive one at the step size self-tuning starts from (η 0.05, no decay).
-SCHEDULE_FLAGS = {"decaying": [], "adaptive": ["--schedule", "adaptive", "--learning-rate", "0.05",
-                                               "--learning-rate-decay", "1"]}
+SCHEDULE_FLAGS = {"decaying": ["--schedule", "decaying"],
+                  "adaptive": ["--schedule", "adaptive", "--learning-rate", "0.05", "--learning-rate-decay", "1"]}
 ML100K_SETS = ("ml100k-folds", "ml100k-random")
 
 

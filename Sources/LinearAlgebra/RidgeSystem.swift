@@ -93,6 +93,20 @@
     }
   }
 
+  /// Copies the first `count` entries of the solution to `destination`. (Reads of the solution
+  /// go through the system, so it is alive while they happen: its memory is freed with it.)
+  public func copySolution(to destination: UnsafeMutablePointer<Float>, count: Int) {
+    destination.update(from: solution, count: count)
+  }
+
+  /// The first `count` entries of the solution, as an array.
+  public func solutionArray(count: Int) -> [Float] {
+    Array(UnsafeBufferPointer(start: solution, count: count))
+  }
+
+  /// Entry `i` of the solution.
+  public func solutionEntry(_ i: Int) -> Float { solution[i] }
+
   /// Solves A x = b by Cholesky (`sposv`); x replaces b in ``solution``, A is overwritten by
   /// its factor.
   public func solve() throws(LinearAlgebraError) {

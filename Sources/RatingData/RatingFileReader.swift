@@ -200,22 +200,23 @@ private struct LineParser {
     var start = 0
     var lineNumber = 0
     let end = buffer.count
+    // The next \n at or after `start` (or `end`): found once and reused while lines end at lone
+    // \r before it, so a file with no \n at all is scanned once, not once per line.
+    var nextNewline = -1
     while start < end {
       lineNumber += 1
-      let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), end - start)
-      var stop = newline.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base }
-        ?? end
+      if nextNewline < start {
+        let found = memchr(base + start, Int32(UInt8(ascii: "\n")), end - start)
+        nextNewline = found.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? end
+      }
+      var stop = nextNewline
       var lineEnd = stop
       // Lines end at \n, \r\n, or a lone \r (old Mac files): a \r before the \n that is not
       // the \n's own ends the line there.
       if let cr = memchr(base + start, Int32(UInt8(ascii: "\r")), stop - start) {
         let at = UnsafePointer<UInt8>(cr.assumingMemoryBound(to: UInt8.self)) - base
-        if at == stop - 1 && newline != nil {
-          lineEnd = at
-        } else {
-          lineEnd = at
-          stop = at
-        }
+        lineEnd = at
+        if !(at == stop - 1 && stop < end) { stop = at }
       }
       let line = UnsafeBufferPointer(start: base + start, count: lineEnd - start)
       start = stop + 1

@@ -18,8 +18,8 @@ struct CommandLineError: Error, CustomStringConvertible {
       return CommandLineError(description: text)
     case .diverged(let epoch, let remedy):
       return CommandLineError(
-        description: "training diverged at epoch \(epoch) (a factor became NaN or infinite);"
-          + " try a \(remedy.larger ? "larger" : "smaller") \(remedy.parameter.flag)")
+        description: "training diverged at epoch \(epoch) (a NaN or infinity, or a training RMSE that blew up)"
+          + " and retrying more gently did not help; try a \(remedy.larger ? "larger" : "smaller") \(remedy.parameter.flag)")
     case .modelFile(_, let reason) where reason.contains("No such file"):
       return CommandLineError(
         description: "\(error) (train one with 'mf fit RATINGS', or pass --model PATH)")
@@ -35,6 +35,7 @@ extension Parameter {
     switch self {
     case .earlyStopPatience: return "--patience"
     case .listLength: return "--k"
+    case .divergenceRetries: return "divergenceRetries (a library option)"
     default:
       // learningRateDecay → --learning-rate-decay
       var flag = "--"

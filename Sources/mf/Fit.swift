@@ -39,22 +39,22 @@ struct Fit: ParsableCommand {
   @Option(help: "Start from the settings tuned on a data set: ml100k (rank 256 SGD / tuned ALS).")
   var preset: String?
 
-  @Option(help: "Epochs (SGD) or sweeps (ALS). Default: 120 for SGD, 15 for ALS.")
+  @Option(help: "Epochs (SGD) or, at most, sweeps (ALS). Default: chosen from the data; with --no-tune 120 (SGD), 15 (ALS).")
   var epochs: Int?
 
   @Option(help: "SGD step size: decaying (η·decay^t) or adaptive (η/√G per row, AdaGrad as LIBMF).")
   var schedule: String?
 
-  @Option(help: "SGD step size at the first epoch (default 0.01).")
+  @Option(help: "SGD step size at the first epoch (default: 0.05 adaptive, 0.01 decaying).")
   var learningRate: Float?
 
-  @Option(help: "SGD step decay per epoch: η_t = η·decay^t (default 0.985).")
+  @Option(help: "SGD step decay per epoch: η_t = η·decay^t (default: 1 adaptive, 0.985 decaying).")
   var learningRateDecay: Float?
 
-  @Option(help: "λ on the factors (default 0.1 SGD, 0.15 ALS).")
+  @Option(help: "λ on the factors (default: chosen from the data; with --no-tune 0.1 SGD, 0.15 ALS).")
   var regularization: Float?
 
-  @Option(help: "λ on the biases (default 0.05).")
+  @Option(help: "λ on the biases (default: SGD 0.025 adaptive, 0.05 decaying; ALS 0.05; scaled with λ while λ is chosen; kept when given).")
   var biasRegularization: Float?
 
   @Option(help: "ALS: penalty λ·n^e for a row with n ratings (1 = ALS-WR weighted-λ, 0 = plain ridge).")
@@ -242,8 +242,9 @@ struct Fit: ParsableCommand {
       options = TunedSettings.movieLens100K(algorithm)
       if let rank { options.rank = rank }
     }
-    // Self-tuning starts SGD from the adaptive schedule (flags given below still win).
-    if tuningPlan(for: algorithm) != nil && algorithm == .sgd { options.sgd = .selfTuningStart }
+    // SGD uses the adaptive step unless the fixed defaults are asked for (--no-tune, a preset);
+    // --schedule chooses either, and the step size and decay default to the schedule's.
+    if algorithm == .sgd && !noTune && preset == nil { options.sgd = .selfTuningStart }
     // Flags given, and whether this algorithm uses each.
     var unused: [String] = []
     func note(_ flag: String, _ given: Bool) { if given { unused.append(flag) } }
@@ -252,6 +253,10 @@ struct Fit: ParsableCommand {
       if let schedule {
         guard let value = StepSchedule(rawValue: schedule.lowercased()) else {
           throw ValidationError("unknown --schedule '\(schedule)'; use decaying or adaptive")
+        }
+        if value != s.schedule {
+          // The other schedule's own defaults (step, decay, λ, λ_b); flags below still win.
+          s = value == .adaptive ? SGDSettings.selfTuningStart : SGDSettings()
         }
         s.schedule = value
       }
@@ -314,7 +319,8 @@ struct Fit: ParsableCommand {
     }
     if let epochs { options.epochs = epochs }
     if let convergenceTolerance {
-      options.convergenceTolerance = convergenceTolerance > 0 ? convergenceTolerance : nil
+      // 0: never stop early; anything else must be a valid tolerance (validated below).
+      options.convergenceTolerance = convergenceTolerance == 0 ? nil : convergenceTolerance
     }
     if let threads { options.threads = threads }
     options.seed = seed
@@ -329,6 +335,7 @@ struct Fit: ParsableCommand {
   func tuningPlan(for algorithm: Algorithm) -> TuningPlan? {
     guard !noTune, !implicit, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
     var plan = TuningPlan(regularization: regularization == nil, epochs: epochs == nil)
+    plan.keepsBiasRegularization = biasRegularization != nil
     if algorithm == .als {
       // ALS from unit-norm rows settles in a few sweeps: shorter trials.
       plan.maxEpochs = 30

@@ -202,3 +202,63 @@ func approxEqual(_ x: Float, _ y: Double, _ tol: Double = 1e-4) -> Bool {
     #expect((0 ..< 1000).allSatisfy { hits[$0] == 1 })
   }
 }
+
+/// RidgeSystem against a naive solve of the same normal equations, for both of its ways to
+/// solve (one `sposv`; `spotrf` once, then `spotrs`).
+@Suite struct RidgeSystemTests {
+  @Test(arguments: [1, 5, 33])
+  func normalEquationsMatchANaiveSolve(order: Int) throws {
+    var rng = SystemRandomNumberGenerator()
+    let rows = order + 7
+    var design = [[Double]](repeating: [], count: rows)
+    var targets = [Double](repeating: 0, count: rows)
+    for j in 0 ..< rows {
+      design[j] = (0 ..< order).map { _ in Double(Float.random(in: -1 ... 1, using: &rng)) }
+      targets[j] = Double(Float.random(in: -2 ... 2, using: &rng))
+    }
+    let ridge = 0.3
+    // Naive: A = YᵀY + ridge·I, b = Yᵀt, Gaussian elimination in Double.
+    var a = [[Double]](repeating: [Double](repeating: 0, count: order), count: order)
+    var b = [Double](repeating: 0, count: order)
+    for j in 0 ..< rows {
+      for f in 0 ..< order {
+        b[f] += design[j][f] * targets[j]
+        for g in 0 ..< order { a[f][g] += design[j][f] * design[j][g] }
+      }
+    }
+    for f in 0 ..< order { a[f][f] += ridge }
+    for pivot in 0 ..< order {
+      for r in pivot + 1 ..< order {
+        let m = a[r][pivot] / a[pivot][pivot]
+        for c in pivot ..< order { a[r][c] -= m * a[pivot][c] }
+        b[r] -= m * b[pivot]
+      }
+    }
+    var expected = [Double](repeating: 0, count: order)
+    for r in stride(from: order - 1, through: 0, by: -1) {
+      var s = b[r]
+      for c in r + 1 ..< order { s -= a[r][c] * expected[c] }
+      expected[r] = s / a[r][r]
+    }
+    for factored in [false, true] {
+      var system = RidgeSystem(order: order, rows: rows)
+      for j in 0 ..< rows {
+        for f in 0 ..< order { system.designRow(j)[f] = Float(design[j][f]) }
+        system.targets[j] = Float(targets[j])
+      }
+      system.setGram(rows: rows)
+      system.addToDiagonal(Float(ridge), 0 ..< order)
+      system.setRightHandSide(rows: rows)
+      if factored {
+        try system.factor()
+        try system.solveFactored()
+      } else {
+        try system.solve()
+      }
+      let x = system.solutionArray(count: order)
+      for f in 0 ..< order {
+        #expect(abs(Double(x[f]) - expected[f]) < 1e-3 * max(1, abs(expected[f])), "order \(order) entry \(f)")
+      }
+    }
+  }
+}

@@ -88,4 +88,18 @@ import Testing
     #expect(quiet.userFactors == loud.userFactors && quiet.itemFactors == loud.itemFactors)
     #expect(quiet.userBias == loud.userBias && quiet.itemBias == loud.itemBias)
   }
+
+  /// A λ_b given explicitly stays as given while λ is searched.
+  @Test func explicitBiasRegularizationIsKept() throws {
+    let (train, _) = plantedRatings(users: 100, items: 70, rank: 3, density: 0.3, noise: 0.3, seed: 4)
+    var options = Self.sgdStart()
+    options.sgd?.biasRegularization = 0.3
+    var plan = TuningPlan(maxEpochs: 30)
+    plan.keepsBiasRegularization = true
+    let result = try SelfTuning.fit(train, options: options, plan: plan)
+    let report = try #require(result.model.summary.tuning)
+    #expect(report.trials.count >= 2)
+    #expect(report.trials.allSatisfy { $0.biasRegularization == 0.3 })
+    #expect(result.model.summary.options.sgd?.biasRegularization == 0.3)
+  }
 }

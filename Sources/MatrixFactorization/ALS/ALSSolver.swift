@@ -68,8 +68,8 @@ struct ALSSolver: AlternatingSolver {
           outcome.failedRow = r
           return outcome
         }
-        targetRows.row(r).update(from: system.solution, count: k)
-        targetBias[r] = system.solution[k]
+        system.copySolution(to: targetRows.row(r), count: k)
+        targetBias[r] = system.solutionEntry(k)
         if measure {
           // e_j = t_j − y_j·x is the entry's error against μ + b + b' + p·q; predictions are
           // clamped to the rating range as the model serves them.

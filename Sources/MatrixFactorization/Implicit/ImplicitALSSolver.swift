@@ -149,7 +149,7 @@ struct RowSystems: Sendable {
       } catch {
         return r
       }
-      target.row(r).update(from: system.solution, count: k)
+      system.copySolution(to: target.row(r), count: k)
     }
     return -1
   }

@@ -217,6 +217,9 @@ public enum ModelFile {
     let kind: ModelKind =
       flags & kindRecorded != 0
       ? (flags & rankingModel != 0 ? .ranking : .rating) : summary.options.algorithm.kind
+    guard kind == summary.options.algorithm.kind else {
+      throw fail("is corrupt (its flags say a \(kind.rawValue) model, its summary a \(summary.options.algorithm.rawValue) one)")
+    }
     // Ranking models have no training RMSE; files from before it was optional stored 0.
     if kind == .ranking { summary.trainRMSE = nil }
     return FactorModel(

@@ -186,8 +186,8 @@ struct AdaptiveStep: SGDStep {
     let i = Int(entry.item)
     let pu = p + u &* k
     let qi = q + i &* k
-    let recordU = userBias + u &* 4
-    let recordI = itemBias + i &* 4
+    let recordU = userBias + u &* Self.biasStride
+    let recordI = itemBias + i &* Self.biasStride
     let bu = recordU[0]
     let bi = recordI[0]
     let e = entry.rating - (mean + bu + bi + RowKernels.lowLatencyDot(k, pu, qi))

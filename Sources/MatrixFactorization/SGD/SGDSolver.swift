@@ -46,6 +46,8 @@ package struct SGDSolver: FactorSolver {
   /// The adaptive step's estimate of E[e²]: the last epoch's, or the ratings' variance before
   /// the first.
   private var lastMeanSquaredError: Double
+  /// The adaptive state at the start of the running epoch, put back if the loop undoes it.
+  private var meanSquaredErrorAtEpochStart: Double = 0
 
   init(data: TrainingData, context: TrainingContext, settings: SGDSettings) {
     let ratings = data.ratings
@@ -242,6 +244,8 @@ package struct SGDSolver: FactorSolver {
           biasRegularization: settings.biasRegularization),
         rowLabels: rowLabels, columnLabels: columnLabels, diagonals: diagonals)
     case .adaptive:
+      meanSquaredErrorAtEpochStart = lastMeanSquaredError
+      work.saveAdaptiveState()
       work.setAdaptiveSteps(learningRate: rate, meanSquaredError: Float(lastMeanSquaredError))
       outcome = run(
         AdaptiveStep(
@@ -254,6 +258,11 @@ package struct SGDSolver: FactorSolver {
   }
 
   mutating func backOff() -> String? {
+    // The failed attempt's growth of the adaptive state, and its error estimate, are undone too.
+    if settings.schedule == .adaptive {
+      lastMeanSquaredError = meanSquaredErrorAtEpochStart
+      work.restoreAdaptiveState()
+    }
     settings.learningRate *= 0.5
     return "halved the step size (η = \(settings.learningRate))"
   }
@@ -334,6 +343,13 @@ private final class SlotFactors: @unchecked Sendable {
   /// (G of the factor row, G of the bias), starting at 1.
   private var ratingCounts: (users: [Float], items: [Float]) = ([], [])
   private var accumulators: (users: [SIMD2<Float>], items: [SIMD2<Float>]) = ([], [])
+  private var savedAccumulators: (users: [SIMD2<Float>], items: [SIMD2<Float>]) = ([], [])
+
+  /// Remembers the accumulators (before an epoch grows them).
+  func saveAdaptiveState() { savedAccumulators = accumulators }
+
+  /// Puts back what ``saveAdaptiveState()`` remembered (the epoch was undone).
+  func restoreAdaptiveState() { accumulators = savedAccumulators }
 
   /// Counts each slot's ratings (for ``setAdaptiveSteps(learningRate:meanSquaredError:)``).
   func countRatings(users: [Int32], items: [Int32], userSlot: [Int32], itemSlot: [Int32]) {
@@ -355,22 +371,32 @@ private final class SlotFactors: @unchecked Sendable {
   /// entry of the other side's rows) for the factor row and n·E[e²] for the bias, and the step
   /// is η/√G at the middle of the epoch.
   func setAdaptiveSteps(learningRate eta: Float, meanSquaredError mse: Float) {
-    func meanSquaredEntry(_ table: RowTable) -> Float {
+    // Over the rows that have ratings: rows without any (users outside a tuning sample) keep
+    // their start and would dilute the mean.
+    func meanSquaredEntry(_ table: RowTable, _ counts: [Float]) -> Float {
       let rows = table.readOnly
       var sum = 0.0
-      for j in 0 ..< table.count { sum += Double(rows[j] * rows[j]) }
-      return Float(sum / Double(max(1, table.count)))
+      var used = 0
+      for slot in 0 ..< counts.count where counts[slot] > 0 {
+        let row = rows.row(slot)
+        for f in 0 ..< table.width { sum += Double(row[f] * row[f]) }
+        used += table.width
+      }
+      return Float(sum / Double(max(1, used)))
     }
-    let fromItems = mse * meanSquaredEntry(q)
-    let fromUsers = mse * meanSquaredEntry(p)
+    // A finite estimate even after a blow-up (an infinite accumulator would freeze training).
+    let mse = min(mse, 1e6)
+    let fromItems = mse * meanSquaredEntry(q, ratingCounts.items)
+    let fromUsers = mse * meanSquaredEntry(p, ratingCounts.users)
+    let stride = AdaptiveStep.biasStride
     func update(_ records: RowTable, _ counts: [Float], _ state: inout [SIMD2<Float>], _ factorGrowth: Float) {
       let r = records.mutable
       for slot in 0 ..< counts.count {
         let growth = counts[slot] * SIMD2(factorGrowth, mse)
         let middle = state[slot] + 0.5 * growth
         state[slot] += growth
-        r[slot &* 4 &+ 1] = eta / middle[0].squareRoot()
-        r[slot &* 4 &+ 2] = eta / middle[1].squareRoot()
+        r[slot &* stride &+ 1] = eta / middle[0].squareRoot()
+        r[slot &* stride &+ 2] = eta / middle[1].squareRoot()
       }
     }
     update(userBias, ratingCounts.users, &accumulators.users, fromItems)

@@ -74,7 +74,7 @@ extension FactorModel {
             count: entries.count, columns: c.base, confidences: w.base, fixed: q.readOnly, gram: g.base)
         } catch { failure = error }
       }
-      factors = Array(UnsafeBufferPointer(start: system.solution, count: k))
+      factors = system.solutionArray(count: k)
     case .sgd, .als:
       let (lambda, lambdaBias, exponent): (Float, Float, Float) =
         switch summary.options.solver {
@@ -94,8 +94,8 @@ extension FactorModel {
             biasPenalty: max(lambdaBias, 1e-6) * weight)
         } catch { failure = error }
       }
-      factors = Array(UnsafeBufferPointer(start: system.solution, count: k))
-      bias = system.solution[k]
+      factors = system.solutionArray(count: k)
+      bias = system.solutionEntry(k)
     }
     if let failure { throw .numerical("the fold-in system could not be solved: \(failure)") }
     return FoldedInUser(factors: factors, bias: bias, history: entries.map(\.key))

@@ -15,6 +15,8 @@ public enum Parameter: String, Sendable, CaseIterable {
   case earlyStopPatience
   /// ``TrainingOptions/convergenceTolerance``.
   case convergenceTolerance
+  /// ``TrainingOptions/divergenceRetries``.
+  case divergenceRetries
   /// Validation ratings given to a fit.
   case validation
   /// ``SGDSettings/learningRate``, ``BPRSettings/learningRate``.
@@ -86,7 +88,7 @@ public enum MFError: Error, CustomStringConvertible, Equatable {
     case .modelFile(let path, let reason): "the model file '\(path)' \(reason)"
     case .unknownID(let kind, let id): "the \(kind) '\(id)' is not in the model"
     case .diverged(let epoch, let remedy):
-      "training diverged at epoch \(epoch) (a factor became NaN or infinite); \(remedy)"
+      "training diverged at epoch \(epoch) (a NaN or infinity, or a training RMSE that blew up) and retrying more gently did not help; \(remedy)"
     case .numerical(let text): text
     case .output(let path, let reason): "cannot write '\(path)': \(reason)"
     }

@@ -4,8 +4,10 @@ import RatingData
 
 /// What self-tuning may choose, and how it searches.
 public struct TuningPlan: Sendable, Equatable {
-  /// Choose λ (with λ_b in the base settings' ratio to λ).
+  /// Choose λ (with λ_b in the base settings' ratio to λ, unless ``keepsBiasRegularization``).
   public var regularization: Bool
+  /// Keep λ_b as the base settings give it while λ is searched (it was given explicitly).
+  public var keepsBiasRegularization: Bool = false
   /// Choose the number of epochs (or sweeps) by early stopping on the validation sample.
   public var epochs: Bool
   /// The share of each user's ratings held out for validation.
@@ -95,6 +97,16 @@ public enum SelfTuning {
     progress: (EpochReport) -> Void = { _ in }
   ) throws(MFError) -> FitResult {
     try options.validate()
+    guard plan.maxEpochs >= 1, plan.maxTrials >= 1, plan.patience >= 1,
+      plan.validationFraction > 0, plan.validationFraction < 1
+    else {
+      throw .invalidParameter(
+        .validation,
+        requirement: "needs a tuning plan with maxEpochs, maxTrials and patience ≥ 1 and a validation fraction in (0, 1)")
+    }
+    // The search does its own early stopping; the final fit has no validation ratings.
+    var options = options
+    options.earlyStopPatience = nil
     guard options.algorithm.kind == .rating else {
       throw .invalidParameter(
         .validation, requirement: "does not apply: self-tuning scores RMSE, which ranking models do not have")
@@ -114,7 +126,7 @@ public enum SelfTuning {
 
     var trials: [TuningTrial] = []
     func trial(_ lambda: Float) throws(MFError) -> TuningTrial {
-      var o = options.withRegularization(lambda)
+      var o = options.withRegularization(lambda, keepingBias: plan.keepsBiasRegularization)
       if plan.epochs {
         o.epochs = plan.maxEpochs
         o.earlyStopPatience = plan.patience
@@ -141,7 +153,7 @@ public enum SelfTuning {
 
     let base = options.regularization
     trials.append(try trial(base))
-    if plan.regularization {
+    if plan.regularization && plan.maxTrials >= 2 {
       // Up one step; then keep going the way that improved.
       let up = try trial(base * 2)
       trials.append(up)
@@ -156,7 +168,7 @@ public enum SelfTuning {
       }
     }
     let chosen = trials.min { $0.bestRMSE < $1.bestRMSE }!
-    var final = options.withRegularization(chosen.regularization)
+    var final = options.withRegularization(chosen.regularization, keepingBias: plan.keepsBiasRegularization)
     if plan.epochs { final.epochs = chosen.bestEpoch }
     let report = TuningReport(
       trials: trials, regularization: final.regularization,
@@ -192,18 +204,20 @@ extension TrainingOptions {
     }
   }
 
-  /// The options with λ set to `lambda` and λ_b scaled with it (their ratio kept).
-  func withRegularization(_ lambda: Float) -> TrainingOptions {
+  /// The options with λ set to `lambda` and λ_b scaled with it (their ratio kept), or left as
+  /// it is when `keepingBias`.
+  func withRegularization(_ lambda: Float, keepingBias: Bool = false) -> TrainingOptions {
     var o = self
-    let ratio = regularization > 0 ? biasRegularization / regularization : 0.5
+    let ratio = keepingBias ? 0 : regularization > 0 ? biasRegularization / regularization : 0.5
+    let bias = { (old: Float) in keepingBias ? old : lambda * ratio }
     switch solver {
     case .sgd(var s):
       s.regularization = lambda
-      s.biasRegularization = lambda * ratio
+      s.biasRegularization = bias(s.biasRegularization)
       o.solver = .sgd(s)
     case .als(var s):
       s.regularization = lambda
-      s.biasRegularization = lambda * ratio
+      s.biasRegularization = bias(s.biasRegularization)
       o.solver = .als(s)
     case .implicitALS, .bpr:
       break

@@ -128,8 +128,10 @@ public enum Trainer {
           failure = error
         }
         let epochSeconds = seconds(since: epochStart)
+        // "Blew up": more than doubled, and by more than 0.05 (a near-perfect fit on tiny data
+        // may double a very small RMSE without diverging).
         let jumped = outcome.inEpochRMSE.map { now in
-          !now.isFinite || previousInEpochRMSE.map { now > 2 * $0 } == true
+          !now.isFinite || previousInEpochRMSE.map { now > 2 * $0 && now - $0 > 0.05 } == true
         } ?? false
         if failure != nil || jumped || !factors.allFinite() {
           if let startingFactors, let initialFactors, let change = solver.backOff() {
@@ -141,6 +143,8 @@ public enum Trainer {
               factors.restore(initialFactors)
               text = "epoch \(epoch + 1) diverged again (\(what)); started the fit over from its initial factors, \(change)"
               epoch = 0
+              // The discarded epochs' recovery notes stay with the next report.
+              pendingRecoveries = history.flatMap(\.recoveries) + pendingRecoveries
               history.removeAll()
               best = nil
               previousInEpochRMSE = nil
@@ -173,17 +177,19 @@ public enum Trainer {
         pendingRecoveries = []
         history.append(report)
         progress(report)
-        if stopAfter(report) { break }
-        if let tolerance = options.convergenceTolerance, let now = trainRMSE {
-          defer { lastTrainRMSE = now }
-          if let before = lastTrainRMSE, abs(before - now) < tolerance * before { break }
-        }
+        // The best epoch is recorded before any stop, so a stop never loses it.
+        var patienceRanOut = false
         if let patience = options.earlyStopPatience, let validRMSE {
           if best == nil || validRMSE < best!.rmse {
             best = (validRMSE, epoch + 1, factors.snapshot())
           } else if epoch + 1 - best!.epoch >= patience {
-            break
+            patienceRanOut = true
           }
+        }
+        if patienceRanOut || stopAfter(report) { break }
+        if let tolerance = options.convergenceTolerance, let now = trainRMSE {
+          defer { lastTrainRMSE = now }
+          if let before = lastTrainRMSE, abs(before - now) < tolerance * before { break }
         }
       }
     }

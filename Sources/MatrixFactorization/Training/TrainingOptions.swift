@@ -411,10 +411,16 @@ public struct TrainingOptions: Sendable, Equatable {
       throw .invalidParameter(.threads, requirement: "must be between 1 and 1024, got \(threads)")
     }
     if let t = convergenceTolerance {
-      guard algorithm.kind == .rating, t.isFinite, t >= 0 else {
+      guard algorithm.kind == .rating else {
         throw .invalidParameter(
-          .convergenceTolerance, requirement: "must be a finite number ≥ 0, for a rating model, got \(t)")
+          .convergenceTolerance, requirement: "does not apply: ranking models have no training RMSE to watch")
       }
+      guard t.isFinite, t >= 0 else {
+        throw .invalidParameter(.convergenceTolerance, requirement: "must be a finite number ≥ 0, got \(t)")
+      }
+    }
+    guard divergenceRetries >= 0 else {
+      throw .invalidParameter(.divergenceRetries, requirement: "must be at least 0, got \(divergenceRetries)")
     }
     if let p = earlyStopPatience {
       guard algorithm.kind == .rating else {
