@@ -133,8 +133,13 @@ def main():
     ap.add_argument("--output", default=os.path.join(HERE, "results", "time-to-quality"))
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="mf-ttq-")
-    revision = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+    revision = subprocess.run(["git", "-C", ROOT, "describe", "--always"], capture_output=True,
                               text=True).stdout.strip()
+    # Only changes outside the results folder (which the suites rewrite) make the checkout dirty.
+    changes = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                              ":(exclude)Benchmarks/accuracy/results"], capture_output=True, text=True).stdout.strip()
+    if changes:
+        revision += "-dirty"
     results = {"when": time.strftime("%Y-%m-%d %H:%M"), "train": a.train, "test": a.test, "revision": revision,
                "mf": os.path.relpath(a.mf, ROOT), "mf_sgd": mf_curve(a.mf, a.train, a.test, [], work),
                "mf_als": mf_curve(a.mf, a.train, a.test, ["--algorithm", "als"], work),
