@@ -88,6 +88,46 @@ public struct RatingSet: Sendable {
 }
 
 extension RatingSet {
+  /// ``removingDuplicates()`` and the rows by user of the result, from one ordering: the
+  /// (user, item) sort that finds the repeated pairs also lists each user's items in order, which
+  /// is the compressed-row form, so the second pair of counting sorts
+  /// `SparseRatingMatrix(_:_:values:)` would do is saved (on 9M ratings, a few tenths of a second
+  /// of every fit's set-up). The matrix equals `SparseRatingMatrix(result, .byUser)`.
+  package func removingDuplicatesWithRowsByUser() -> (
+    ratings: RatingSet, dropped: Int, byUser: SparseRatingMatrix
+  ) {
+    let byItem = countingSortPermutation(keys: itemIndices, keyCount: items.count, order: nil)
+    let byUserItem = countingSortPermutation(keys: userIndices, keyCount: users.count, order: byItem)
+    var keep = [Bool](repeating: true, count: count)
+    var rowStart = [Int](repeating: 0, count: users.count + 1)
+    var columns: [Int32] = []
+    var rowValues: [Float] = []
+    columns.reserveCapacity(count)
+    rowValues.reserveCapacity(count)
+    var dropped = 0
+    for j in 0 ..< byUserItem.count {
+      let a = byUserItem[j]
+      if j + 1 < byUserItem.count {
+        let b = byUserItem[j + 1]
+        if userIndices[a] == userIndices[b] && itemIndices[a] == itemIndices[b] {
+          // a precedes b in file order (the sorts are stable), so a is the one replaced.
+          keep[a] = false
+          dropped += 1
+          continue
+        }
+      }
+      rowStart[Int(userIndices[a]) + 1] += 1
+      columns.append(itemIndices[a])
+      rowValues.append(values[a])
+    }
+    for u in 0 ..< users.count { rowStart[u + 1] += rowStart[u] }
+    let result = dropped == 0 ? self : subset((0 ..< count).filter { keep[$0] })
+    let matrix = SparseRatingMatrix(
+      rowCount: users.count, columnCount: items.count, rowStart: rowStart, columns: columns,
+      values: rowValues)
+    return (result, dropped, matrix)
+  }
+
   /// The set with repeated (user, item) pairs merged into one whose value is the **sum** of
   /// theirs (and whose timestamp is the latest), in order of first occurrence, and how many
   /// entries were merged away. This is how implicit feedback is counted: three `user,item` play

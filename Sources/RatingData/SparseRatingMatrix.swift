@@ -31,6 +31,16 @@ public struct SparseRatingMatrix: Sendable, Equatable {
     self.values = order.map { values[$0] }
   }
 
+  /// A matrix over compressed rows already built (each row's columns sorted).
+  package init(rowCount: Int, columnCount: Int, rowStart: [Int], columns: [Int32], values: [Float]) {
+    precondition(rowStart.count == rowCount + 1 && columns.count == values.count)
+    self.rowCount = rowCount
+    self.columnCount = columnCount
+    self.rowStart = rowStart
+    self.columns = columns
+    self.values = values
+  }
+
   /// Number of stored entries.
   public var entryCount: Int { values.count }
 

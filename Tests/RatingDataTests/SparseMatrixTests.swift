@@ -36,6 +36,34 @@ import Testing
     }
   }
 
+  /// Dedup and the rows by user from one ordering equal the two done separately, with and
+  /// without repeated pairs.
+  @Test(arguments: [(5, 4, 30), (40, 25, 600), (200, 90, 3000)])
+  func oneOrderingGivesDedupAndRows(users: Int, items: Int, count: Int) {
+    var rng = SeededGenerator(seed: UInt64(count))
+    var u = IDMap()
+    var i = IDMap()
+    for n in 0 ..< users { u.intern("u\(n)") }
+    for n in 0 ..< items { i.intern("i\(n)") }
+    var us: [Int32] = [], its: [Int32] = [], vs: [Float] = []
+    for n in 0 ..< count {
+      us.append(Int32(rng.nextIndex(below: users)))
+      its.append(Int32(rng.nextIndex(below: items)))
+      vs.append(Float(n % 9) / 2 + 1)
+    }
+    let r = RatingSet(users: u, items: i, userIndices: us, itemIndices: its, values: vs)
+    let (deduped, dropped) = r.removingDuplicates()
+    let combined = r.removingDuplicatesWithRowsByUser()
+    #expect(dropped > 0 || count <= 30)
+    #expect(combined.dropped == dropped)
+    #expect(triples(combined.ratings) == triples(deduped))
+    #expect(combined.byUser == SparseRatingMatrix(deduped, .byUser))
+    // Without repeats: the same set, and the same rows.
+    let unique = deduped.removingDuplicatesWithRowsByUser()
+    #expect(unique.dropped == 0 && triples(unique.ratings) == triples(deduped))
+    #expect(unique.byUser == SparseRatingMatrix(deduped, .byUser))
+  }
+
   @Test func duplicatesKeepTheLastRating() throws {
     let (r, _) = try RatingFileReader.parse(Array("a,x,1\nb,x,2\na,x,3\na,y,4\na,x,5\n".utf8), path: "d")
     let (deduped, dropped) = r.removingDuplicates()

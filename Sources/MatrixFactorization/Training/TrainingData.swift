@@ -50,10 +50,17 @@ final class TrainingData: @unchecked Sendable {
   init(_ input: RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil) throws(MFError) {
     self.kind = kind
     let train: RatingSet
+    var rowsByUser: SparseRatingMatrix? = nil
     switch kind {
     case .rating:
       let dropped: Int
-      (train, dropped) = input.removingDuplicates()
+      if transform == nil {
+        // One ordering finds the repeated pairs and gives the rows by user.
+        let sorted = input.removingDuplicatesWithRowsByUser()
+        (train, dropped, rowsByUser) = (sorted.ratings, sorted.dropped, sorted.byUser)
+      } else {
+        (train, dropped) = input.removingDuplicates()
+      }
       guard train.count > 0 else { throw .invalidInput("there are no training ratings") }
       duplicates = DuplicateReport(count: dropped, policy: .keepLast)
     case .ranking:
@@ -73,7 +80,7 @@ final class TrainingData: @unchecked Sendable {
     range = train.valueRange
     let values = transform.map { train.values.map($0) } ?? train.values
     trainingValues = values
-    byUser = SparseRatingMatrix(train, .byUser, values: values)
+    byUser = rowsByUser ?? SparseRatingMatrix(train, .byUser, values: values)
   }
 
   var userCount: Int { ratings.users.count }
