@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, COMPARE)
 
 from harness import engines, env  # noqa: E402  (the comparison harness)
-from harness.proc import run_child, tail  # noqa: E402
+from harness.proc import Log, run_child, tail  # noqa: E402
 from harness.records import ParseError, parse_mf_evaluate  # noqa: E402
 from suitelib import report, sets  # noqa: E402
 
@@ -105,18 +105,6 @@ def parse_args(argv=None):
 
 def _floats(text):
     return [float(x) for x in (text or "").split(",") if x.strip()]
-
-
-class Log:
-    def __init__(self, path):
-        self.file = open(path, "a", encoding="utf-8")
-        self.start = time.perf_counter()
-
-    def __call__(self, message):
-        line = f"[{time.perf_counter() - self.start:7.1f}s] {message}"
-        print(line, file=sys.stderr, flush=True)
-        self.file.write(line + "\n")
-        self.file.flush()
 
 
 class EngineError(RuntimeError):

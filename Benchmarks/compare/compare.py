@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from harness import datasets, engines, env, summary  # noqa: E402
-from harness.proc import run_child, tail  # noqa: E402
+from harness.proc import Log, run_child, tail  # noqa: E402
 
 ALL_ENGINES = ("mf-sgd", "mf-sgd-preset", "mf-als", "mf-implicit-als", "libmf", "surprise-svd", "surprise-svdpp",
                "surprise-baseline", "implicit-als", "spark-als")
@@ -85,18 +85,6 @@ def parse_args(argv=None):
     if args.quick and "surprise-svdpp" in args.engines and "--engines" not in " ".join(argv or sys.argv):
         args.engines.remove("surprise-svdpp")
     return args
-
-
-class Log:
-    def __init__(self, path):
-        self.file = open(path, "a", encoding="utf-8")
-        self.start = time.perf_counter()
-
-    def __call__(self, message):
-        line = f"[{time.perf_counter() - self.start:7.1f}s] {message}"
-        print(line, file=sys.stderr, flush=True)
-        self.file.write(line + "\n")
-        self.file.flush()
 
 
 def build_mf(log):

@@ -7,6 +7,7 @@ do not leak from one run into the next as a running maximum of getrusage(RUSAGE_
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -57,3 +58,17 @@ def tail(text, lines=6, chars=600):
     """The last few lines of a command's output, for error messages."""
     kept = [line.strip() for line in (text or "").strip().splitlines()[-lines:] if line.strip()]
     return " / ".join(kept)[-chars:]
+
+
+class Log:
+    """Timestamped progress lines, to stderr and appended to a log file (both harnesses use it)."""
+
+    def __init__(self, path):
+        self.file = open(path, "a", encoding="utf-8")
+        self.start = time.perf_counter()
+
+    def __call__(self, message):
+        line = f"[{time.perf_counter() - self.start:7.1f}s] {message}"
+        print(line, file=sys.stderr, flush=True)
+        self.file.write(line + "\n")
+        self.file.flush()
