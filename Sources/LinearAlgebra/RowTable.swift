@@ -56,6 +56,30 @@
     for j in 0 ..< count { storage[j] = f(j) }
   }
 
+  /// Copies the entries into `array`, reusing its storage when it already has `count` entries
+  /// (a snapshot taken every epoch then allocates nothing after the first).
+  public func copy(into array: inout [Float]) {
+    if array.count != count {
+      array = values
+      return
+    }
+    array.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: storage, count: count) }
+  }
+
+  /// Sets entries in `chunks` contiguous ranges on `threads` threads: `fillRange(range, entries)`
+  /// writes `entries[j]` for each j in `range`. The ranges depend on `count` only, so a fill
+  /// whose values depend on j alone gives the same table for any thread count.
+  public func fill(
+    threads: Int, _ fillRange: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+  ) {
+    let n = count
+    let chunks = max(1, min(64, n / 16_384))
+    let out = SharedPointer(storage)
+    Parallel.forEach(chunks, threads: threads) { c in
+      fillRange(c * n / chunks ..< (c + 1) * n / chunks, out.base)
+    }
+  }
+
   /// Whether every entry is finite (a diverged run shows up as NaN or ±inf).
   public func allFinite() -> Bool { RowKernels.allFinite(count, storage) }
 

@@ -10,6 +10,10 @@
 public struct IDMap: Sendable, Equatable {
   /// The raw id of each dense index.
   public private(set) var ids: [String] = []
+  /// Direct-address table for small numeric keys: `denseIndex[key]` is the index, or −1.
+  /// Ids in rating files are mostly small integers, and an array lookup is several times faster
+  /// than hashing; keys too large for the table (see ``denseLimit``) go to `numericIndex`.
+  private var denseIndex: [Int32] = []
   private var numericIndex: [Int: Int32] = [:]
   private var stringIndex: [String: Int32] = [:]
 
@@ -33,7 +37,7 @@ public struct IDMap: Sendable, Equatable {
   /// The dense index of `id`, or `nil` if the id was never seen.
   public func index(of id: String) -> Int32? {
     var spelling = id
-    if let key = spelling.withUTF8({ IDMap.numericKey($0) }) { return numericIndex[key] }
+    if let key = spelling.withUTF8({ IDMap.numericKey($0) }) { return numericIndex(of: key) }
     return stringIndex[id]
   }
 
@@ -68,12 +72,55 @@ public struct IDMap: Sendable, Equatable {
     return index
   }
 
+  @inline(__always)
   mutating func internNumeric(_ key: Int, spelling: String?) -> Int32 {
+    if key < denseIndex.count {
+      let existing = denseIndex[key]
+      if existing >= 0 { return existing }
+      let index = Int32(ids.count)
+      denseIndex[key] = index
+      ids.append(spelling ?? String(key))
+      return index
+    }
+    return internNumericSlow(key, spelling: spelling)
+  }
+
+  /// A key beyond the dense table: grow the table if the key is small enough, else hash it.
+  @inline(never)
+  private mutating func internNumericSlow(_ key: Int, spelling: String?) -> Int32 {
+    if key < denseLimit {
+      growDenseIndex(toCover: key)
+      return internNumeric(key, spelling: spelling)
+    }
     if let existing = numericIndex[key] { return existing }
     let index = Int32(ids.count)
     numericIndex[key] = index
     ids.append(spelling ?? String(key))
     return index
+  }
+
+  /// The largest key the dense table may grow to cover: 2^20, or 8 slots per id seen, so the
+  /// table costs at most a few times the id strings themselves (ids like 10-digit phone numbers
+  /// stay hashed).
+  private var denseLimit: Int { max(1 << 20, 8 * ids.count) }
+
+  private mutating func growDenseIndex(toCover key: Int) {
+    let newCount = min(max(key + 1, 2 * denseIndex.count, 1024), denseLimit)
+    denseIndex.append(contentsOf: repeatElement(-1, count: newCount - denseIndex.count))
+    // Keys hashed while the table was smaller move into it, so that each key lives in one place.
+    if !numericIndex.isEmpty {
+      for (k, index) in numericIndex where k < newCount { denseIndex[k] = index }
+      numericIndex = numericIndex.filter { $0.key >= newCount }
+    }
+  }
+
+  @inline(__always)
+  private func numericIndex(of key: Int) -> Int32? {
+    if key < denseIndex.count {
+      let index = denseIndex[key]
+      return index >= 0 ? index : nil
+    }
+    return numericIndex[key]
   }
 
   /// The integer an id is keyed by, if it is spelled as a canonical decimal of at most 18 digits.

@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -68,13 +70,28 @@ public struct RatingFileOptions: Sendable {
   /// Whether a rating field is required. When false (implicit feedback), `user,item` lines get
   /// the value 1.
   public var requireRating: Bool
+  /// Whether to keep the timestamp column. Only time-ordered splits need it; without it a
+  /// read keeps 8 bytes a rating less.
+  public var keepTimestamps: Bool
+  /// Threads that parse the file, each its own byte range (`nil`: all cores). The result is the
+  /// same for every thread count.
+  public var threads: Int?
+  /// The smallest byte range worth a thread of its own (tests lower it to cut small files).
+  @_spi(Engine) public var minimumChunkBytes = 1 << 20
+  /// Whether the common all-numeric line takes the fast path (tests turn it off to compare).
+  @_spi(Engine) public var fastPath = true
 
-  /// Options; by default the delimiter is detected, bad lines stop the read, ratings are required.
-  public init(delimiter: FieldDelimiter? = nil, skipInvalid: Bool = false, requireRating: Bool = true)
-  {
+  /// Options; by default the delimiter is detected, bad lines stop the read, ratings are
+  /// required, timestamps are kept and every core parses.
+  public init(
+    delimiter: FieldDelimiter? = nil, skipInvalid: Bool = false, requireRating: Bool = true,
+    keepTimestamps: Bool = true, threads: Int? = nil
+  ) {
     self.delimiter = delimiter
     self.skipInvalid = skipInvalid
     self.requireRating = requireRating
+    self.keepTimestamps = keepTimestamps
+    self.threads = threads
   }
 }
 
@@ -100,39 +117,185 @@ public struct RatingFileReport: Sendable {
 /// for implicit data, its item field followed by a non-numeric third field) is not a number —
 /// concretely: a first line whose rating field does not parse is taken as a header and skipped.
 /// A malformed line stops the read with its line number, unless `skipInvalid` is set.
+///
+/// Large files are parsed in parallel: the file is memory-mapped and cut at line boundaries
+/// into one byte range per thread; each range is parsed with its own id maps, then the maps are
+/// merged in file order, which numbers every id by its first appearance in the file exactly as
+/// a single pass would. The ratings, their order, the indices, the report and the first bad
+/// line's number are the same for every thread count.
 public enum RatingFileReader {
   /// Reads the file at `path`.
   public static func read(path: String, options: RatingFileOptions = .init())
     throws(RatingDataError) -> (ratings: RatingSet, report: RatingFileReport)
   {
-    let bytes = try readWholeFile(path: path)
-    return try parse(bytes, path: path, options: options)
+    let file = try MappedFile(path: path)
+    defer { file.unmap() }
+    return try file.withBytes { (bytes) throws(RatingDataError) in
+      try parse(bytes, path: path, options: options)
+    }
   }
 
   /// Parses file contents `bytes`; `path` is used in error messages only.
   public static func parse(_ bytes: [UInt8], path: String, options: RatingFileOptions = .init())
     throws(RatingDataError) -> (ratings: RatingSet, report: RatingFileReport)
   {
-    var parser = LineParser(path: path, options: options)
-    do {
-      try bytes.withUnsafeBufferPointer { buffer throws(RatingDataError) in
-        try parser.run(buffer)
+    try bytes.withUnsafeBufferPointer { (buffer) throws(RatingDataError) in
+      try parse(buffer, path: path, options: options)
+    }
+  }
+
+  /// Parses `bytes` in chunks, one per thread, and merges them.
+  static func parse(
+    _ bytes: UnsafeBufferPointer<UInt8>, path: String, options: RatingFileOptions
+  ) throws(RatingDataError) -> (ratings: RatingSet, report: RatingFileReport) {
+    let first = firstDataLine(bytes)
+    let delimiter = options.delimiter ?? first.map { FieldDelimiter.detect(in: $0.line) }
+    let ranges = chunkRanges(
+      bytes, after: first?.end ?? bytes.count, options: options)
+    let slots = ChunkSlots(
+      ranges.indices.map { k in
+        LineParser(path: path, options: options, delimiter: delimiter, sawFirstLine: k > 0)
+      })
+    if ranges.count == 1 {
+      slots.run(0, UnsafeBufferPointer(rebasing: bytes[ranges[0]]))
+    } else {
+      let shared = SharedBytes(bytes: bytes)
+      DispatchQueue.concurrentPerform(iterations: ranges.count) { k in
+        slots.run(k, UnsafeBufferPointer(rebasing: shared.bytes[ranges[k]]))
       }
     }
-    if parser.values.isEmpty {
-      if let first = parser.firstSkipped.first, !options.skipInvalid { throw first }
+    return try merge(slots, path: path, byteCount: bytes.count, options: options)
+  }
+
+  /// The first line that is neither blank nor a comment (trimmed, without its line break), and
+  /// the offset where it ends: the chunk holding it decides the header and the delimiter.
+  private static func firstDataLine(_ bytes: UnsafeBufferPointer<UInt8>)
+    -> (line: UnsafeBufferPointer<UInt8>, end: Int)?
+  {
+    var start = 0
+    while start < bytes.count {
+      var stop = start
+      while stop < bytes.count && bytes[stop] != 10 && bytes[stop] != 13 { stop += 1 }
+      var lo = start
+      var hi = stop
+      while lo < hi && (bytes[lo] == 32 || bytes[lo] == 9) { lo += 1 }
+      while hi > lo && (bytes[hi - 1] == 32 || bytes[hi - 1] == 9) { hi -= 1 }
+      if lo < hi && bytes[lo] != UInt8(ascii: "#") {
+        return (UnsafeBufferPointer(rebasing: bytes[lo ..< hi]), stop)
+      }
+      start = stop + 1
+    }
+    return nil
+  }
+
+  /// Byte ranges of about equal size, each a whole number of lines; the first holds the first
+  /// data line. A range ends just after a \n, after a \r not followed by \n, or at the end, so
+  /// every chunk's lines are the lines a single pass would see.
+  private static func chunkRanges(
+    _ bytes: UnsafeBufferPointer<UInt8>, after firstLineEnd: Int, options: RatingFileOptions
+  ) -> [Range<Int>] {
+    let n = bytes.count
+    let threads = max(1, options.threads ?? defaultThreads)
+    let chunks = max(1, min(threads, n / max(1, options.minimumChunkBytes)))
+    if chunks == 1 { return [0 ..< n] }
+    var ranges: [Range<Int>] = []
+    var lo = 0
+    for k in 1 ..< chunks {
+      var cut = max(n * k / chunks, firstLineEnd, lo)
+      while cut < n && bytes[cut] != 10 && bytes[cut] != 13 { cut += 1 }
+      if cut < n {
+        cut += (bytes[cut] == 13 && cut + 1 < n && bytes[cut + 1] == 10) ? 2 : 1
+      }
+      if cut > lo && cut < n {
+        ranges.append(lo ..< cut)
+        lo = cut
+      }
+    }
+    ranges.append(lo ..< n)
+    return ranges
+  }
+
+  /// One rating set from the chunks: id maps merged in chunk order (so indices follow first
+  /// appearance in the file), indices translated, arrays concatenated, line numbers offset.
+  private static func merge(
+    _ slots: ChunkSlots, path: String, byteCount: Int, options: RatingFileOptions
+  ) throws(RatingDataError) -> (ratings: RatingSet, report: RatingFileReport) {
+    var linesBefore = 0
+    var firstSkipped: [RatingDataError] = []
+    var counts: [Int] = []
+    var skipped = 0
+    var keepTimes = options.keepTimestamps
+    for k in 0 ..< slots.count {
+      let summary = slots.summary(k)
+      if let failure = summary.failure {
+        throw .malformedLine(path: path, line: linesBefore + failure.line, reason: failure.reason)
+      }
+      for bad in summary.firstSkipped where firstSkipped.count < 5 {
+        firstSkipped.append(
+          .malformedLine(path: path, line: linesBefore + bad.line, reason: bad.reason))
+      }
+      linesBefore += summary.lineCount
+      counts.append(summary.ratings)
+      skipped += summary.skipped
+      keepTimes = keepTimes && summary.timestampCount == summary.ratings
+    }
+    let total = counts.reduce(0, +)
+    if total == 0 {
+      if let first = firstSkipped.first, !options.skipInvalid { throw first }
       throw .empty(path: path)
     }
-    let hasTimes = parser.timestampCount == parser.values.count
-    let ratings = RatingSet(
-      users: parser.users, items: parser.items, userIndices: parser.userIndices,
-      itemIndices: parser.itemIndices, values: parser.values,
-      timestamps: hasTimes ? parser.timestamps : [])
+    let head = slots.summary(0)
     let report = RatingFileReport(
-      delimiter: parser.delimiter ?? .comma, hadHeader: parser.hadHeader,
-      skippedLines: parser.skipped, firstSkipped: parser.firstSkipped, bytes: bytes.count)
+      delimiter: head.delimiter ?? .comma, hadHeader: head.hadHeader, skippedLines: skipped,
+      firstSkipped: firstSkipped, bytes: byteCount)
+    if slots.count == 1 {
+      let only = slots.take(0)
+      let ratings = RatingSet(
+        users: only.users, items: only.items, userIndices: only.userIndices,
+        itemIndices: only.itemIndices, values: only.values,
+        timestamps: keepTimes ? only.timestamps : [])
+      return (ratings, report)
+    }
+    // Global maps: chunk 0's as they are, then each later chunk's ids in its own order of first
+    // appearance — which is the file's order of first appearance.
+    var (users, items) = slots.idMaps(0)
+    var translations: [(users: [Int32], items: [Int32])] = [([], [])]
+    for k in 1 ..< slots.count {
+      let (chunkUsers, chunkItems) = slots.idMaps(k)
+      translations.append(
+        (chunkUsers.ids.map { users.intern($0) }, chunkItems.ids.map { items.intern($0) }))
+    }
+    var offsets = [0]
+    for c in counts { offsets.append(offsets.last! + c) }
+    var columns = RatingColumns(count: total, timestamps: keepTimes)
+    let (copyTimes, chunkOffsets, chunkTranslations) = (keepTimes, offsets, translations)
+    columns.fill(chunks: slots.count) { k, out in
+      // Each chunk is moved out of its slot, copied, and freed as soon as it is copied.
+      let chunk = slots.take(k)
+      let at = chunkOffsets[k]
+      chunk.values.withUnsafeBufferPointer { (out.values + at).update(from: $0.baseAddress!, count: $0.count) }
+      if copyTimes {
+        chunk.timestamps.withUnsafeBufferPointer {
+          (out.timestamps + at).update(from: $0.baseAddress!, count: $0.count)
+        }
+      }
+      if k == 0 {
+        chunk.userIndices.withUnsafeBufferPointer { (out.users + at).update(from: $0.baseAddress!, count: $0.count) }
+        chunk.itemIndices.withUnsafeBufferPointer { (out.items + at).update(from: $0.baseAddress!, count: $0.count) }
+      } else {
+        let (userMap, itemMap) = chunkTranslations[k]
+        for (n, u) in chunk.userIndices.enumerated() { out.users[at + n] = userMap[Int(u)] }
+        for (n, i) in chunk.itemIndices.enumerated() { out.items[at + n] = itemMap[Int(i)] }
+      }
+    }
+    let ratings = RatingSet(
+      users: users, items: items, userIndices: columns.users, itemIndices: columns.items,
+      values: columns.values, timestamps: columns.timestamps)
     return (ratings, report)
   }
+
+  /// All cores.
+  private static var defaultThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
   /// The whole file as bytes, with a readable error for a missing or unreadable file.
   public static func readWholeFile(path: String) throws(RatingDataError) -> [UInt8] {
@@ -167,270 +330,97 @@ public enum RatingFileReader {
   }
 }
 
-/// The line-by-line state of one parse.
-private struct LineParser {
-  let path: String
-  let options: RatingFileOptions
+
+/// The per-chunk parsers, each run and later taken by one thread: slots in raw memory, so that
+/// threads working on different slots share nothing (no array copy-on-write check between them).
+private final class ChunkSlots: @unchecked Sendable {
+  let count: Int
+  private let slots: UnsafeMutablePointer<LineParser?>
+
+  init(_ parsers: [LineParser]) {
+    count = parsers.count
+    slots = .allocate(capacity: count)
+    for (k, parser) in parsers.enumerated() { (slots + k).initialize(to: parser) }
+  }
+
+  deinit {
+    slots.deinitialize(count: count)
+    slots.deallocate()
+  }
+
+  func run(_ k: Int, _ bytes: UnsafeBufferPointer<UInt8>) { slots[k]!.run(bytes) }
+
+  /// What the merge needs to know of chunk `k` before copying anything.
+  func summary(_ k: Int) -> ChunkSummary {
+    let p = slots[k]!
+    return ChunkSummary(
+      failure: p.failure, firstSkipped: p.firstSkipped, lineCount: p.lineCount,
+      ratings: p.values.count, skipped: p.skipped, timestampCount: p.timestampCount,
+      delimiter: p.delimiter, hadHeader: p.hadHeader)
+  }
+
+  func idMaps(_ k: Int) -> (IDMap, IDMap) { (slots[k]!.users, slots[k]!.items) }
+
+  /// Moves chunk `k`'s parser out (its memory goes when the caller drops it).
+  func take(_ k: Int) -> LineParser {
+    let parser = slots[k]!
+    slots[k] = nil
+    return parser
+  }
+}
+
+private struct ChunkSummary {
+  var failure: (line: Int, reason: String)?
+  var firstSkipped: [(line: Int, reason: String)]
+  var lineCount: Int
+  var ratings: Int
+  var skipped: Int
+  var timestampCount: Int
   var delimiter: FieldDelimiter?
-  var hadHeader = false
-  var sawFirstLine = false
-  var users = IDMap()
-  var items = IDMap()
-  var userIndices: [Int32] = []
-  var itemIndices: [Int32] = []
-  var values: [Float] = []
-  var timestamps: [Int64] = []
-  var timestampCount = 0
-  var skipped = 0
-  var firstSkipped: [RatingDataError] = []
-  var scratch: [UInt8] = []
-
-  init(path: String, options: RatingFileOptions) {
-    self.path = path
-    self.options = options
-    self.delimiter = options.delimiter
-  }
-
-  mutating func run(_ buffer: UnsafeBufferPointer<UInt8>) throws(RatingDataError) {
-    guard let base = buffer.baseAddress else { return }
-    let estimate = buffer.count / 20
-    userIndices.reserveCapacity(estimate)
-    itemIndices.reserveCapacity(estimate)
-    values.reserveCapacity(estimate)
-    var start = 0
-    var lineNumber = 0
-    let end = buffer.count
-    // The next \n at or after `start` (or `end`): found once and reused while lines end at lone
-    // \r before it, so a file with no \n at all is scanned once, not once per line.
-    var nextNewline = -1
-    while start < end {
-      lineNumber += 1
-      if nextNewline < start {
-        let found = memchr(base + start, Int32(UInt8(ascii: "\n")), end - start)
-        nextNewline = found.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? end
-      }
-      var stop = nextNewline
-      var lineEnd = stop
-      // Lines end at \n, \r\n, or a lone \r (old Mac files): a \r before the \n that is not
-      // the \n's own ends the line there.
-      if let cr = memchr(base + start, Int32(UInt8(ascii: "\r")), stop - start) {
-        let at = UnsafePointer<UInt8>(cr.assumingMemoryBound(to: UInt8.self)) - base
-        lineEnd = at
-        if !(at == stop - 1 && stop < end) { stop = at }
-      }
-      let line = UnsafeBufferPointer(start: base + start, count: lineEnd - start)
-      start = stop + 1
-      if let problem = parseLine(line) {
-        let error = RatingDataError.malformedLine(path: path, line: lineNumber, reason: problem)
-        if !options.skipInvalid { throw error }
-        skipped += 1
-        if firstSkipped.count < 5 { firstSkipped.append(error) }
-      }
-    }
-  }
-
-  /// Parses one line into the arrays; returns the reason when the line is malformed.
-  mutating func parseLine(_ rawLine: UnsafeBufferPointer<UInt8>) -> String? {
-    let line = trim(rawLine)
-    if line.isEmpty || line[0] == UInt8(ascii: "#") { return nil }
-    let delimiter: FieldDelimiter
-    if let known = self.delimiter {
-      delimiter = known
-    } else {
-      delimiter = FieldDelimiter.detect(in: line)
-      self.delimiter = delimiter
-    }
-    let isFirst = !sawFirstLine
-    sawFirstLine = true
-
-    var fields = FieldCursor(line: line, delimiter: delimiter)
-    let userField = fields.next()
-    let itemField = fields.next()
-    let ratingField = fields.next()
-    let timeField = fields.next()
-    if fields.malformedQuote { return "a quoted field is not closed" }
-    guard let userField else { return "the line is empty" }
-    guard let itemField else {
-      return "missing the item field (expected user\(delimiter.spoken)item\(delimiter.spoken)rating)"
-    }
-
-    var rating: Float = 1
-    if let ratingField {
-      guard let parsed = NumberParsing.parseDouble(ratingField.bytes) else {
-        if isFirst {
-          hadHeader = true
-          return nil
-        }
-        return "the rating '\(ratingField.text)' is not a number"
-      }
-      guard parsed.isFinite, Float(parsed).isFinite else {
-        return "the rating '\(ratingField.text)' is not a finite number"
-      }
-      rating = Float(parsed)
-    } else if options.requireRating {
-      return "missing the rating field (expected user\(delimiter.spoken)item\(delimiter.spoken)rating)"
-    }
-    if userField.bytes.isEmpty { return "the user id is empty" }
-    if itemField.bytes.isEmpty { return "the item id is empty" }
-    var timestamp: Int64? = nil
-    if let timeField, !timeField.bytes.isEmpty {
-      if let t = NumberParsing.parseInt64(timeField.bytes) {
-        timestamp = t
-      } else if let t = NumberParsing.parseDouble(timeField.bytes), t.isFinite, abs(t) < 9e18 {
-        timestamp = Int64(t.rounded(.down))
-      } else {
-        if isFirst && ratingField != nil && timeField.text.first?.isLetter == true {
-          hadHeader = true
-          return nil
-        }
-        return "the timestamp '\(timeField.text)' is not a number"
-      }
-    }
-    guard let user = Self.intern(&users, userField),
-      let item = Self.intern(&items, itemField)
-    else { return "an id is not valid UTF-8" }
-    userIndices.append(user)
-    itemIndices.append(item)
-    values.append(rating)
-    if let timestamp {
-      // Timestamps are kept only if every line has one (checked after the read).
-      if timestamps.count == values.count - 1 { timestamps.append(timestamp) }
-      timestampCount += 1
-    }
-    return nil
-  }
-
-  private static func intern(_ map: inout IDMap, _ field: Field) -> Int32? {
-    if let unescaped = field.unescaped {
-      guard let text = String(validating: unescaped, as: UTF8.self) else { return nil }
-      return map.intern(text)
-    }
-    if IDMap.numericKey(field.bytes) == nil,
-      String(validating: field.bytes, as: UTF8.self) == nil
-    {
-      return nil
-    }
-    return map.intern(bytes: field.bytes)
-  }
-
-  private func trim(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-    var lo = 0
-    var hi = b.count
-    while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
-    while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
-    return UnsafeBufferPointer(rebasing: b[lo ..< hi])
-  }
+  var hadHeader: Bool
 }
 
-/// One field of a line: its bytes, and for a quoted field with `""` escapes, the unescaped text.
-private struct Field {
-  var bytes: UnsafeBufferPointer<UInt8>
-  var unescaped: [UInt8]?
-  var text: String { String(decoding: unescaped ?? Array(bytes), as: UTF8.self) }
-}
+/// The merged columns, written by several threads at once, each to its own range.
+private struct RatingColumns {
+  var users: [Int32]
+  var items: [Int32]
+  var values: [Float]
+  var timestamps: [Int64]
 
-/// Splits a line into fields by a delimiter, honouring double quotes.
-private struct FieldCursor {
-  let line: UnsafeBufferPointer<UInt8>
-  let delimiter: FieldDelimiter
-  var position = 0
-  var finished = false
-  var malformedQuote = false
-
-  init(line: UnsafeBufferPointer<UInt8>, delimiter: FieldDelimiter) {
-    self.line = line
-    self.delimiter = delimiter
+  /// Where one chunk writes (valid inside ``fill(chunks:_:)`` only).
+  struct Output: @unchecked Sendable {
+    let users: UnsafeMutablePointer<Int32>
+    let items: UnsafeMutablePointer<Int32>
+    let values: UnsafeMutablePointer<Float>
+    let timestamps: UnsafeMutablePointer<Int64>
   }
 
-  mutating func next() -> Field? {
-    if finished { return nil }
-    let n = line.count
-    var i = position
-    if delimiter == .whitespace {
-      while i < n && (line[i] == 32 || line[i] == 9) { i += 1 }
-      if i >= n {
-        finished = true
-        return nil
-      }
-    } else {
-      while i < n && line[i] == 32 { i += 1 }
-    }
-    if i < n && line[i] == UInt8(ascii: "\"") {
-      return quoted(from: i)
-    }
-    let start = i
-    while i < n && !isDelimiter(at: i) { i += 1 }
-    var stop = i
-    while stop > start && line[stop - 1] == 32 { stop -= 1 }
-    advance(pastDelimiterAt: i)
-    return Field(bytes: UnsafeBufferPointer(rebasing: line[start ..< stop]), unescaped: nil)
+  init(count: Int, timestamps: Bool) {
+    users = [Int32](repeating: 0, count: count)
+    items = [Int32](repeating: 0, count: count)
+    values = [Float](repeating: 0, count: count)
+    self.timestamps = [Int64](repeating: 0, count: timestamps ? count : 0)
   }
 
-  private mutating func quoted(from open: Int) -> Field? {
-    let n = line.count
-    var i = open + 1
-    var text: [UInt8] = []
-    var escaped = false
-    while i < n {
-      if line[i] == UInt8(ascii: "\"") {
-        if i + 1 < n && line[i + 1] == UInt8(ascii: "\"") {
-          text.append(UInt8(ascii: "\""))
-          escaped = true
-          i += 2
-          continue
+  /// Runs `body(k, output)` for each chunk `k`, in parallel.
+  mutating func fill(chunks: Int, _ body: @Sendable (Int, Output) -> Void) {
+    users.withUnsafeMutableBufferPointer { u in
+      items.withUnsafeMutableBufferPointer { i in
+        values.withUnsafeMutableBufferPointer { v in
+          timestamps.withUnsafeMutableBufferPointer { t in
+            // An empty timestamp column has no base address; nothing is written to it then.
+            let output = Output(
+              users: u.baseAddress!, items: i.baseAddress!, values: v.baseAddress!,
+              timestamps: t.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
+            DispatchQueue.concurrentPerform(iterations: chunks) { k in body(k, output) }
+          }
         }
-        break
       }
-      text.append(line[i])
-      i += 1
-    }
-    if i >= n {
-      malformedQuote = true
-      finished = true
-      return nil
-    }
-    let contents = UnsafeBufferPointer(rebasing: line[(open + 1) ..< i])
-    i += 1  // closing quote
-    while i < n && line[i] == 32 { i += 1 }
-    if i < n && !isDelimiter(at: i) {
-      malformedQuote = true
-      finished = true
-      return nil
-    }
-    advance(pastDelimiterAt: i)
-    return Field(bytes: contents, unescaped: escaped ? text : nil)
-  }
-
-  @inline(__always)
-  private func isDelimiter(at i: Int) -> Bool {
-    switch delimiter {
-    case .comma: line[i] == UInt8(ascii: ",")
-    case .tab: line[i] == 9
-    case .semicolon: line[i] == UInt8(ascii: ";")
-    case .pipe: line[i] == UInt8(ascii: "|")
-    case .whitespace: line[i] == 32 || line[i] == 9
-    case .doubleColon:
-      line[i] == UInt8(ascii: ":") && i + 1 < line.count && line[i + 1] == UInt8(ascii: ":")
-    }
-  }
-
-  private mutating func advance(pastDelimiterAt i: Int) {
-    if i >= line.count {
-      finished = true
-      position = i
-    } else {
-      position = i + (delimiter == .doubleColon ? 2 : 1)
     }
   }
 }
 
-extension FieldDelimiter {
-  /// How the delimiter reads in a message.
-  var spoken: String {
-    switch self {
-    case .tab: "<tab>"
-    case .whitespace: " "
-    default: rawValue
-    }
-  }
+/// The file's bytes, read (never written) by every parsing thread.
+private struct SharedBytes: @unchecked Sendable {
+  let bytes: UnsafeBufferPointer<UInt8>
 }

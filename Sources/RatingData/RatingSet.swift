@@ -88,44 +88,39 @@ public struct RatingSet: Sendable {
 }
 
 extension RatingSet {
-  /// ``removingDuplicates()`` and the rows by user of the result, from one ordering: the
-  /// (user, item) sort that finds the repeated pairs also lists each user's items in order, which
-  /// is the compressed-row form, so the second pair of counting sorts
-  /// `SparseRatingMatrix(_:_:values:)` would do is saved (on 9M ratings, a few tenths of a second
-  /// of every fit's set-up). The matrix equals `SparseRatingMatrix(result, .byUser)`.
-  package func removingDuplicatesWithRowsByUser() -> (
+  /// ``removingDuplicates()`` and the rows by user of the result, from one ordering: the rows by
+  /// user (items ascending, a repeated pair's copies side by side) are built on `threads`
+  /// threads, and a scan of them finds whether any pair repeats. Only then (rare in rating
+  /// files) are the duplicates removed and the rows rebuilt. The matrix equals
+  /// `SparseRatingMatrix(result, .byUser)`.
+  package func removingDuplicatesWithRowsByUser(threads: Int = 1) -> (
     ratings: RatingSet, dropped: Int, byUser: SparseRatingMatrix
   ) {
-    let byItem = countingSortPermutation(keys: itemIndices, keyCount: items.count, order: nil)
-    let byUserItem = countingSortPermutation(keys: userIndices, keyCount: users.count, order: byItem)
-    var keep = [Bool](repeating: true, count: count)
-    var rowStart = [Int](repeating: 0, count: users.count + 1)
-    var columns: [Int32] = []
-    var rowValues: [Float] = []
-    columns.reserveCapacity(count)
-    rowValues.reserveCapacity(count)
-    var dropped = 0
-    for j in 0 ..< byUserItem.count {
-      let a = byUserItem[j]
-      if j + 1 < byUserItem.count {
-        let b = byUserItem[j + 1]
-        if userIndices[a] == userIndices[b] && itemIndices[a] == itemIndices[b] {
-          // a precedes b in file order (the sorts are stable), so a is the one replaced.
-          keep[a] = false
-          dropped += 1
-          continue
+    let rows = SparseRatingMatrix(self, .byUser, threads: threads)
+    // Rows list each user's items in ascending order, a repeated pair's copies side by side in
+    // file order; when there are none (the usual case) the rows are already the answer.
+    let repeated = rows.rowStart.withUnsafeBufferPointer { start in
+      rows.columns.withUnsafeBufferPointer { columns in
+        let (start, columns) = (ReadOnly(start.baseAddress), ReadOnly(columns.baseAddress))
+        let userCount = users.count
+        let chunks = max(1, min(threads, count / CompressedRows.entriesPerChunk))
+        let found = Writable(UnsafeMutablePointer<Bool>.allocate(capacity: chunks))
+        defer { found.base.deallocate() }
+        CompressedRows.concurrent(chunks) { c in
+          var any = false
+          for u in c * userCount / chunks ..< (c + 1) * userCount / chunks {
+            let (lo, hi) = (start.base![u], start.base![u + 1])
+            if hi - lo < 2 { continue }
+            for j in lo + 1 ..< hi where columns.base![j] == columns.base![j - 1] { any = true }
+          }
+          found.base[c] = any
         }
+        return (0 ..< chunks).contains { found.base[$0] }
       }
-      rowStart[Int(userIndices[a]) + 1] += 1
-      columns.append(itemIndices[a])
-      rowValues.append(values[a])
     }
-    for u in 0 ..< users.count { rowStart[u + 1] += rowStart[u] }
-    let result = dropped == 0 ? self : subset((0 ..< count).filter { keep[$0] })
-    let matrix = SparseRatingMatrix(
-      rowCount: users.count, columnCount: items.count, rowStart: rowStart, columns: columns,
-      values: rowValues)
-    return (result, dropped, matrix)
+    if !repeated { return (self, 0, rows) }
+    let (result, dropped) = removingDuplicates()
+    return (result, dropped, SparseRatingMatrix(result, .byUser, threads: threads))
   }
 
   /// The set with repeated (user, item) pairs merged into one whose value is the **sum** of

@@ -15,20 +15,20 @@ public struct SparseRatingMatrix: Sendable, Equatable {
   /// Builds the CSR form of triplets `(rows[n], columns[n], values[n])`.
   ///
   /// Two stable counting sorts (by column, then by row) give rows whose entries are sorted by
-  /// column in O(nnz + rows + columns) time.
+  /// column in O(nnz + rows + columns) time, on `threads` threads (the result is the same for
+  /// any count).
   public init(
-    rowCount: Int, columnCount: Int, rows: [Int32], columns: [Int32], values: [Float]
+    rowCount: Int, columnCount: Int, rows: [Int32], columns: [Int32], values: [Float],
+    threads: Int = 1
   ) {
-    let byColumn = countingSortPermutation(keys: columns, keyCount: columnCount, order: nil)
-    let order = countingSortPermutation(keys: rows, keyCount: rowCount, order: byColumn)
-    var start = [Int](repeating: 0, count: rowCount + 1)
-    for r in rows { start[Int(r) + 1] += 1 }
-    for r in 0 ..< rowCount { start[r + 1] += start[r] }
+    let built = CompressedRows.build(
+      rowCount: rowCount, columnCount: columnCount, rows: rows, columns: columns, values: values,
+      threads: threads)
     self.rowCount = rowCount
     self.columnCount = columnCount
-    self.rowStart = start
-    self.columns = order.map { columns[$0] }
-    self.values = order.map { values[$0] }
+    self.rowStart = built.rowStart
+    self.columns = built.columns
+    self.values = built.values
   }
 
   /// A matrix over compressed rows already built (each row's columns sorted).
@@ -74,18 +74,21 @@ extension SparseRatingMatrix {
   /// `ratings` with users (or items) as rows; `values`, when given, replace the ratings (one
   /// per rating, e.g. implicit ALS's confidences). Repeated (user, item) pairs must have been
   /// merged first (``RatingSet/removingDuplicates()`` or ``RatingSet/summingDuplicates()``).
-  public init(_ ratings: RatingSet, _ orientation: RatingOrientation, values: [Float]? = nil) {
+  public init(
+    _ ratings: RatingSet, _ orientation: RatingOrientation, values: [Float]? = nil,
+    threads: Int = 1
+  ) {
     let values = values ?? ratings.values
     precondition(values.count == ratings.count, "one value per rating")
     switch orientation {
     case .byUser:
       self.init(
         rowCount: ratings.users.count, columnCount: ratings.items.count,
-        rows: ratings.userIndices, columns: ratings.itemIndices, values: values)
+        rows: ratings.userIndices, columns: ratings.itemIndices, values: values, threads: threads)
     case .byItem:
       self.init(
         rowCount: ratings.items.count, columnCount: ratings.users.count,
-        rows: ratings.itemIndices, columns: ratings.userIndices, values: values)
+        rows: ratings.itemIndices, columns: ratings.userIndices, values: values, threads: threads)
     }
   }
 }

@@ -18,7 +18,9 @@ struct InputOptions: ParsableArguments {
   @Flag(help: "Skip malformed lines (and report how many) instead of stopping at the first.")
   var skipInvalid = false
 
-  func fileOptions(requireRating: Bool = true) throws -> RatingFileOptions {
+  func fileOptions(
+    requireRating: Bool = true, keepTimestamps: Bool = false, threads: Int? = nil
+  ) throws -> RatingFileOptions {
     var delimiterValue: FieldDelimiter? = nil
     if let delimiter {
       guard let d = FieldDelimiter(name: delimiter) else {
@@ -26,12 +28,20 @@ struct InputOptions: ParsableArguments {
       }
       delimiterValue = d
     }
-    return RatingFileOptions(delimiter: delimiterValue, skipInvalid: skipInvalid, requireRating: requireRating)
+    return RatingFileOptions(
+      delimiter: delimiterValue, skipInvalid: skipInvalid, requireRating: requireRating,
+      keepTimestamps: keepTimestamps, threads: threads)
   }
 
-  /// Reads a rating file, reporting skipped lines on stderr.
-  func read(_ path: String, requireRating: Bool = true, quiet: Bool = false) throws -> (RatingSet, RatingFileReport) {
-    let (ratings, report) = try RatingFileReader.read(path: path, options: fileOptions(requireRating: requireRating))
+  /// Reads a rating file, reporting skipped lines on stderr. Timestamps are dropped unless
+  /// asked for (only time-ordered splits use them).
+  func read(
+    _ path: String, requireRating: Bool = true, keepTimestamps: Bool = false, threads: Int? = nil
+  ) throws -> (RatingSet, RatingFileReport) {
+    let (ratings, report) = try RatingFileReader.read(
+      path: path,
+      options: fileOptions(
+        requireRating: requireRating, keepTimestamps: keepTimestamps, threads: threads))
     if report.skippedLines > 0 {
       Console.note("skipped \(report.skippedLines) malformed line(s) of '\(path)'; the first: \(report.firstSkipped.first.map { "\($0)" } ?? "")")
     }

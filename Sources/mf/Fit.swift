@@ -113,7 +113,7 @@ struct Fit: ParsableCommand {
     let showProgress = !quiet
     if showProgress { Console.progress("reading \(ratings)") }
     let readStart = DispatchTime.now()
-    var (train, report) = try input.read(ratings, requireRating: !implicit)
+    var (train, report) = try input.read(ratings, requireRating: !implicit, threads: threads)
     if binary { train.values = [Float](repeating: 1, count: train.count) }
     let readSeconds = Double(DispatchTime.now().uptimeNanoseconds - readStart.uptimeNanoseconds) / 1e9
     var validationSet: RatingSet? = nil

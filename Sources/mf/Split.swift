@@ -31,7 +31,7 @@ struct Split: ParsableCommand {
   }
 
   func run() throws {
-    var (all, _) = try input.read(ratings, requireRating: false)
+    var (all, _) = try input.read(ratings, requireRating: false, keepTimestamps: true)
     if let minRating { all = all.filtered(minimumValue: minRating) }
     let (train, test): (RatingSet, RatingSet)
     switch strategy.lowercased() {

@@ -79,7 +79,8 @@ public enum ModelFile {
     for u in 0 ..< model.userCount {
       append(&out, UInt32(model.seen.rowStart[u + 1] - model.seen.rowStart[u]))
     }
-    for item in model.seen.items { append(&out, UInt32(bitPattern: item)) }
+    // Int32 item indices are stored as their little-endian bytes, copied in one piece.
+    appendLittleEndian(&out, model.seen.items)
     for map in [model.users, model.items] {
       for id in map.ids {
         append(&out, UInt32(id.utf8.count))
@@ -252,6 +253,14 @@ public enum ModelFile {
 
   private static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
     withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+  }
+
+  private static func appendLittleEndian(_ out: inout [UInt8], _ values: [Int32]) {
+    #if _endian(little)
+      values.withUnsafeBytes { out.append(contentsOf: $0) }
+    #else
+      for v in values { append(&out, UInt32(bitPattern: v)) }
+    #endif
   }
 
   private static func appendFloats(_ out: inout [UInt8], _ values: [Float]) {

@@ -28,7 +28,10 @@ final class FactorTables: @unchecked Sendable {
   /// b_i (one value per item).
   let itemBias: RowTable
 
-  init(users: Int, items: Int, rank: Int, initialization: FactorInitialization, seed: UInt64) {
+  init(
+    users: Int, items: Int, rank: Int, initialization: FactorInitialization, seed: UInt64,
+    threads: Int = 1
+  ) {
     userCount = users
     itemCount = items
     self.rank = rank
@@ -36,19 +39,34 @@ final class FactorTables: @unchecked Sendable {
     q = RowTable(rows: items, width: rank)
     userBias = RowTable(rows: users, width: 1)
     itemBias = RowTable(rows: items, width: 1)
+    // Entry j of a table is drawn from its stream's draws at j's own offset (two per Gaussian,
+    // one per uniform), so the tables fill in parallel and are the same for any thread count:
+    // exactly what one generator drawing P then Q entry by entry gives.
     switch initialization {
     case .gaussian(let scale):
-      var rng = SeededGenerator(seed: seed ^ 0x1A17_FAC7)
+      let root = SeededGenerator(seed: seed ^ 0x1A17_FAC7)
       let sigma = Double(scale) / Double(rank).squareRoot()
-      p.fill { _ in Float(sigma * rng.nextGaussian()) }
-      q.fill { _ in Float(sigma * rng.nextGaussian()) }
+      let pDraws = 2 * p.count
+      p.fill(threads: threads) { range, out in
+        var rng = root.advanced(by: 2 * range.lowerBound)
+        for j in range { out[j] = Float(sigma * rng.nextGaussian()) }
+      }
+      q.fill(threads: threads) { range, out in
+        var rng = root.advanced(by: pDraws + 2 * range.lowerBound)
+        for j in range { out[j] = Float(sigma * rng.nextGaussian()) }
+      }
     case .uniform(let scale):
       let root = SeededGenerator(seed: seed ^ 0x1A17_FAC7)
-      var userStream = root.split(0)
-      var itemStream = root.split(1)
+      let (userStream, itemStream) = (root.split(0), root.split(1))
       let scale = Double(scale)
-      p.fill { _ in Float(scale * userStream.nextUnit()) }
-      q.fill { _ in Float(scale * itemStream.nextUnit()) }
+      p.fill(threads: threads) { range, out in
+        var rng = userStream.advanced(by: range.lowerBound)
+        for j in range { out[j] = Float(scale * rng.nextUnit()) }
+      }
+      q.fill(threads: threads) { range, out in
+        var rng = itemStream.advanced(by: range.lowerBound)
+        for j in range { out[j] = Float(scale * rng.nextUnit()) }
+      }
     }
   }
 
@@ -62,6 +80,20 @@ final class FactorTables: @unchecked Sendable {
 
   func snapshot() -> Snapshot {
     Snapshot(p: p.values, q: q.values, userBias: userBias.values, itemBias: itemBias.values)
+  }
+
+  /// Takes a snapshot into `s`, reusing its arrays.
+  func snapshot(into s: inout Snapshot?) {
+    guard var taken = s else {
+      s = snapshot()
+      return
+    }
+    s = nil  // `taken` is then the arrays' only owner: updated in place, not copied.
+    p.copy(into: &taken.p)
+    q.copy(into: &taken.q)
+    userBias.copy(into: &taken.userBias)
+    itemBias.copy(into: &taken.itemBias)
+    s = taken
   }
 
   /// Puts a snapshot's parameters back.

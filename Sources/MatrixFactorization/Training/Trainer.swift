@@ -87,10 +87,11 @@ public enum Trainer {
       throw .invalidParameter(.earlyStopPatience, requirement: "needs validation ratings")
     }
     let start = DispatchTime.now()
-    let data = try TrainingData(ratings, kind: kind, transform: settings.valueTransform)
+    let data = try TrainingData(
+      ratings, kind: kind, transform: settings.valueTransform, threads: options.threads)
     let factors = FactorTables(
       users: data.userCount, items: data.itemCount, rank: options.rank,
-      initialization: settings.initialization, seed: options.seed)
+      initialization: settings.initialization, seed: options.seed, threads: options.threads)
     let scorer = Scorer(factors: factors, mean: data.mean, range: data.range, threads: options.threads)
     let trainAligned = kind == .rating ? AlignedRatings(own: data.ratings) : nil
     let validAligned = validation.map {
@@ -112,6 +113,8 @@ public enum Trainer {
     // left (they can already be far off without being infinite).
     let initialFactors = options.divergenceRetries > 0 ? factors.snapshot() : nil
     var failuresAtThisEpoch = 0
+    // The factors each epoch starts from (one buffer, refilled every epoch).
+    var startingFactors: FactorTables.Snapshot? = nil
     // OpenBLAS runs single-threaded: the solvers run their own threads over rows.
     try BLAS.withThreads(1) { () throws(MFError) in
       var epoch = 0
@@ -119,7 +122,11 @@ public enum Trainer {
         // Divergence heals: an epoch that blows up (a NaN or infinity, an unsolvable system, or
         // a training RMSE more than doubled) is undone from this copy and run again with the
         // solver's gentler setting (a halved step, a larger ridge), a bounded number of times.
-        let startingFactors = options.divergenceRetries > recoveries.count ? factors.snapshot() : nil
+        if options.divergenceRetries > recoveries.count {
+          factors.snapshot(into: &startingFactors)
+        } else {
+          startingFactors = nil
+        }
         let epochStart = DispatchTime.now()
         var outcome = EpochOutcome()
         var failure: MFError? = nil
@@ -269,3 +276,4 @@ struct Scorer {
       fallbacks: total.fallbacks)
   }
 }
+

@@ -43,11 +43,17 @@ final class TrainingData: @unchecked Sendable {
   /// Entries by user.
   let byUser: SparseRatingMatrix
   /// Entries by item (built on first use).
-  private(set) lazy var byItem = SparseRatingMatrix(ratings, .byItem, values: trainingValues)
+  private(set) lazy var byItem = SparseRatingMatrix(
+    ratings, .byItem, values: trainingValues, threads: threads)
+  /// Threads for building the sparse forms.
+  private let threads: Int
 
   /// Applies the duplicate policy of `kind` and checks the values; `transform` turns each value
   /// into what the solver trains on.
-  init(_ input: RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil) throws(MFError) {
+  init(
+    _ input: RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil, threads: Int = 1
+  ) throws(MFError) {
+    self.threads = threads
     self.kind = kind
     let train: RatingSet
     var rowsByUser: SparseRatingMatrix? = nil
@@ -56,7 +62,7 @@ final class TrainingData: @unchecked Sendable {
       let dropped: Int
       if transform == nil {
         // One ordering finds the repeated pairs and gives the rows by user.
-        let sorted = input.removingDuplicatesWithRowsByUser()
+        let sorted = input.removingDuplicatesWithRowsByUser(threads: threads)
         (train, dropped, rowsByUser) = (sorted.ratings, sorted.dropped, sorted.byUser)
       } else {
         (train, dropped) = input.removingDuplicates()
@@ -80,7 +86,7 @@ final class TrainingData: @unchecked Sendable {
     range = train.valueRange
     let values = transform.map { train.values.map($0) } ?? train.values
     trainingValues = values
-    byUser = rowsByUser ?? SparseRatingMatrix(train, .byUser, values: values)
+    byUser = rowsByUser ?? SparseRatingMatrix(train, .byUser, values: values, threads: threads)
   }
 
   var userCount: Int { ratings.users.count }

@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A file's bytes, memory-mapped read-only when it is a regular file, else read into memory.
+///
+/// Mapping saves the copy that `read(2)` makes into a buffer (a 200 MB rating file is 200 MB
+/// less to allocate and touch), and the pages are released by `unmap()` as soon as parsing
+/// is done, before training allocates its own tables. Pipes, `/dev/stdin` and empty files,
+/// which cannot be mapped, are read with ``RatingFileReader/readWholeFile(path:)``.
+final class MappedFile {
+  private var mapping: UnsafeMutableRawPointer?
+  private var length: Int
+  private var fallback: [UInt8]
+
+  /// Opens and maps (or reads) `path`.
+  init(path: String) throws(RatingDataError) {
+    mapping = nil
+    length = 0
+    fallback = []
+    let fd = open(path, O_RDONLY)
+    if fd < 0 { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var info = stat()
+    if fstat(fd, &info) != 0 {
+      throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+    }
+    if (info.st_mode & S_IFMT) == S_IFDIR {
+      throw .unreadable(path: path, reason: "it is a directory")
+    }
+    let size = Int(info.st_size)
+    if (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
+      // MAP_POPULATE reads the whole file into the mapping in one call: measured on a 210 MB
+      // file it is faster than faulting the pages in one by one from two parsing threads.
+      let flags = MAP_PRIVATE | Int32(MAP_POPULATE)
+      if let pointer = mmap(nil, size, PROT_READ, flags, fd, 0), pointer != MAP_FAILED {
+        mapping = pointer
+        length = size
+        return
+      }
+    }
+    fallback = try RatingFileReader.readWholeFile(path: path)
+  }
+
+  deinit { unmap() }
+
+  /// Number of bytes.
+  var count: Int { mapping != nil ? length : fallback.count }
+
+  /// Calls `body` with the bytes (valid only inside `body`).
+  func withBytes<R, E: Error>(
+    _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R
+  ) throws(E) -> R {
+    if let mapping {
+      return try body(
+        UnsafeBufferPointer(start: mapping.assumingMemoryBound(to: UInt8.self), count: length))
+    }
+    let result: Result<R, E> = fallback.withUnsafeBufferPointer { buffer in
+      do throws(E) { return .success(try body(buffer)) } catch { return .failure(error) }
+    }
+    return try result.get()
+  }
+
+  /// Releases the bytes now rather than at deinit.
+  func unmap() {
+    if let mapping {
+      munmap(mapping, length)
+      self.mapping = nil
+    }
+    fallback = []
+  }
+}

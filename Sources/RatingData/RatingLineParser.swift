@@ -1,0 +1,430 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The line-by-line state of one parse of one chunk of a rating file.
+///
+/// A chunk starts at a line boundary; line numbers here count from the chunk's first line and
+/// the reader adds the lines of the chunks before it. Only the chunk holding the file's first
+/// data line looks for a header (`sawFirstLine` false).
+struct LineParser {
+  let path: String
+  let options: RatingFileOptions
+  var delimiter: FieldDelimiter?
+  var hadHeader = false
+  var sawFirstLine = false
+  var users = IDMap()
+  var items = IDMap()
+  var userIndices: [Int32] = []
+  var itemIndices: [Int32] = []
+  var values: [Float] = []
+  var timestamps: [Int64] = []
+  var timestampCount = 0
+  /// Lines seen (the chunk's line count once `run` has finished).
+  var lineCount = 0
+  var skipped = 0
+  /// The first few malformed lines (chunk line number, reason).
+  var firstSkipped: [(line: Int, reason: String)] = []
+  /// Without `skipInvalid`: the malformed line that stopped the parse.
+  var failure: (line: Int, reason: String)?
+
+  init(path: String, options: RatingFileOptions, delimiter: FieldDelimiter?, sawFirstLine: Bool) {
+    self.path = path
+    self.options = options
+    self.delimiter = delimiter
+    self.sawFirstLine = sawFirstLine
+  }
+
+  /// Parses every line of `buffer` (a whole number of lines).
+  mutating func run(_ buffer: UnsafeBufferPointer<UInt8>) {
+    guard let base = buffer.baseAddress else { return }
+    // About 20 bytes a line in typical files; the arrays grow if not.
+    let estimate = buffer.count / 20
+    userIndices.reserveCapacity(estimate)
+    itemIndices.reserveCapacity(estimate)
+    values.reserveCapacity(estimate)
+    if options.keepTimestamps { timestamps.reserveCapacity(estimate) }
+    var start = 0
+    var lineNumber = 0
+    let end = buffer.count
+    let fast = options.fastPath ? FastLineFormat(delimiter) : nil
+    // The next \n at or after `start` (or `end`): found once and reused while lines end at lone
+    // \r before it, so a file with no \n at all is scanned once, not once per line.
+    var nextNewline = -1
+    defer { lineCount = lineNumber }
+    while start < end {
+      lineNumber += 1
+      if let fast, sawFirstLine, let next = parseFast(base, start, end, fast) {
+        start = next
+        continue
+      }
+      if nextNewline < start {
+        let found = memchr(base + start, Int32(UInt8(ascii: "\n")), end - start)
+        nextNewline = found.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? end
+      }
+      var stop = nextNewline
+      var lineEnd = stop
+      // Lines end at \n, \r\n, or a lone \r (old Mac files): a \r before the \n that is not
+      // the \n's own ends the line there.
+      if let cr = memchr(base + start, Int32(UInt8(ascii: "\r")), stop - start) {
+        let at = UnsafePointer<UInt8>(cr.assumingMemoryBound(to: UInt8.self)) - base
+        lineEnd = at
+        if !(at == stop - 1 && stop < end) { stop = at }
+      }
+      let line = UnsafeBufferPointer(start: base + start, count: lineEnd - start)
+      start = stop + 1
+      if let problem = parseLine(line) {
+        if !options.skipInvalid {
+          failure = (lineNumber, problem)
+          return
+        }
+        skipped += 1
+        if firstSkipped.count < 5 { firstSkipped.append((lineNumber, problem)) }
+      }
+    }
+  }
+
+  /// The common line — `user<d>item<d>rating[<d>timestamp]` with canonical decimal ids, a plain
+  /// decimal rating and an integer timestamp, ended by \n, \r\n, \r or the end — parsed in one
+  /// pass over the bytes with no field splitting, no string and no hashing (ids below the
+  /// ``IDMap`` dense limit are array lookups). Returns the next line's start, or `nil` when the
+  /// line is anything else (header, quotes, spaces, other number forms, errors): the general
+  /// parser then reads it, so the fast path changes speed, never results. Its rating is
+  /// computed as ``NumberParsing/parseDouble(_:)`` computes it (Clinger's exact fast path).
+  @inline(__always)
+  private mutating func parseFast(
+    _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ format: FastLineFormat
+  ) -> Int? {
+    var p = start
+    guard let user = Self.canonicalInteger(base, &p, end), Self.skip(format, base, &p, end),
+      let item = Self.canonicalInteger(base, &p, end), Self.skip(format, base, &p, end)
+    else { return nil }
+    // Rating: [-]digits[.digits], at most 15 digits in all (so the mantissa is exact).
+    var negative = false
+    if p < end && base[p] == UInt8(ascii: "-") {
+      negative = true
+      p += 1
+    }
+    var mantissa: UInt64 = 0
+    var digits = 0
+    while p < end, case let d = base[p] &- UInt8(ascii: "0"), d <= 9 {
+      mantissa = mantissa &* 10 &+ UInt64(d)
+      digits += 1
+      p += 1
+    }
+    var fractionDigits = 0
+    if p < end && base[p] == UInt8(ascii: ".") {
+      p += 1
+      while p < end, case let d = base[p] &- UInt8(ascii: "0"), d <= 9 {
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        fractionDigits += 1
+        p += 1
+      }
+    }
+    if digits + fractionDigits == 0 || digits + fractionDigits > 15 { return nil }
+    var rating = Double(mantissa)
+    if fractionDigits > 0 { rating /= FastLineFormat.powersOfTen[fractionDigits] }
+    if negative { rating = -rating }
+    // Optional timestamp, then the line's end.
+    var timestamp: Int64? = nil
+    if p < end && base[p] != UInt8(ascii: "\n") && base[p] != UInt8(ascii: "\r") {
+      guard Self.skip(format, base, &p, end) else { return nil }
+      var timeNegative = false
+      if p < end && base[p] == UInt8(ascii: "-") {
+        timeNegative = true
+        p += 1
+      }
+      var value: Int64 = 0
+      var count = 0
+      while p < end, case let d = base[p] &- UInt8(ascii: "0"), d <= 9 {
+        value = value &* 10 &+ Int64(d)
+        count += 1
+        p += 1
+      }
+      if count == 0 || count > 18 { return nil }
+      timestamp = timeNegative ? -value : value
+    }
+    let next: Int
+    if p == end {
+      next = end
+    } else if base[p] == UInt8(ascii: "\n") {
+      next = p + 1
+    } else if base[p] == UInt8(ascii: "\r") {
+      next = p + 1 < end && base[p + 1] == UInt8(ascii: "\n") ? p + 2 : p + 1
+    } else {
+      return nil
+    }
+    userIndices.append(users.internNumeric(user, spelling: nil))
+    itemIndices.append(items.internNumeric(item, spelling: nil))
+    values.append(Float(rating))
+    if let timestamp {
+      if options.keepTimestamps && timestamps.count == values.count - 1 {
+        timestamps.append(timestamp)
+      }
+      timestampCount += 1
+    }
+    return next
+  }
+
+  /// A canonical decimal id (``IDMap/numericKey(_:)``: 1–18 digits, no leading zero) at `p`.
+  @inline(__always)
+  private static func canonicalInteger(
+    _ base: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int
+  ) -> Int? {
+    let first = p
+    var value = 0
+    while p < end, case let d = base[p] &- UInt8(ascii: "0"), d <= 9 {
+      value = value &* 10 &+ Int(d)
+      p += 1
+    }
+    let n = p - first
+    if n == 0 || n > 18 || (n > 1 && base[first] == UInt8(ascii: "0")) { return nil }
+    return value
+  }
+
+  /// Steps over the delimiter at `p`, if it is there.
+  @inline(__always)
+  private static func skip(
+    _ format: FastLineFormat, _ base: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int
+  ) -> Bool {
+    guard p < end && base[p] == format.first else { return false }
+    if let second = format.second {
+      guard p + 1 < end && base[p + 1] == second else { return false }
+      p += 2
+    } else {
+      p += 1
+    }
+    return true
+  }
+
+  /// Parses one line into the arrays; returns the reason when the line is malformed.
+  mutating func parseLine(_ rawLine: UnsafeBufferPointer<UInt8>) -> String? {
+    let line = trim(rawLine)
+    if line.isEmpty || line[0] == UInt8(ascii: "#") { return nil }
+    let delimiter: FieldDelimiter
+    if let known = self.delimiter {
+      delimiter = known
+    } else {
+      delimiter = FieldDelimiter.detect(in: line)
+      self.delimiter = delimiter
+    }
+    let isFirst = !sawFirstLine
+    sawFirstLine = true
+    var fields = FieldCursor(line: line, delimiter: delimiter)
+    let userField = fields.next()
+    let itemField = fields.next()
+    let ratingField = fields.next()
+    let timeField = fields.next()
+    if fields.malformedQuote { return "a quoted field is not closed" }
+    guard let userField else { return "the line is empty" }
+    guard let itemField else {
+      return "missing the item field (expected user\(delimiter.spoken)item\(delimiter.spoken)rating)"
+    }
+
+    var rating: Float = 1
+    if let ratingField {
+      guard let parsed = NumberParsing.parseDouble(ratingField.bytes) else {
+        if isFirst {
+          hadHeader = true
+          return nil
+        }
+        return "the rating '\(ratingField.text)' is not a number"
+      }
+      guard parsed.isFinite, Float(parsed).isFinite else {
+        return "the rating '\(ratingField.text)' is not a finite number"
+      }
+      rating = Float(parsed)
+    } else if options.requireRating {
+      return "missing the rating field (expected user\(delimiter.spoken)item\(delimiter.spoken)rating)"
+    }
+    if userField.bytes.isEmpty { return "the user id is empty" }
+    if itemField.bytes.isEmpty { return "the item id is empty" }
+    var timestamp: Int64? = nil
+    if let timeField, !timeField.bytes.isEmpty {
+      if let t = NumberParsing.parseInt64(timeField.bytes) {
+        timestamp = t
+      } else if let t = NumberParsing.parseDouble(timeField.bytes), t.isFinite, abs(t) < 9e18 {
+        timestamp = Int64(t.rounded(.down))
+      } else {
+        if isFirst && ratingField != nil && timeField.text.first?.isLetter == true {
+          hadHeader = true
+          return nil
+        }
+        return "the timestamp '\(timeField.text)' is not a number"
+      }
+    }
+    guard let user = Self.intern(&users, userField),
+      let item = Self.intern(&items, itemField)
+    else { return "an id is not valid UTF-8" }
+    userIndices.append(user)
+    itemIndices.append(item)
+    values.append(rating)
+    if let timestamp {
+      // Timestamps are kept only if every line has one (checked after the read).
+      if options.keepTimestamps && timestamps.count == values.count - 1 {
+        timestamps.append(timestamp)
+      }
+      timestampCount += 1
+    }
+    return nil
+  }
+
+  private static func intern(_ map: inout IDMap, _ field: Field) -> Int32? {
+    if let unescaped = field.unescaped {
+      guard let text = String(validating: unescaped, as: UTF8.self) else { return nil }
+      return map.intern(text)
+    }
+    if IDMap.numericKey(field.bytes) == nil,
+      String(validating: field.bytes, as: UTF8.self) == nil
+    {
+      return nil
+    }
+    return map.intern(bytes: field.bytes)
+  }
+
+  private func trim(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    var lo = 0
+    var hi = b.count
+    while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+    while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+    return UnsafeBufferPointer(rebasing: b[lo ..< hi])
+  }
+}
+
+
+/// The delimiter bytes of a file the fast path can read (one or two bytes, not whitespace).
+struct FastLineFormat {
+  let first: UInt8
+  let second: UInt8?
+
+  init?(_ delimiter: FieldDelimiter?) {
+    switch delimiter {
+    case .comma: (first, second) = (UInt8(ascii: ","), nil)
+    case .tab: (first, second) = (9, nil)
+    case .semicolon: (first, second) = (UInt8(ascii: ";"), nil)
+    case .pipe: (first, second) = (UInt8(ascii: "|"), nil)
+    case .doubleColon: (first, second) = (UInt8(ascii: ":"), UInt8(ascii: ":"))
+    case .whitespace, nil: return nil
+    }
+  }
+
+  /// 10^0 … 10^15, exact in `Double`.
+  static let powersOfTen: [Double] = (0 ... 15).map { p in
+    var x = 1.0
+    for _ in 0 ..< p { x *= 10 }
+    return x
+  }
+}
+
+/// One field of a line: its bytes, and for a quoted field with `""` escapes, the unescaped text.
+private struct Field {
+  var bytes: UnsafeBufferPointer<UInt8>
+  var unescaped: [UInt8]?
+  var text: String { String(decoding: unescaped ?? Array(bytes), as: UTF8.self) }
+}
+
+/// Splits a line into fields by a delimiter, honouring double quotes.
+private struct FieldCursor {
+  let line: UnsafeBufferPointer<UInt8>
+  let delimiter: FieldDelimiter
+  var position = 0
+  var finished = false
+  var malformedQuote = false
+
+  init(line: UnsafeBufferPointer<UInt8>, delimiter: FieldDelimiter) {
+    self.line = line
+    self.delimiter = delimiter
+  }
+
+  mutating func next() -> Field? {
+    if finished { return nil }
+    let n = line.count
+    var i = position
+    if delimiter == .whitespace {
+      while i < n && (line[i] == 32 || line[i] == 9) { i += 1 }
+      if i >= n {
+        finished = true
+        return nil
+      }
+    } else {
+      while i < n && line[i] == 32 { i += 1 }
+    }
+    if i < n && line[i] == UInt8(ascii: "\"") {
+      return quoted(from: i)
+    }
+    let start = i
+    while i < n && !isDelimiter(at: i) { i += 1 }
+    var stop = i
+    while stop > start && line[stop - 1] == 32 { stop -= 1 }
+    advance(pastDelimiterAt: i)
+    return Field(bytes: UnsafeBufferPointer(rebasing: line[start ..< stop]), unescaped: nil)
+  }
+
+  private mutating func quoted(from open: Int) -> Field? {
+    let n = line.count
+    var i = open + 1
+    var text: [UInt8] = []
+    var escaped = false
+    while i < n {
+      if line[i] == UInt8(ascii: "\"") {
+        if i + 1 < n && line[i + 1] == UInt8(ascii: "\"") {
+          text.append(UInt8(ascii: "\""))
+          escaped = true
+          i += 2
+          continue
+        }
+        break
+      }
+      text.append(line[i])
+      i += 1
+    }
+    if i >= n {
+      malformedQuote = true
+      finished = true
+      return nil
+    }
+    let contents = UnsafeBufferPointer(rebasing: line[(open + 1) ..< i])
+    i += 1  // closing quote
+    while i < n && line[i] == 32 { i += 1 }
+    if i < n && !isDelimiter(at: i) {
+      malformedQuote = true
+      finished = true
+      return nil
+    }
+    advance(pastDelimiterAt: i)
+    return Field(bytes: contents, unescaped: escaped ? text : nil)
+  }
+
+  @inline(__always)
+  private func isDelimiter(at i: Int) -> Bool {
+    switch delimiter {
+    case .comma: line[i] == UInt8(ascii: ",")
+    case .tab: line[i] == 9
+    case .semicolon: line[i] == UInt8(ascii: ";")
+    case .pipe: line[i] == UInt8(ascii: "|")
+    case .whitespace: line[i] == 32 || line[i] == 9
+    case .doubleColon:
+      line[i] == UInt8(ascii: ":") && i + 1 < line.count && line[i + 1] == UInt8(ascii: ":")
+    }
+  }
+
+  private mutating func advance(pastDelimiterAt i: Int) {
+    if i >= line.count {
+      finished = true
+      position = i
+    } else {
+      position = i + (delimiter == .doubleColon ? 2 : 1)
+    }
+  }
+}
+
+extension FieldDelimiter {
+  /// How the delimiter reads in a message.
+  var spoken: String {
+    switch self {
+    case .tab: "<tab>"
+    case .whitespace: " "
+    default: rawValue
+    }
+  }
+}
