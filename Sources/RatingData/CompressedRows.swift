@@ -12,12 +12,15 @@ enum CompressedRows {
   /// Rows below this many entries per thread are sorted on one thread (threads cost more).
   static let entriesPerChunk = 1 << 16
 
-  /// The row offsets, the columns and the values of the CSR form.
+  /// The row offsets, the columns and the values of the CSR form; with `values` nil, the
+  /// offsets and columns only (an index of which entries exist), which moves a third less.
   static func build(
-    rowCount: Int, columnCount: Int, rows: [Int32], columns: [Int32], values: [Float], threads: Int
+    rowCount: Int, columnCount: Int, rows: [Int32], columns: [Int32], values: [Float]?, threads: Int
   ) -> (rowStart: [Int], columns: [Int32], values: [Float]) {
     let n = rows.count
-    precondition(columns.count == n && values.count == n && n <= Int(Int32.max))
+    let withValues = values != nil
+    let values = values ?? []
+    precondition(columns.count == n && (!withValues || values.count == n) && n <= Int(Int32.max))
     if n == 0 || rowCount == 0 || columnCount == 0 {
       return ([Int](repeating: 0, count: rowCount + 1), [], [])
     }
@@ -31,7 +34,7 @@ enum CompressedRows {
     var columnNext = [Int](repeating: 0, count: chunks * columnCount)
     var columnStart = [Int](repeating: 0, count: columnCount + 1)
     var rowsByColumn = [Int32](repeating: 0, count: n)
-    var valuesByColumn = [Float](repeating: 0, count: n)
+    var valuesByColumn = [Float](repeating: 0, count: withValues ? n : 0)
     rows.withUnsafeBufferPointer { rowKeys in
       columns.withUnsafeBufferPointer { columnKeys in
         values.withUnsafeBufferPointer { valueList in
@@ -51,7 +54,7 @@ enum CompressedRows {
             rowsByColumn.withUnsafeMutableBufferPointer { outRows in
               valuesByColumn.withUnsafeMutableBufferPointer { outValues in
                 let (outRows, outValues) = (
-                  Writable(outRows.baseAddress!), Writable(outValues.baseAddress!)
+                  Writable(outRows.baseAddress!), Writable(outValues)
                 )
                 concurrent(chunks) { c in
                   let own = next.base + c * columnCount
@@ -59,7 +62,7 @@ enum CompressedRows {
                     let k = Int(columnKeys.base![m])
                     let slot = own[k]
                     outRows.base[slot] = rowKeys.base![m]
-                    outValues.base[slot] = valueList.base![m]
+                    if withValues { outValues.base[slot] = valueList.base![m] }
                     own[k] = slot + 1
                   }
                 }
@@ -74,7 +77,7 @@ enum CompressedRows {
     var rowNext = [Int](repeating: 0, count: chunks * rowCount)
     var rowStart = [Int](repeating: 0, count: rowCount + 1)
     var outColumns = [Int32](repeating: 0, count: n)
-    var outValues = [Float](repeating: 0, count: n)
+    var outValues = [Float](repeating: 0, count: withValues ? n : 0)
     rowsByColumn.withUnsafeBufferPointer { rowKeys in
       valuesByColumn.withUnsafeBufferPointer { valueList in
         columnStart.withUnsafeBufferPointer { columnStart in
@@ -94,7 +97,7 @@ enum CompressedRows {
             outColumns.withUnsafeMutableBufferPointer { outColumns in
               outValues.withUnsafeMutableBufferPointer { outValues in
                 let (outColumns, outValues) = (
-                  Writable(outColumns.baseAddress!), Writable(outValues.baseAddress!)
+                  Writable(outColumns.baseAddress!), Writable(outValues)
                 )
                 concurrent(chunks) { c in
                   let own = next.base + c * rowCount
@@ -107,7 +110,7 @@ enum CompressedRows {
                     let r = Int(rowKeys.base![j])
                     let slot = own[r]
                     outColumns.base[slot] = Int32(truncatingIfNeeded: column)
-                    outValues.base[slot] = valueList.base![j]
+                    if withValues { outValues.base[slot] = valueList.base![j] }
                     own[r] = slot + 1
                   }
                 }
@@ -175,6 +178,10 @@ struct ReadOnly<T>: @unchecked Sendable {
 struct Writable<T>: @unchecked Sendable {
   let base: UnsafeMutablePointer<T>
   init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+  /// A buffer's start; for an empty buffer (no address), a non-null pointer never written.
+  init(_ buffer: UnsafeMutableBufferPointer<T>) {
+    base = buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<T>.alignment)!
+  }
 }
 
 /// A value handed to threads that only use it in ways that are safe (a closure whose captures

@@ -15,7 +15,8 @@ public struct IDMap: Sendable, Equatable {
   /// than hashing; keys too large for the table (see ``denseLimit``) go to `numericIndex`.
   private var denseIndex: [Int32] = []
   private var numericIndex: [Int: Int32] = [:]
-  private var stringIndex: [String: Int32] = [:]
+  /// Every other id, keyed by its UTF-8 bytes.
+  private var stringIndex = StringKeyTable()
 
   /// An empty map.
   public init() {}
@@ -37,38 +38,48 @@ public struct IDMap: Sendable, Equatable {
   /// The dense index of `id`, or `nil` if the id was never seen.
   public func index(of id: String) -> Int32? {
     var spelling = id
-    if let key = spelling.withUTF8({ IDMap.numericKey($0) }) { return numericIndex(of: key) }
-    return stringIndex[id]
+    return spelling.withUTF8 { bytes in
+      if let key = IDMap.numericKey(bytes) { return numericIndex(of: key) }
+      return stringIndex.value(for: bytes)
+    }
   }
 
   /// The dense index of `id`, adding it if new.
   @discardableResult
   public mutating func intern(_ id: String) -> Int32 {
-    var id = id
-    let key = id.withUTF8 { IDMap.numericKey($0) }
-    if let key { return internNumeric(key, spelling: id) }
-    if let existing = stringIndex[id] { return existing }
-    let index = Int32(ids.count)
-    stringIndex[id] = index
-    ids.append(id)
-    return index
+    var spelling = id
+    return spelling.withUTF8 { bytes in
+      if let key = IDMap.numericKey(bytes) { return internNumeric(key, spelling: id) }
+      if let existing = stringIndex.value(for: bytes) { return existing }
+      return insertString(bytes, spelling: id)
+    }
   }
 
-  /// The dense index of the id spelled by `bytes` (valid UTF-8), adding it if new.
+  /// The dense index of the id spelled by `bytes`, adding it if new; `nil` if the bytes are a
+  /// new id that is not valid UTF-8.
   ///
-  /// This is the loader's path: it allocates a `String` only for ids it has not seen before.
-  mutating func intern(bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+  /// This is the loader's path: a seen id costs a hash and a byte comparison; only a new id is
+  /// checked for UTF-8 and made into a `String`.
+  @inline(__always)
+  mutating func intern(bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
     if let key = IDMap.numericKey(bytes) {
       return internNumeric(key, spelling: nil)
     }
-    return internString(String(decoding: bytes, as: UTF8.self))
+    return internString(bytes)
   }
 
-  mutating func internString(_ id: String) -> Int32 {
-    if let existing = stringIndex[id] { return existing }
+  /// ``intern(bytes:)`` for bytes that are not a canonical decimal.
+  @inline(__always)
+  mutating func internString(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
+    if let existing = stringIndex.value(for: bytes) { return existing }
+    guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+    return insertString(bytes, spelling: text)
+  }
+
+  private mutating func insertString(_ bytes: UnsafeBufferPointer<UInt8>, spelling: String) -> Int32 {
     let index = Int32(ids.count)
-    stringIndex[id] = index
-    ids.append(id)
+    stringIndex.insert(bytes, value: index)
+    ids.append(spelling)
     return index
   }
 

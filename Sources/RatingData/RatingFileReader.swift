@@ -131,7 +131,7 @@ public enum RatingFileReader {
     let file = try MappedFile(path: path)
     defer { file.unmap() }
     return try file.withBytes { (bytes) throws(RatingDataError) in
-      try parse(bytes, path: path, options: options)
+      try parse(bytes, path: path, options: options, file: file)
     }
   }
 
@@ -146,7 +146,8 @@ public enum RatingFileReader {
 
   /// Parses `bytes` in chunks, one per thread, and merges them.
   static func parse(
-    _ bytes: UnsafeBufferPointer<UInt8>, path: String, options: RatingFileOptions
+    _ bytes: UnsafeBufferPointer<UInt8>, path: String, options: RatingFileOptions,
+    file: MappedFile? = nil
   ) throws(RatingDataError) -> (ratings: RatingSet, report: RatingFileReport) {
     let first = firstDataLine(bytes)
     let delimiter = options.delimiter ?? first.map { FieldDelimiter.detect(in: $0.line) }
@@ -156,13 +157,19 @@ public enum RatingFileReader {
       ranges.indices.map { k in
         LineParser(path: path, options: options, delimiter: delimiter, sawFirstLine: k > 0)
       })
+    // Each parser drops the mapped pages behind it every 16 MB.
+    let mapped = Unchecked(file)
+    @Sendable func run(_ k: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
+      let first = ranges[k].lowerBound
+      slots.run(k, UnsafeBufferPointer(rebasing: bytes[ranges[k]]), releaseStep: 1 << 24) { done in
+        mapped.value?.release(first + done.lowerBound ..< first + done.upperBound)
+      }
+    }
     if ranges.count == 1 {
-      slots.run(0, UnsafeBufferPointer(rebasing: bytes[ranges[0]]))
+      run(0, bytes)
     } else {
       let shared = SharedBytes(bytes: bytes)
-      DispatchQueue.concurrentPerform(iterations: ranges.count) { k in
-        slots.run(k, UnsafeBufferPointer(rebasing: shared.bytes[ranges[k]]))
-      }
+      DispatchQueue.concurrentPerform(iterations: ranges.count) { k in run(k, shared.bytes) }
     }
     return try merge(slots, path: path, byteCount: bytes.count, options: options)
   }
@@ -348,7 +355,11 @@ private final class ChunkSlots: @unchecked Sendable {
     slots.deallocate()
   }
 
-  func run(_ k: Int, _ bytes: UnsafeBufferPointer<UInt8>) { slots[k]!.run(bytes) }
+  func run(
+    _ k: Int, _ bytes: UnsafeBufferPointer<UInt8>, releaseStep: Int, release: (Range<Int>) -> Void
+  ) {
+    slots[k]!.run(bytes, releaseStep: releaseStep, release: release)
+  }
 
   /// What the merge needs to know of chunk `k` before copying anything.
   func summary(_ k: Int) -> ChunkSummary {
@@ -395,15 +406,18 @@ private struct RatingColumns {
     let timestamps: UnsafeMutablePointer<Int64>
   }
 
+  /// Columns of `count` entries, left unwritten (``fill(chunks:_:)`` writes every one): their
+  /// pages are touched only as the chunks are copied in, while each chunk is freed after its
+  /// copy, so a merge adds about one chunk to the memory in use, not the whole set.
   init(count: Int, timestamps: Bool) {
-    users = [Int32](repeating: 0, count: count)
-    items = [Int32](repeating: 0, count: count)
-    values = [Float](repeating: 0, count: count)
-    self.timestamps = [Int64](repeating: 0, count: timestamps ? count : 0)
+    users = [Int32](unsafeUninitializedCapacity: count) { $1 = count }
+    items = [Int32](unsafeUninitializedCapacity: count) { $1 = count }
+    values = [Float](unsafeUninitializedCapacity: count) { $1 = count }
+    self.timestamps = [Int64](unsafeUninitializedCapacity: timestamps ? count : 0) { $1 = $0.count }
   }
 
-  /// Runs `body(k, output)` for each chunk `k`, in parallel.
-  mutating func fill(chunks: Int, _ body: @Sendable (Int, Output) -> Void) {
+  /// Runs `body(k, output)` for each chunk `k` in order.
+  mutating func fill(chunks: Int, _ body: (Int, Output) -> Void) {
     users.withUnsafeMutableBufferPointer { u in
       items.withUnsafeMutableBufferPointer { i in
         values.withUnsafeMutableBufferPointer { v in
@@ -412,7 +426,7 @@ private struct RatingColumns {
             let output = Output(
               users: u.baseAddress!, items: i.baseAddress!, values: v.baseAddress!,
               timestamps: t.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
-            DispatchQueue.concurrentPerform(iterations: chunks) { k in body(k, output) }
+            for k in 0 ..< chunks { body(k, output) }
           }
         }
       }

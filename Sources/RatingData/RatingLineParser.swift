@@ -35,8 +35,11 @@ struct LineParser {
     self.sawFirstLine = sawFirstLine
   }
 
-  /// Parses every line of `buffer` (a whole number of lines).
-  mutating func run(_ buffer: UnsafeBufferPointer<UInt8>) {
+  /// Parses every line of `buffer` (a whole number of lines). Every `releaseStep` bytes it calls
+  /// `release` with the bytes parsed so far (offsets in `buffer`), which it will not read again.
+  mutating func run(
+    _ buffer: UnsafeBufferPointer<UInt8>, releaseStep: Int = .max, release: (Range<Int>) -> Void = { _ in }
+  ) {
     guard let base = buffer.baseAddress else { return }
     // About 20 bytes a line in typical files; the arrays grow if not.
     let estimate = buffer.count / 20
@@ -52,8 +55,13 @@ struct LineParser {
     // \r before it, so a file with no \n at all is scanned once, not once per line.
     var nextNewline = -1
     defer { lineCount = lineNumber }
+    var nextRelease = releaseStep
     while start < end {
       lineNumber += 1
+      if start >= nextRelease {
+        release(0 ..< start)
+        nextRelease = start + releaseStep
+      }
       if let fast, sawFirstLine, let next = parseFast(base, start, end, fast) {
         start = next
         continue
@@ -84,20 +92,21 @@ struct LineParser {
     }
   }
 
-  /// The common line — `user<d>item<d>rating[<d>timestamp]` with canonical decimal ids, a plain
-  /// decimal rating and an integer timestamp, ended by \n, \r\n, \r or the end — parsed in one
-  /// pass over the bytes with no field splitting, no string and no hashing (ids below the
-  /// ``IDMap`` dense limit are array lookups). Returns the next line's start, or `nil` when the
-  /// line is anything else (header, quotes, spaces, other number forms, errors): the general
-  /// parser then reads it, so the fast path changes speed, never results. Its rating is
+  /// The common line — `user<d>item<d>rating[<d>timestamp]` with unquoted ids, a plain decimal
+  /// rating and an integer timestamp, ended by \n, \r\n, \r or the end — parsed in one pass over
+  /// the bytes with no field splitting and no string (canonical decimal ids below the ``IDMap``
+  /// dense limit are array lookups; other ids are hashed as bytes). Returns the next line's
+  /// start, or `nil` when the line is anything else (header, quotes, spaces, other number forms,
+  /// errors): the general parser then reads it, so the fast path changes speed, never results. Its rating is
   /// computed as ``NumberParsing/parseDouble(_:)`` computes it (Clinger's exact fast path).
   @inline(__always)
   private mutating func parseFast(
     _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ format: FastLineFormat
   ) -> Int? {
     var p = start
-    guard let user = Self.canonicalInteger(base, &p, end), Self.skip(format, base, &p, end),
-      let item = Self.canonicalInteger(base, &p, end), Self.skip(format, base, &p, end)
+    if base[p] == UInt8(ascii: "#") { return nil }  // a comment line
+    guard let user = Self.idField(base, &p, end, format), Self.skip(format, base, &p, end),
+      let item = Self.idField(base, &p, end, format), Self.skip(format, base, &p, end)
     else { return nil }
     // Rating: [-]digits[.digits], at most 15 digits in all (so the mantissa is exact).
     var negative = false
@@ -154,8 +163,10 @@ struct LineParser {
     } else {
       return nil
     }
-    userIndices.append(users.internNumeric(user, spelling: nil))
-    itemIndices.append(items.internNumeric(item, spelling: nil))
+    guard let userIndex = Self.intern(&users, user, base), let itemIndex = Self.intern(&items, item, base)
+    else { return nil }  // a new id that is not UTF-8: the general parser says so
+    userIndices.append(userIndex)
+    itemIndices.append(itemIndex)
     values.append(Float(rating))
     if let timestamp {
       if options.keepTimestamps && timestamps.count == values.count - 1 {
@@ -166,20 +177,35 @@ struct LineParser {
     return next
   }
 
-  /// A canonical decimal id (``IDMap/numericKey(_:)``: 1–18 digits, no leading zero) at `p`.
+  /// An id field at `p` for the fast path: non-empty, up to the delimiter, with no byte the
+  /// general parser treats specially (quote, space, tab, line break). A canonical decimal
+  /// (``IDMap/numericKey(_:)``: 1–18 digits, no leading zero) comes with its value.
   @inline(__always)
-  private static func canonicalInteger(
-    _ base: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int
-  ) -> Int? {
+  private static func idField(
+    _ base: UnsafePointer<UInt8>, _ p: inout Int, _ end: Int, _ format: FastLineFormat
+  ) -> FastID? {
     let first = p
     var value = 0
-    while p < end, case let d = base[p] &- UInt8(ascii: "0"), d <= 9 {
-      value = value &* 10 &+ Int(d)
+    var digitsOnly = true
+    while p < end {
+      let b = base[p]
+      if b == format.first { break }
+      if b == UInt8(ascii: "\"") || b == 32 || b == 9 || b == 10 || b == 13 { return nil }
+      let d = b &- UInt8(ascii: "0")
+      if d <= 9 { value = value &* 10 &+ Int(d) } else { digitsOnly = false }
       p += 1
     }
     let n = p - first
-    if n == 0 || n > 18 || (n > 1 && base[first] == UInt8(ascii: "0")) { return nil }
-    return value
+    if n == 0 { return nil }
+    let canonical = digitsOnly && n <= 18 && (n == 1 || base[first] != UInt8(ascii: "0"))
+    return FastID(start: first, count: n, numeric: canonical ? value : nil)
+  }
+
+  /// The dense index of a fast-path id (`nil`: a new id whose bytes are not UTF-8).
+  @inline(__always)
+  private static func intern(_ map: inout IDMap, _ id: FastID, _ base: UnsafePointer<UInt8>) -> Int32? {
+    if let key = id.numeric { return map.internNumeric(key, spelling: nil) }
+    return map.internString(UnsafeBufferPointer(start: base + id.start, count: id.count))
   }
 
   /// Steps over the delimiter at `p`, if it is there.
@@ -271,13 +297,7 @@ struct LineParser {
 
   private static func intern(_ map: inout IDMap, _ field: Field) -> Int32? {
     if let unescaped = field.unescaped {
-      guard let text = String(validating: unescaped, as: UTF8.self) else { return nil }
-      return map.intern(text)
-    }
-    if IDMap.numericKey(field.bytes) == nil,
-      String(validating: field.bytes, as: UTF8.self) == nil
-    {
-      return nil
+      return unescaped.withUnsafeBufferPointer { map.intern(bytes: $0) }
     }
     return map.intern(bytes: field.bytes)
   }
@@ -291,6 +311,13 @@ struct LineParser {
   }
 }
 
+
+/// Where an id field lies in the line, and its value when it is a canonical decimal.
+struct FastID {
+  var start: Int
+  var count: Int
+  var numeric: Int?
+}
 
 /// The delimiter bytes of a file the fast path can read (one or two bytes, not whitespace).
 struct FastLineFormat {

@@ -97,18 +97,46 @@ extension RatingSet {
     ratings: RatingSet, dropped: Int, byUser: SparseRatingMatrix
   ) {
     let rows = SparseRatingMatrix(self, .byUser, threads: threads)
-    // Rows list each user's items in ascending order, a repeated pair's copies side by side in
-    // file order; when there are none (the usual case) the rows are already the answer.
-    let repeated = rows.rowStart.withUnsafeBufferPointer { start in
-      rows.columns.withUnsafeBufferPointer { columns in
+    if !Self.hasRepeatedColumn(rows.rowStart, rows.columns, threads: threads) {
+      return (self, 0, rows)
+    }
+    let (result, dropped) = removingDuplicates()
+    return (result, dropped, SparseRatingMatrix(result, .byUser, threads: threads))
+  }
+
+  /// ``removingDuplicates()`` and the result's index of items by user (row offsets and item
+  /// indices, no values): what a solver that reads no rows by user still needs for the model.
+  package func removingDuplicatesWithItemsByUser(threads: Int = 1) -> (
+    ratings: RatingSet, dropped: Int, rowStart: [Int], items: [Int32]
+  ) {
+    var built = CompressedRows.build(
+      rowCount: users.count, columnCount: items.count, rows: userIndices, columns: itemIndices,
+      values: nil, threads: threads)
+    var result = self
+    var dropped = 0
+    if Self.hasRepeatedColumn(built.rowStart, built.columns, threads: threads) {
+      (result, dropped) = removingDuplicates()
+      built = CompressedRows.build(
+        rowCount: users.count, columnCount: items.count, rows: result.userIndices,
+        columns: result.itemIndices, values: nil, threads: threads)
+    }
+    return (result, dropped, built.rowStart, built.columns)
+  }
+
+  /// Whether some row of a compressed-row index (columns ascending within a row) holds a column
+  /// twice — a repeated (user, item) pair, whose copies sort side by side.
+  private static func hasRepeatedColumn(_ rowStart: [Int], _ columns: [Int32], threads: Int) -> Bool {
+    rowStart.withUnsafeBufferPointer { start in
+      columns.withUnsafeBufferPointer { columns in
+        let entries = columns.count
         let (start, columns) = (ReadOnly(start.baseAddress), ReadOnly(columns.baseAddress))
-        let userCount = users.count
-        let chunks = max(1, min(threads, count / CompressedRows.entriesPerChunk))
+        let rowCount = rowStart.count - 1
+        let chunks = max(1, min(threads, entries / CompressedRows.entriesPerChunk))
         let found = Writable(UnsafeMutablePointer<Bool>.allocate(capacity: chunks))
         defer { found.base.deallocate() }
         CompressedRows.concurrent(chunks) { c in
           var any = false
-          for u in c * userCount / chunks ..< (c + 1) * userCount / chunks {
+          for u in c * rowCount / chunks ..< (c + 1) * rowCount / chunks {
             let (lo, hi) = (start.base![u], start.base![u + 1])
             if hi - lo < 2 { continue }
             for j in lo + 1 ..< hi where columns.base![j] == columns.base![j - 1] { any = true }
@@ -118,9 +146,6 @@ extension RatingSet {
         return (0 ..< chunks).contains { found.base[$0] }
       }
     }
-    if !repeated { return (self, 0, rows) }
-    let (result, dropped) = removingDuplicates()
-    return (result, dropped, SparseRatingMatrix(result, .byUser, threads: threads))
   }
 
   /// The set with repeated (user, item) pairs merged into one whose value is the **sum** of

@@ -67,15 +67,20 @@ protocol SolverConfiguration {
   var initialization: FactorInitialization { get }
   /// What each value becomes before training (`nil`: the value itself).
   var valueTransform: ((Float) -> Float)? { get }
+  /// Whether the solver reads the ratings by user (``TrainingData/byUser``); if not, only the
+  /// seen-items index is built, without values.
+  static var readsRowsByUser: Bool { get }
 }
 
 extension SolverConfiguration {
   var valueTransform: ((Float) -> Float)? { nil }
+  static var readsRowsByUser: Bool { true }
 }
 
 extension SGDSettings: SolverConfiguration {
   typealias Solver = SGDSolver
   static var kind: ModelKind { .rating }
+  static var readsRowsByUser: Bool { false }
   static var divergenceRemedy: Remedy { Remedy(.learningRate, larger: false) }
   var initialization: FactorInitialization { .gaussian(scale: initScale) }
 }

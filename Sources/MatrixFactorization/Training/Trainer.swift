@@ -88,7 +88,8 @@ public enum Trainer {
     }
     let start = DispatchTime.now()
     let data = try TrainingData(
-      ratings, kind: kind, transform: settings.valueTransform, threads: options.threads)
+      ratings, kind: kind, transform: settings.valueTransform,
+      rowsByUser: Settings.readsRowsByUser, threads: options.threads)
     let factors = FactorTables(
       users: data.userCount, items: data.itemCount, rank: options.rank,
       initialization: settings.initialization, seed: options.seed, threads: options.threads)
@@ -214,7 +215,7 @@ public enum Trainer {
       userFactors: Matrix(rows: data.userCount, columns: k, values: kept.p),
       itemFactors: Matrix(rows: data.itemCount, columns: k, values: kept.q),
       users: data.ratings.users, items: data.ratings.items, ratingRange: data.range,
-      seen: InteractionIndex(data.byUser),
+      seen: data.seen,
       summary: TrainingSummary(
         options: options, epochsRun: epochsRun, keptEpoch: best?.epoch ?? epochsRun,
         trainingRatings: data.ratings.count, trainRMSE: finalTrainRMSE,

@@ -21,12 +21,13 @@ public struct DuplicateReport: Sendable, Equatable {
 /// The training data every solver is handed: the ratings (or interactions) after the duplicate
 /// policy, and their sparse orientations.
 ///
-/// Access by user (CSR) is always built: the model keeps it as the seen-items index. Access by
-/// item (the CSR of the transpose) is built the first time a solver asks for it (the ALS
-/// solvers); SGD and BPR never do.
+/// The index of items by user is always built: the model keeps it as the seen-items index.
+/// Access by user with values (CSR) is built with it for the solvers that read it (ALS,
+/// implicit ALS, BPR); SGD does not, and saves its 4 bytes a rating. Access by item (the CSR of
+/// the transpose) is built the first time a solver asks for it (the ALS solvers).
 ///
-/// Shared with worker threads read-only: nothing changes after `init` except `byItem`, which is
-/// built on its first read, and that happens outside parallel sections (before a half-sweep).
+/// Shared with worker threads read-only: nothing changes after `init` except `byUser` and
+/// `byItem`, which are built on their first read, and that happens outside parallel sections.
 final class TrainingData: @unchecked Sendable {
   /// The ratings after the duplicate policy, in file order (raw values).
   let ratings: RatingSet
@@ -40,8 +41,11 @@ final class TrainingData: @unchecked Sendable {
   /// The values the solver trains on, per rating (the raw values, or implicit ALS's
   /// confidences).
   private let trainingValues: [Float]
-  /// Entries by user.
-  let byUser: SparseRatingMatrix
+  /// The items of each user (the model's seen-items index).
+  let seen: InteractionIndex
+  /// Entries by user (built in `init` when asked for, else on first use).
+  private(set) lazy var byUser = SparseRatingMatrix(
+    ratings, .byUser, values: trainingValues, threads: threads)
   /// Entries by item (built on first use).
   private(set) lazy var byItem = SparseRatingMatrix(
     ratings, .byItem, values: trainingValues, threads: threads)
@@ -51,19 +55,26 @@ final class TrainingData: @unchecked Sendable {
   /// Applies the duplicate policy of `kind` and checks the values; `transform` turns each value
   /// into what the solver trains on.
   init(
-    _ input: RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil, threads: Int = 1
+    _ input: RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil,
+    rowsByUser: Bool = true, threads: Int = 1
   ) throws(MFError) {
     self.threads = threads
     self.kind = kind
     let train: RatingSet
-    var rowsByUser: SparseRatingMatrix? = nil
+    var builtRows: SparseRatingMatrix? = nil
+    var builtIndex: InteractionIndex? = nil
     switch kind {
     case .rating:
       let dropped: Int
-      if transform == nil {
+      if transform == nil && rowsByUser {
         // One ordering finds the repeated pairs and gives the rows by user.
         let sorted = input.removingDuplicatesWithRowsByUser(threads: threads)
-        (train, dropped, rowsByUser) = (sorted.ratings, sorted.dropped, sorted.byUser)
+        (train, dropped, builtRows) = (sorted.ratings, sorted.dropped, sorted.byUser)
+      } else if transform == nil {
+        // The same ordering without the values: only the index is kept.
+        let sorted = input.removingDuplicatesWithItemsByUser(threads: threads)
+        (train, dropped) = (sorted.ratings, sorted.dropped)
+        builtIndex = InteractionIndex(rowStart: sorted.rowStart, items: sorted.items)
       } else {
         (train, dropped) = input.removingDuplicates()
       }
@@ -86,7 +97,13 @@ final class TrainingData: @unchecked Sendable {
     range = train.valueRange
     let values = transform.map { train.values.map($0) } ?? train.values
     trainingValues = values
-    byUser = rowsByUser ?? SparseRatingMatrix(train, .byUser, values: values, threads: threads)
+    if rowsByUser && builtRows == nil {
+      builtRows = SparseRatingMatrix(train, .byUser, values: values, threads: threads)
+    }
+    seen =
+      builtRows.map { InteractionIndex($0) } ?? builtIndex
+      ?? InteractionIndex(SparseRatingMatrix(train, .byUser, threads: threads))
+    if let builtRows { byUser = builtRows }
   }
 
   var userCount: Int { ratings.users.count }

@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""End to end: a rating CSV to a saved model, wall time and peak memory, mf beside LIBMF and pandas.
+
+    python3 Benchmarks/compare/end_to_end.py [--sizes 10000000,25000000] [--repeats 3] [--mf PATH]
+
+For each size, `mf synth --ratings N --seed 1` writes a CSV (user,item,rating,timestamp with a
+header, integer ids) into Benchmarks/compare/out/e2e/ (never committed), and from it a copy with
+string ids ("u17", "i42") and LIBMF's own text format ("user item rating", 0-based). Then, in
+each repeat, every step below runs once, in an order rotated from repeat to repeat so that a
+machine's changing load falls on all of them alike; the tables give medians.
+
+  read, integer ids   pandas.read_csv(CSV) and mf's reader (`read_seconds` of `mf fit`), MB/s
+  read, string ids    the same on the string-id copy
+  mf, 20 epochs       `mf fit CSV --rank 32 --no-tune --epochs 20 --model M` with its default
+                      progress output on (stderr to a pipe): wall time and peak RSS of the command
+  mf, defaults        `mf fit CSV --rank 32 --model M` (self-tuned), wall time, peak RSS, and test
+                      RMSE by `mf evaluate`
+  LIBMF fit           libmf_driver (LIBMF 2017 source bundled in PyPI libmf 0.9.2; -O3 -march=native,
+                      AVX, OpenMP): k 32, 20 iterations, 2 threads, its other defaults;
+                      `train_seconds` is the mf_train call alone, test RMSE from its predictions
+  LIBMF mf-train      libmf_train (upstream mf-train's flow: read_problem on LIBMF's own text
+                      format, mf_train, mf_save_model, quiet): wall time and peak RSS
+  reference           pandas read_csv + LIBMF's mf_train seconds (the issue's yardstick)
+
+Writes results/end-to-end.{md,json}; every figure in the README's end-to-end table comes from there.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from harness.env import build_libmf, ensure_venv, machine  # noqa: E402
+from harness.proc import Log, run_child, tail  # noqa: E402
+
+OUT = os.path.join(HERE, "out", "e2e")
+RESULTS = os.path.join(HERE, "results")
+
+PANDAS_READ = """
+import json, sys, time
+import pandas as pd
+t = time.perf_counter()
+frame = pd.read_csv(sys.argv[1])
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(frame)}))
+"""
+
+
+def check(result, what):
+    if result["timed_out"] or result["status"] != 0:
+        raise RuntimeError(f"{what} failed (exit {result['status']}): {tail(result['stderr'] or result['stdout'])}")
+    return result
+
+
+def last_json(text):
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"no JSON in: {tail(text)}")
+
+
+def git_revision():
+    r = run_child(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    rev = r["stdout"].strip() or "unknown"
+    dirty = run_child(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"])
+    return rev + ("-dirty" if dirty["stdout"].strip() else "")
+
+
+def make_data(mf, n, log):
+    """(int CSV, string-id CSV, LIBMF text file, test CSV) for n ratings, generated once."""
+    os.makedirs(OUT, exist_ok=True)
+    base = os.path.join(OUT, f"synth-{n}")
+    csv, test, strings, libmf = base + ".csv", base + "-test.csv", base + "-strings.csv", base + ".libmf"
+    if not (os.path.exists(csv) and os.path.exists(test)):
+        log(f"mf synth --ratings {n} --seed 1")
+        check(run_child([mf, "synth", "--ratings", str(n), "--seed", "1", "--output", csv, "--test-output", test]),
+              "mf synth")
+    if not os.path.exists(strings):
+        log(f"string-id copy of {os.path.basename(csv)}")
+        with open(csv) as src, open(strings + ".tmp", "w") as dst:
+            dst.write(src.readline())
+            for line in src:
+                u, i, rest = line.split(",", 2)
+                dst.write(f"u{u},i{i},{rest}")
+        os.replace(strings + ".tmp", strings)
+    if not os.path.exists(libmf):
+        log(f"LIBMF text copy of {os.path.basename(csv)}")
+        with open(csv) as src, open(libmf + ".tmp", "w") as dst:
+            src.readline()
+            for line in src:
+                u, i, r, _ = line.split(",", 3)
+                dst.write(f"{int(u) - 1} {int(i) - 1} {r}\n")
+        os.replace(libmf + ".tmp", libmf)
+    return csv, strings, libmf, test
+
+
+def build_libmf_train(libmf_source, folder):
+    exe = os.path.join(folder, "libmf_train-avx")
+    source = os.path.join(HERE, "libmf_train.cpp")
+    if os.path.exists(exe) and os.path.getmtime(exe) >= os.path.getmtime(source):
+        return exe
+    check(run_child(["g++", "-O3", "-march=native", "-fopenmp", "-DUSEAVX", "-DUSEOMP", "-std=c++11", "-pthread",
+                     "-I", libmf_source, source, os.path.join(libmf_source, "mf.cpp"), "-o", exe]),
+          "compiling libmf_train")
+    return exe
+
+
+def steps(mf, py, driver, trainer, files, workdir):
+    csv, strings, libmf, test = files
+    model = os.path.join(workdir, "m.mf")
+
+    def pandas_read(path):
+        r = check(run_child([py, "-c", PANDAS_READ, path]), "pandas.read_csv")
+        return {"seconds": last_json(r["stdout"])["seconds"]}
+
+    def mf_read(path):
+        r = check(run_child([mf, "fit", path, "--rank", "32", "--no-tune", "--epochs", "1", "--json", "--quiet",
+                             "--model", model]), "mf fit (read)")
+        return {"seconds": last_json(r["stdout"])["read_seconds"]}
+
+    def mf_twenty():
+        # Progress on: stderr goes to a pipe (run_child's temporary file) as a user's terminal would.
+        r = check(run_child([mf, "fit", csv, "--rank", "32", "--no-tune", "--epochs", "20", "--json",
+                             "--model", model]), "mf fit --epochs 20")
+        fit = last_json(r["stdout"])
+        epochs = [h["seconds"] for h in fit["history"]]
+        return {"wall_seconds": r["wall_seconds"], "peak_rss_mib": r["peak_rss_mib"],
+                "read_seconds": fit["read_seconds"], "fit_seconds": fit["seconds"],
+                "epoch_seconds": statistics.median(epochs),
+                "setup_seconds": fit["history"][0]["elapsed_seconds"] - epochs[0]}
+
+    def mf_defaults():
+        r = check(run_child([mf, "fit", csv, "--rank", "32", "--json", "--model", model]), "mf fit (defaults)")
+        fit = last_json(r["stdout"])
+        e = check(run_child([mf, "evaluate", test, "--model", model, "--json"]), "mf evaluate")
+        return {"wall_seconds": r["wall_seconds"], "peak_rss_mib": r["peak_rss_mib"],
+                "fit_seconds": fit["seconds"], "test_rmse": last_json(e["stdout"])["rmse"]}
+
+    def libmf_fit():
+        for _ in range(4):  # exit 75: the driver's watchdog caught LIBMF 0.9.2's end-of-training hang
+            r = run_child([driver, "--train", csv, "--test", test, "--k", "32", "--iters", "20", "--threads", "2"])
+            if r["status"] != 75:
+                break
+        out = last_json(check(r, "libmf_driver")["stdout"])
+        return {"train_seconds": out["train_seconds"], "test_rmse": out["rmse"],
+                "epoch_seconds": statistics.median(out["epoch_seconds"]) if out.get("epoch_seconds") else None,
+                "peak_rss_mib": r["peak_rss_mib"]}
+
+    def libmf_train():
+        r = check(run_child([trainer, "-k", "32", "-t", "20", "-s", "2", libmf, os.path.join(workdir, "m.libmf")]),
+                  "libmf_train")
+        out = last_json(r["stdout"])
+        return dict(out, wall_seconds=r["wall_seconds"], peak_rss_mib=r["peak_rss_mib"])
+
+    return {
+        "pandas_read_int": lambda: pandas_read(csv),
+        "pandas_read_string": lambda: pandas_read(strings),
+        "mf_read_int": lambda: mf_read(csv),
+        "mf_read_string": lambda: mf_read(strings),
+        "mf_20_epochs": mf_twenty,
+        "mf_defaults": mf_defaults,
+        "libmf_fit": libmf_fit,
+        "libmf_train": libmf_train,
+    }
+
+
+def median_of(runs, key):
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(size, files, runs):
+    csv, strings, _, _ = files
+    mb_int, mb_str = os.path.getsize(csv) / 1e6, os.path.getsize(strings) / 1e6
+    m = {name: {k: median_of(rs, k) for k in rs[0]} for name, rs in runs.items()}
+    reference = m["pandas_read_int"]["seconds"] + m["libmf_fit"]["train_seconds"]
+    return {
+        "ratings": size, "csv_mb": mb_int, "strings_csv_mb": mb_str, "medians": m, "runs": runs,
+        "read_mb_per_s": {
+            "pandas_int": mb_int / m["pandas_read_int"]["seconds"], "mf_int": mb_int / m["mf_read_int"]["seconds"],
+            "pandas_string": mb_str / m["pandas_read_string"]["seconds"],
+            "mf_string": mb_str / m["mf_read_string"]["seconds"]},
+        "reference_seconds": reference,
+        "mf_20_epochs_over_reference": m["mf_20_epochs"]["wall_seconds"] / reference,
+        "mf_defaults_over_reference": m["mf_defaults"]["wall_seconds"] / reference,
+        "sgd_epoch_over_libmf": (m["mf_20_epochs"]["epoch_seconds"] / m["libmf_fit"]["epoch_seconds"]
+                                 if m["libmf_fit"].get("epoch_seconds") else None),
+    }
+
+
+def markdown(report):
+    lines = [
+        "# End to end: rating CSV to saved model",
+        "",
+        f"Generated by `python3 Benchmarks/compare/end_to_end.py` on {report['date']} (mf {report['mf_revision']}; "
+        f"{report['machine'].get('cpu', '?')}, {report['machine'].get('cores')} cores; pandas {report['pandas']}; "
+        "LIBMF = the 2017 LIBMF source bundled in PyPI libmf 0.9.2, -O3 -march=native AVX OpenMP). "
+        f"Medians of {report['repeats']} repeats, steps interleaved. Data: `mf synth --ratings N --seed 1` (planted "
+        "rank 8, user and item biases, Zipf activity), 90/10 split by the generator; rank 32, 2 threads throughout.",
+        "",
+        "| ratings | CSV MB | read MB/s: mf / pandas (int ids) | read MB/s: mf / pandas (string ids) | "
+        "mf 20 epochs, CSV→model, progress on: wall s (read, set-up, epoch) | peak RSS MiB | "
+        "pandas read + LIBMF fit s | ratio | LIBMF mf-train (own format) wall s / RSS MiB | "
+        "mf defaults wall s / RMSE | LIBMF 20 it. RMSE |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in report["sets"]:
+        m = s["medians"]
+        r = s["read_mb_per_s"]
+        t = m["mf_20_epochs"]
+        lines.append(
+            f"| {s['ratings'] / 1e6:.1f}M | {s['csv_mb']:.0f} | {r['mf_int']:.0f} / {r['pandas_int']:.0f} "
+            f"({r['mf_int'] / r['pandas_int']:.2f}×) | {r['mf_string']:.0f} / {r['pandas_string']:.0f} "
+            f"({r['mf_string'] / r['pandas_string']:.2f}×) | {t['wall_seconds']:.2f} ({t['read_seconds']:.2f}, "
+            f"{t['setup_seconds']:.2f}, {t['epoch_seconds']:.3f}) | {t['peak_rss_mib']:.0f} "
+            f"(LIBMF fit {m['libmf_fit']['peak_rss_mib']:.0f}) | {s['reference_seconds']:.2f} "
+            f"| **{s['mf_20_epochs_over_reference']:.2f}×** | {m['libmf_train']['wall_seconds']:.2f} / "
+            f"{m['libmf_train']['peak_rss_mib']:.0f} | {m['mf_defaults']['wall_seconds']:.2f} / "
+            f"{m['mf_defaults']['test_rmse']:.4f} | {m['libmf_fit']['test_rmse']:.4f} |")
+    lines += [
+        "",
+        "Ratio = mf's whole 20-epoch command (read, set-up, 20 epochs with their progress lines, model "
+        "written) over pandas.read_csv + LIBMF's mf_train call alone. SGD epoch ratio (mf / LIBMF, same run): "
+        + ", ".join(f"{s['ratings'] / 1e6:.1f}M {s['sgd_epoch_over_libmf']:.2f}×" for s in report["sets"]
+                    if s["sgd_epoch_over_libmf"]) + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="10000000,25000000")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--mf", default=os.path.join(ROOT, ".build", "release", "mf"))
+    args = ap.parse_args()
+    os.makedirs(RESULTS, exist_ok=True)
+    os.makedirs(OUT, exist_ok=True)
+    log = Log(os.path.join(OUT, "log.txt"))
+    py = ensure_venv(log=log)
+    have_pandas = run_child([py, "-c", "import pandas; print(pandas.__version__)"])
+    if have_pandas["status"] != 0:
+        check(run_child([py, "-m", "pip", "install", "--quiet", "pandas"], timeout=1200), "pip install pandas")
+        have_pandas = run_child([py, "-c", "import pandas; print(pandas.__version__)"])
+    libmf = build_libmf(py, os.path.join(HERE, "out"), log=log)
+    if libmf.get("error"):
+        raise SystemExit(libmf["error"])
+    trainer = build_libmf_train(libmf["source"], os.path.dirname(libmf["binaries"]["avx"]))
+    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "mf_revision": git_revision(), "machine": machine(),
+              "pandas": have_pandas["stdout"].strip(), "repeats": args.repeats, "sets": []}
+    workdir = os.path.join(OUT, "work")
+    os.makedirs(workdir, exist_ok=True)
+    for size in [int(s) for s in args.sizes.split(",")]:
+        files = make_data(args.mf, size, log)
+        named = steps(args.mf, py, libmf["binaries"]["avx"], trainer, files, workdir)
+        runs = {name: [] for name in named}
+        order = list(named)
+        for repeat in range(args.repeats):
+            rotated = order[repeat % len(order):] + order[:repeat % len(order)]
+            for name in rotated:
+                log(f"{size}: repeat {repeat + 1}, {name}")
+                runs[name].append(named[name]())
+        report["sets"].append(summarize(size, files, runs))
+        with open(os.path.join(RESULTS, "end-to-end.json"), "w") as f:
+            json.dump(report, f, indent=1)
+    with open(os.path.join(RESULTS, "end-to-end.md"), "w") as f:
+        f.write(markdown(report))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()
