@@ -26,10 +26,14 @@ let package = Package(
       name: "LinearAlgebra",
       dependencies: ["CBLAS", "CLAPACKE"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+    // The SGD inner loops compiled for AVX2 + FMA (per-function target attributes, chosen at
+    // run time); C because Swift compiles a module for one CPU target.
+    .target(name: "CSGDKernels"),
     // Rating files, id maps, sparse matrices, splits and the synthetic-data generator.
     .target(name: "RatingData"),
     // The model, the SGD and ALS solvers, evaluation, serving and the model file.
-    .target(name: "MatrixFactorization", dependencies: ["LinearAlgebra", "RatingData"]),
+    .target(
+      name: "MatrixFactorization", dependencies: ["LinearAlgebra", "RatingData", "CSGDKernels"]),
     // The command line: parses arguments and calls the library, nothing more.
     .executableTarget(
       name: "mf",

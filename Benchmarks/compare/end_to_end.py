@@ -179,19 +179,27 @@ def median_of(runs, key):
 def summarize(size, files, runs):
     csv, strings, _, _ = files
     mb_int, mb_str = os.path.getsize(csv) / 1e6, os.path.getsize(strings) / 1e6
-    m = {name: {k: median_of(rs, k) for k in rs[0]} for name, rs in runs.items()}
-    reference = m["pandas_read_int"]["seconds"] + m["libmf_fit"]["train_seconds"]
+    m = {name: {k: median_of(rs, k) for k in rs[0]} for name, rs in runs.items() if rs}
+
+    def get(step, key):
+        return m.get(step, {}).get(key)
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    reference = (get("pandas_read_int", "seconds") + get("libmf_fit", "train_seconds")
+                 if get("pandas_read_int", "seconds") and get("libmf_fit", "train_seconds") else None)
     return {
         "ratings": size, "csv_mb": mb_int, "strings_csv_mb": mb_str, "medians": m, "runs": runs,
         "read_mb_per_s": {
-            "pandas_int": mb_int / m["pandas_read_int"]["seconds"], "mf_int": mb_int / m["mf_read_int"]["seconds"],
-            "pandas_string": mb_str / m["pandas_read_string"]["seconds"],
-            "mf_string": mb_str / m["mf_read_string"]["seconds"]},
+            "pandas_int": ratio(mb_int, get("pandas_read_int", "seconds")),
+            "mf_int": ratio(mb_int, get("mf_read_int", "seconds")),
+            "pandas_string": ratio(mb_str, get("pandas_read_string", "seconds")),
+            "mf_string": ratio(mb_str, get("mf_read_string", "seconds"))},
         "reference_seconds": reference,
-        "mf_20_epochs_over_reference": m["mf_20_epochs"]["wall_seconds"] / reference,
-        "mf_defaults_over_reference": m["mf_defaults"]["wall_seconds"] / reference,
-        "sgd_epoch_over_libmf": (m["mf_20_epochs"]["epoch_seconds"] / m["libmf_fit"]["epoch_seconds"]
-                                 if m["libmf_fit"].get("epoch_seconds") else None),
+        "mf_20_epochs_over_reference": ratio(get("mf_20_epochs", "wall_seconds"), reference),
+        "mf_defaults_over_reference": ratio(get("mf_defaults", "wall_seconds"), reference),
+        "sgd_epoch_over_libmf": ratio(get("mf_20_epochs", "epoch_seconds"), get("libmf_fit", "epoch_seconds")),
     }
 
 
@@ -205,25 +213,36 @@ def markdown(report):
         f"Medians of {report['repeats']} repeats, steps interleaved. Data: `mf synth --ratings N --seed 1` (planted "
         "rank 8, user and item biases, Zipf activity), 90/10 split by the generator; rank 32, 2 threads throughout.",
         "",
+        "Rows from an earlier run of the script (kept with `--append`) are marked with their own date "
+        "and revision below the table.",
+        "",
         "| ratings | CSV MB | read MB/s: mf / pandas (int ids) | read MB/s: mf / pandas (string ids) | "
         "mf 20 epochs, CSV→model, progress on: wall s (read, set-up, epoch) | peak RSS MiB | "
         "pandas read + LIBMF fit s | ratio | LIBMF mf-train (own format) wall s / RSS MiB | "
         "mf defaults wall s / RMSE | LIBMF 20 it. RMSE |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    def num(value, spec):
+        return "–" if value is None else format(value, spec)
+
     for s in report["sets"]:
         m = s["medians"]
         r = s["read_mb_per_s"]
-        t = m["mf_20_epochs"]
+        t = m.get("mf_20_epochs", {})
+        d = m.get("mf_defaults", {})
+        lf = m.get("libmf_fit", {})
+        lt = m.get("libmf_train", {})
+        read_int = r["mf_int"] / r["pandas_int"] if r["mf_int"] and r["pandas_int"] else None
+        read_str = r["mf_string"] / r["pandas_string"] if r["mf_string"] and r["pandas_string"] else None
         lines.append(
-            f"| {s['ratings'] / 1e6:.1f}M | {s['csv_mb']:.0f} | {r['mf_int']:.0f} / {r['pandas_int']:.0f} "
-            f"({r['mf_int'] / r['pandas_int']:.2f}×) | {r['mf_string']:.0f} / {r['pandas_string']:.0f} "
-            f"({r['mf_string'] / r['pandas_string']:.2f}×) | {t['wall_seconds']:.2f} ({t['read_seconds']:.2f}, "
-            f"{t['setup_seconds']:.2f}, {t['epoch_seconds']:.3f}) | {t['peak_rss_mib']:.0f} "
-            f"(LIBMF fit {m['libmf_fit']['peak_rss_mib']:.0f}) | {s['reference_seconds']:.2f} "
-            f"| **{s['mf_20_epochs_over_reference']:.2f}×** | {m['libmf_train']['wall_seconds']:.2f} / "
-            f"{m['libmf_train']['peak_rss_mib']:.0f} | {m['mf_defaults']['wall_seconds']:.2f} / "
-            f"{m['mf_defaults']['test_rmse']:.4f} | {m['libmf_fit']['test_rmse']:.4f} |")
+            f"| {s['ratings'] / 1e6:.1f}M | {s['csv_mb']:.0f} | {num(r['mf_int'], '.0f')} / {num(r['pandas_int'], '.0f')} "
+            f"({num(read_int, '.2f')}×) | {num(r['mf_string'], '.0f')} / {num(r['pandas_string'], '.0f')} "
+            f"({num(read_str, '.2f')}×) | {num(t.get('wall_seconds'), '.2f')} ({num(t.get('read_seconds'), '.2f')}, "
+            f"{num(t.get('setup_seconds'), '.2f')}, {num(t.get('epoch_seconds'), '.3f')}) | "
+            f"{num(t.get('peak_rss_mib'), '.0f')} (LIBMF fit {num(lf.get('peak_rss_mib'), '.0f')}) | "
+            f"{num(s['reference_seconds'], '.2f')} | **{num(s['mf_20_epochs_over_reference'], '.2f')}×** | "
+            f"{num(lt.get('wall_seconds'), '.2f')} / {num(lt.get('peak_rss_mib'), '.0f')} | "
+            f"{num(d.get('wall_seconds'), '.2f')} / {num(d.get('test_rmse'), '.4f')} | {num(lf.get('test_rmse'), '.4f')} |")
     lines += [
         "",
         "Ratio = mf's whole 20-epoch command (read, set-up, 20 epochs with their progress lines, model "
@@ -232,6 +251,12 @@ def markdown(report):
                     if s["sgd_epoch_over_libmf"]) + ".",
         "",
     ]
+    for s in report["sets"]:
+        if s.get("from_run"):
+            f = s["from_run"]
+            lines.append(f"- {s['ratings'] / 1e6:.1f}M: from the run of {f['date']} (mf {f['mf_revision']}, "
+                         f"{f['repeats']} repeat(s)).")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -240,6 +265,10 @@ def main():
     ap.add_argument("--sizes", default="10000000,25000000")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--mf", default=os.path.join(ROOT, ".build", "release", "mf"))
+    ap.add_argument("--steps", default=None,
+                    help="comma-separated subset of the steps (default: all), e.g. for a size no peer fits")
+    ap.add_argument("--append", action="store_true",
+                    help="keep the sets already in results/end-to-end.json (other sizes) and add these")
     args = ap.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     os.makedirs(OUT, exist_ok=True)
@@ -255,11 +284,22 @@ def main():
     trainer = build_libmf_train(libmf["source"], os.path.dirname(libmf["binaries"]["avx"]))
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "mf_revision": git_revision(), "machine": machine(),
               "pandas": have_pandas["stdout"].strip(), "repeats": args.repeats, "sets": []}
+    if args.append and os.path.exists(os.path.join(RESULTS, "end-to-end.json")):
+        with open(os.path.join(RESULTS, "end-to-end.json")) as f:
+            kept = json.load(f)
+        sizes = {int(x) for x in args.sizes.split(",")}
+        for old in kept["sets"]:
+            if old["ratings"] not in sizes:
+                old["from_run"] = old.get("from_run") or {"date": kept["date"], "mf_revision": kept["mf_revision"],
+                                                          "repeats": kept["repeats"]}
+                report["sets"].append(old)
     workdir = os.path.join(OUT, "work")
     os.makedirs(workdir, exist_ok=True)
     for size in [int(s) for s in args.sizes.split(",")]:
         files = make_data(args.mf, size, log)
         named = steps(args.mf, py, libmf["binaries"]["avx"], trainer, files, workdir)
+        if args.steps:
+            named = {k: v for k, v in named.items() if k in args.steps.split(",")}
         runs = {name: [] for name in named}
         order = list(named)
         for repeat in range(args.repeats):
@@ -268,6 +308,7 @@ def main():
                 log(f"{size}: repeat {repeat + 1}, {name}")
                 runs[name].append(named[name]())
         report["sets"].append(summarize(size, files, runs))
+        report["sets"].sort(key=lambda x: x["ratings"])
         with open(os.path.join(RESULTS, "end-to-end.json"), "w") as f:
             json.dump(report, f, indent=1)
     with open(os.path.join(RESULTS, "end-to-end.md"), "w") as f:

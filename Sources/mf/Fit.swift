@@ -193,6 +193,7 @@ struct Fit: ParsableCommand {
         "skipped_lines": report.skippedLines, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
         "train_rmse": (s.trainRMSE ?? .nan).json, "seconds": s.seconds.json,
         "read_seconds": readSeconds.json, "input_bytes": report.bytes, "peak_rss_mib": peakResidentMiB().json,
+        "sgd_kernel": SGDKernel.instructionSet,
         "history": result.history.map { r -> [String: Any] in
           var e: [String: Any] = [
             "epoch": r.epoch, "seconds": r.epochSeconds.json, "elapsed_seconds": r.elapsedSeconds.json,

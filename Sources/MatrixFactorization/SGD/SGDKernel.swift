@@ -1,10 +1,22 @@
+import CSGDKernels
 @_spi(Engine) import LinearAlgebra
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// One rating as the SGD loop reads it: 12 bytes, streamed in order.
-struct RatingEntry {
-  var user: Int32
-  var item: Int32
-  var rating: Float
+package struct RatingEntry {
+  package var user: Int32
+  package var item: Int32
+  package var rating: Float
+
+  package init(user: Int32, item: Int32, rating: Float) {
+    self.user = user
+    self.item = item
+    self.rating = rating
+  }
 }
 
 /// The SGD hot loop: one pass over a run of ratings.
@@ -27,19 +39,47 @@ struct RatingEntry {
 /// the rows and biases of the rating `prefetchDistance` ahead, so the misses of several ratings
 /// overlap (software pipelining of independent loads; the ratings' order, and hence every bit
 /// of the result, is unchanged).
-enum SGDKernel {
+package enum SGDKernel {
   /// How many ratings ahead the rows are prefetched: enough to cover an L3/DRAM miss
   /// (~20–100 ns) at ~5–10 ns per rating, few enough that the lines are still in L1 on use.
   static let prefetchDistance = 8
 
+  /// Whether this CPU can run the wide kernels (AVX2 and FMA, checked once with CPUID).
+  package static let wideAvailable = mf_sgd_wide_available() != 0
+
+  /// Whether fits use the wide kernels: when the CPU has them, unless the environment says
+  /// `MF_SIMD=portable`. Tests switch it to compare the two.
+  private static let wideSelected = Atomic<Bool>(
+    wideAvailable && getenv("MF_SIMD").map { String(cString: $0) } != "portable")
+
+  /// The kernel in use: `"avx2+fma"` or `"portable"` (recorded with each fit).
+  package static var instructionSet: String {
+    wideSelected.load(ordering: .relaxed) ? "avx2+fma" : "portable"
+  }
+
+  /// Chooses the wide (when available) or the portable kernel for the fits that follow.
+  package static func useWideKernels(_ wide: Bool) {
+    wideSelected.store(wide && wideAvailable, ordering: .relaxed)
+  }
+
   /// Runs `step`'s update for `count` entries and returns Σe² (errors before each update).
+  ///
+  /// On a CPU with AVX2 and FMA this is the C loop of `CSGDKernels` (8-wide, fused
+  /// multiply-adds); elsewhere, or with `MF_SIMD=portable`, the Swift loop below (baseline
+  /// x86-64 SSE or arm64 NEON). Each is bit-reproducible for a given machine, seed and thread
+  /// count; the two differ in the last bits (FMA rounds once), not in what they compute.
+  /// `wide` chooses the kernel for this call (tests compare the two); `nil` follows the
+  /// selection above.
   @inline(never)
-  static func run<Step: SGDStep>(
+  package static func run<Step: SGDStep>(
     entries: UnsafePointer<RatingEntry>, count: Int,
     p: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>,
     userBias: UnsafeMutablePointer<Float>, itemBias: UnsafeMutablePointer<Float>,
-    rank k: Int, step: Step
+    rank k: Int, step: Step, wide: Bool? = nil
   ) -> Double {
+    if wide.map({ $0 && wideAvailable }) ?? wideSelected.load(ordering: .relaxed) {
+      return step.runWide(entries, count, p, q, userBias, itemBias, k)
+    }
     // The common ranks get their own copy of the loop (a generic specialization per rank type,
     // which the optimizer always makes, unlike inlining), with `k` a constant: the SIMD loops
     // over the row unroll completely and the row offsets become shifts.
@@ -107,7 +147,7 @@ enum SGDKernel {
 }
 
 /// One rating's update rule: how the step size is chosen.
-protocol SGDStep: Sendable {
+package protocol SGDStep: Sendable {
   /// Floats per row in the bias tables: the bias first, then any per-row state the rule keeps
   /// beside it (in the same cache line, so a rating touches no extra line for it).
   static var biasStride: Int { get }
@@ -116,18 +156,31 @@ protocol SGDStep: Sendable {
     _ entry: RatingEntry, _ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>,
     _ userBias: UnsafeMutablePointer<Float>, _ itemBias: UnsafeMutablePointer<Float>, _ k: Int
   ) -> Float
+  /// The same rule over `count` entries in the wide C kernel; returns Σe².
+  func runWide(
+    _ entries: UnsafePointer<RatingEntry>, _ count: Int, _ p: UnsafeMutablePointer<Float>,
+    _ q: UnsafeMutablePointer<Float>, _ userBias: UnsafeMutablePointer<Float>,
+    _ itemBias: UnsafeMutablePointer<Float>, _ k: Int
+  ) -> Double
+}
+
+extension UnsafePointer where Pointee == RatingEntry {
+  /// The entries as the C kernels declare them (the same 12-byte layout).
+  var asKernelEntries: UnsafePointer<mf_rating_entry> {
+    UnsafeRawPointer(self).assumingMemoryBound(to: mf_rating_entry.self)
+  }
 }
 
 /// The same step size η_t = η·decay^t for every rating of an epoch (Koren et al. 2009).
-struct DecayingStep: SGDStep {
-  static var biasStride: Int { 1 }
+package struct DecayingStep: SGDStep {
+  package static var biasStride: Int { 1 }
   let mean: Float
   let learningRate: Float
   /// 1 − ηλ and 1 − ηλ_b.
   let shrink: Float
   let biasShrink: Float
 
-  init(mean: Float, learningRate: Float, regularization: Float, biasRegularization: Float) {
+  package init(mean: Float, learningRate: Float, regularization: Float, biasRegularization: Float) {
     self.mean = mean
     self.learningRate = learningRate
     shrink = 1 - learningRate * regularization
@@ -135,7 +188,7 @@ struct DecayingStep: SGDStep {
   }
 
   @inline(__always)
-  func update(
+  package func update(
     _ entry: RatingEntry, _ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>,
     _ userBias: UnsafeMutablePointer<Float>, _ itemBias: UnsafeMutablePointer<Float>, _ k: Int
   ) -> Float {
@@ -151,6 +204,16 @@ struct DecayingStep: SGDStep {
     itemBias[i] = biasShrink * bi + lr * e
     RowKernels.coupledStep(k, pu, qi, shrink: shrink, step: lr * e)
     return e
+  }
+
+  package func runWide(
+    _ entries: UnsafePointer<RatingEntry>, _ count: Int, _ p: UnsafeMutablePointer<Float>,
+    _ q: UnsafeMutablePointer<Float>, _ userBias: UnsafeMutablePointer<Float>,
+    _ itemBias: UnsafeMutablePointer<Float>, _ k: Int
+  ) -> Double {
+    mf_sgd_decaying_wide(
+      entries.asKernelEntries, Int64(count), p, q, userBias, itemBias, Int64(k), mean,
+      learningRate, shrink, biasShrink)
   }
 }
 
@@ -170,15 +233,21 @@ struct DecayingStep: SGDStep {
 ///
 ///     b_u ← b_u + s^b_u (e − λ_b b_u),   p_u ← (1 − s_u λ) p_u + s_u e q_i,
 ///     q_i ← (1 − s_i λ) q_i + s_i e p_u   (old values).
-struct AdaptiveStep: SGDStep {
+package struct AdaptiveStep: SGDStep {
   /// Per row: the bias, the factor step s, the bias step s^b, one unused float.
-  static var biasStride: Int { 4 }
+  package static var biasStride: Int { 4 }
   let mean: Float
   let regularization: Float
   let biasRegularization: Float
 
+  package init(mean: Float, regularization: Float, biasRegularization: Float) {
+    self.mean = mean
+    self.regularization = regularization
+    self.biasRegularization = biasRegularization
+  }
+
   @inline(__always)
-  func update(
+  package func update(
     _ entry: RatingEntry, _ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>,
     _ userBias: UnsafeMutablePointer<Float>, _ itemBias: UnsafeMutablePointer<Float>, _ k: Int
   ) -> Float {
@@ -199,6 +268,16 @@ struct AdaptiveStep: SGDStep {
       k, pu, qi, shrinkP: 1 - stepU * regularization, stepP: stepU * e,
       shrinkQ: 1 - stepI * regularization, stepQ: stepI * e)
     return e
+  }
+
+  package func runWide(
+    _ entries: UnsafePointer<RatingEntry>, _ count: Int, _ p: UnsafeMutablePointer<Float>,
+    _ q: UnsafeMutablePointer<Float>, _ userBias: UnsafeMutablePointer<Float>,
+    _ itemBias: UnsafeMutablePointer<Float>, _ k: Int
+  ) -> Double {
+    mf_sgd_adaptive_wide(
+      entries.asKernelEntries, Int64(count), p, q, userBias, itemBias, Int64(k), mean,
+      regularization, biasRegularization)
   }
 }
 
