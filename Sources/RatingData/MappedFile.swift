@@ -18,16 +18,8 @@ final class MappedFile {
     mapping = nil
     length = 0
     fallback = []
-    let fd = open(path, O_RDONLY)
-    if fd < 0 { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+    let (fd, info) = try RatingFileReader.openForReading(path)
     defer { close(fd) }
-    var info = stat()
-    if fstat(fd, &info) != 0 {
-      throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-    }
-    if (info.st_mode & S_IFMT) == S_IFDIR {
-      throw .unreadable(path: path, reason: "it is a directory")
-    }
     let size = Int(info.st_size)
     if (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
       if let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED {

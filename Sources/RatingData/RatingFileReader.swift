@@ -301,21 +301,30 @@ public enum RatingFileReader {
     return (ratings, report)
   }
 
+  /// An open descriptor and its status, or a readable error (missing, unreadable, a folder).
+  static func openForReading(_ path: String) throws(RatingDataError) -> (Int32, stat) {
+    let fd = open(path, O_RDONLY)
+    if fd < 0 { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+    var info = stat()
+    if fstat(fd, &info) != 0 {
+      let reason = String(cString: strerror(errno))
+      close(fd)
+      throw .unreadable(path: path, reason: reason)
+    }
+    if (info.st_mode & S_IFMT) == S_IFDIR {
+      close(fd)
+      throw .unreadable(path: path, reason: "it is a directory")
+    }
+    return (fd, info)
+  }
+
   /// All cores.
   private static var defaultThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
   /// The whole file as bytes, with a readable error for a missing or unreadable file.
   public static func readWholeFile(path: String) throws(RatingDataError) -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    if fd < 0 { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+    let (fd, info) = try openForReading(path)
     defer { close(fd) }
-    var info = stat()
-    if fstat(fd, &info) != 0 {
-      throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-    }
-    if (info.st_mode & S_IFMT) == S_IFDIR {
-      throw .unreadable(path: path, reason: "it is a directory")
-    }
     var result = [UInt8]()
     var capacity = max(Int(info.st_size), 0) + 1
     result.reserveCapacity(capacity)
