@@ -267,6 +267,43 @@ package struct SGDSolver: FactorSolver {
     return "halved the step size (η = \(settings.learningRate))"
   }
 
+  /// Σ (clamp(r̂) − r)² over the blocked entries, block by block on the threads and summed in
+  /// block order (so the same for any thread count), from the factors loaded into slot order:
+  /// a block's rows are in cache together, where a pass in file order misses on most ratings.
+  func trainingRMSE(range: ClosedRange<Float>) -> Double? {
+    let threads = context.threads
+    work.load(from: context.factors, threads: threads)
+    let (k, stride, mean) = (context.rank, work.biasStride, self.mean)
+    let (low, high) = (range.lowerBound, range.upperBound)
+    let (p, q) = (work.p.readOnly, work.q.readOnly)
+    let (userBias, itemBias) = (work.userBias.readOnly, work.itemBias.readOnly)
+    let blocks = blockCount * blockCount
+    var blockSquares = [Double](repeating: 0, count: blocks)
+    withSharedReadPointers(entries, blockStart) { entries, bounds in
+      blockSquares.withSharedPointer { out in
+        Parallel.forEach(blocks, threads: threads) { j in
+          var squares: Double = 0
+          let (start, end) = (bounds[j], bounds[j + 1])
+          for n in start ..< end {
+            if n &+ 8 < end {
+              let ahead = entries[n &+ 8]
+              Prefetch.read(p.row(Int(ahead.user)), bytes: k &* 4)
+              Prefetch.read(q.row(Int(ahead.item)), bytes: k &* 4)
+            }
+            let entry = entries[n]
+            let (u, i) = (Int(entry.user), Int(entry.item))
+            let raw = mean + userBias.base[u &* stride] + itemBias.base[i &* stride]
+              + RowKernels.dot(k, p.row(u), q.row(i))
+            let e = min(max(raw, low), high) - entry.rating
+            squares += Double(e * e)
+          }
+          out[j] = squares
+        }
+      }
+    }
+    return (blockSquares.reduce(0, +) / Double(max(1, entries.count))).squareRoot()
+  }
+
   /// The epoch's blocks in the schedule described at ``runEpoch(_:)``, each run with `step`.
   private func run<Step: SGDStep>(
     _ step: Step, rowLabels: [Int], columnLabels: [Int], diagonals: [Int]

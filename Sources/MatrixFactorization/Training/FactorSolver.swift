@@ -49,11 +49,17 @@ protocol FactorSolver {
   /// After an epoch diverged (the loop has put the factors back): makes the next attempt gentler
   /// (a halved step size, a larger ridge) and says how, or returns `nil` when it cannot.
   mutating func backOff() -> String?
+
+  /// The training RMSE of the factors as they are now in `context.factors`, predictions clamped
+  /// to `range`, when the solver can compute it faster than a pass over the ratings in file
+  /// order (SGD: over its blocked entries, whose rows are in cache together); `nil` otherwise.
+  func trainingRMSE(range: ClosedRange<Float>) -> Double?
 }
 
 extension FactorSolver {
   func loss() -> Double? { nil }
   mutating func backOff() -> String? { nil }
+  func trainingRMSE(range: ClosedRange<Float>) -> Double? { nil }
 }
 
 /// The per-algorithm settings types, tied to their solver and to what the loop needs to know.

@@ -203,7 +203,9 @@ public enum Trainer {
     }
     if let best { factors.restore(best.snapshot) }
     // Final figures from the live tables, before they are copied out.
-    let finalTrainRMSE = trainAligned.map { scorer.errors($0).rmse }
+    let finalTrainRMSE =
+      kind == .rating
+      ? solver.trainingRMSE(range: data.range) ?? trainAligned.map { scorer.errors($0).rmse } : nil
     let finalValidRMSE = validAligned.map { scorer.errors($0).rmse }
     let trainLoss = kind == .ranking ? lastLoss ?? solver.loss() : nil
     let kept = factors.snapshot()
