@@ -59,6 +59,10 @@ extension FactorModel {
     var factors: [Float] = []
     var bias: Float = 0
     switch summary.options.solver {
+    case .bayes:
+      throw .invalidParameter(
+        .history,
+        requirement: "cannot fold a new user into a Bayesian MF model: it keeps no per-sample priors to draw the user from; retrain with the user's ratings")
     case .implicitALS, .bpr:
       // BPR has no closed-form user step; the confidence-weighted solve with α = 1 and BPR's λ
       // places the user among the items they chose.

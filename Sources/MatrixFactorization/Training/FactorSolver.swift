@@ -49,11 +49,22 @@ protocol FactorSolver {
   /// After an epoch diverged (the loop has put the factors back): makes the next attempt gentler
   /// (a halved step size, a larger ridge) and says how, or returns `nil` when it cannot.
   mutating func backOff() -> String?
+
+  /// Called after every epoch when there are validation ratings: their RMSE as the solver's
+  /// model stands (a sampler: of its running posterior average), or `nil` to let the loop score
+  /// the live factors.
+  mutating func validationRMSE(_ ratings: AlignedRatings) -> Double?
+
+  /// A sampler's model: the posterior average of its kept samples, which the model serves instead
+  /// of the live factors (`nil`: the live factors are the model).
+  func posteriorAverage() -> PosteriorAverage?
 }
 
 extension FactorSolver {
   func loss() -> Double? { nil }
   mutating func backOff() -> String? { nil }
+  mutating func validationRMSE(_ ratings: AlignedRatings) -> Double? { nil }
+  func posteriorAverage() -> PosteriorAverage? { nil }
 }
 
 /// The per-algorithm settings types, tied to their solver and to what the loop needs to know.
@@ -94,6 +105,13 @@ extension ImplicitALSSettings: SolverConfiguration {
   var initialization: FactorInitialization { .uniform(scale: initScale) }
   /// Implicit ALS trains on the confidences c = 1 + α·r (or the log form).
   var valueTransform: ((Float) -> Float)? { { self.confidence(of: $0) } }
+}
+
+extension BayesSettings: SolverConfiguration {
+  typealias Solver = GibbsSampler
+  static var kind: ModelKind { .rating }
+  static var divergenceRemedy: Remedy { Remedy(.initScale, larger: false) }
+  var initialization: FactorInitialization { .gaussian(scale: initScale) }
 }
 
 extension BPRSettings: SolverConfiguration {
