@@ -478,3 +478,51 @@ extension SeededGenerator {
     }
   }
 }
+
+/// One row's Gibbs conditional with everything given explicitly: the draw the sampler makes for a
+/// row, run outside a fit, so that it can be checked against the closed form.
+@_spi(Engine) public enum GibbsConditional {
+  /// The conditional mean A⁻¹c and `count` draws of x = [p; b] (k + 1 values each) for a row whose
+  /// entries are `ratings` against the fixed rows `fixed` (n × k, row-major) with biases
+  /// `fixedBias`, given μ = `mean`, the noise precision α and the row prior (m, λ) (k + 1 values
+  /// each): A = diag(λ) + α Σ y yᵀ, c = diag(λ) m + α Σ y (r − μ − b'), y = [q; 1]. Draw t uses
+  /// noise from the stream `seed` split `t`.
+  public static func draws(
+    fixed: [Float], fixedBias: [Float], ratings: [Float], mean: Float, noisePrecision: Float,
+    priorMean: [Float], priorPrecision: [Float], count: Int, seed: UInt64
+  ) throws(MFError) -> (mean: [Float], draws: [[Float]]) {
+    let n = ratings.count
+    let order = priorMean.count
+    let k = order - 1
+    guard fixed.count == n * k, fixedBias.count == n, priorPrecision.count == order, k >= 1 else {
+      throw .invalidInput("the conditional needs n × k fixed rows, n biases and k + 1 prior values")
+    }
+    let table = RowTable(rows: n, width: k, values: fixed)
+    let biases = RowTable(rows: n, width: 1, values: fixedBias)
+    let columns = (0 ..< n).map(Int32.init)
+    var system = RidgeSystem(order: order, rows: n)
+    let zero = [Float](repeating: 0, count: order)
+    var conditionalMean = [Float](repeating: 0, count: order)
+    var result: [[Float]] = []
+    let root = SeededGenerator(seed: seed)
+    for t in 0 ... count {
+      var rng = root.split(t)
+      let z = t == 0 ? zero : (0 ..< order).map { _ in Float(rng.nextGaussian()) }
+      var failure: LinearAlgebraError? = nil
+      withSharedReadPointers(columns, ratings, priorMean, priorPrecision) { c, r, m, lambda in
+        withSharedReadPointers(z, zero) { noise, _ in
+          do throws(LinearAlgebraError) {
+            try system.drawBiasedRow(
+              count: n, columns: c.base, values: r.base, fixed: table.readOnly,
+              fixedBias: biases.readOnly, mean: mean, noisePrecision: noisePrecision,
+              prior: m.base, priorPrecision: lambda.base, noise: noise.base)
+          } catch { failure = error }
+        }
+      }
+      if let failure { throw .numerical("the conditional could not be factored: \(failure)") }
+      let x = system.solutionArray(count: order)
+      if t == 0 { conditionalMean = x } else { result.append(x) }
+    }
+    return (conditionalMean, result)
+  }
+}
