@@ -49,6 +49,9 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
   /// Bayesian MF: the posterior mean of the noise precision α over the kept samples (the
   /// model's noise standard deviation is about 1/√α).
   public var noisePrecision: Double? = nil
+  /// Bayesian MF: the users' prior over rows [p; b], its means and precisions averaged over the
+  /// kept samples (folding in a new user draws on it).
+  public var userPrior: PriorSummary? = nil
 
   /// A summary; `trainRMSE` is `nil` for ranking models, `trainLoss` for all but implicit ALS.
   public init(
@@ -71,7 +74,7 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
 extension TrainingSummary {
   private enum Key: String, CodingKey {
     case options, epochsRun, keptEpoch, trainingRatings, trainRMSE, validationRMSE, seconds, trainLoss
-    case tuning, recoveries, noisePrecision
+    case tuning, recoveries, noisePrecision, userPrior
   }
 
   /// Reads a summary written by any version so far (later fields may be absent).
@@ -89,6 +92,7 @@ extension TrainingSummary {
       recoveries: try c.decodeIfPresent([String].self, forKey: .recoveries) ?? [])
     tuning = try c.decodeIfPresent(TuningReport.self, forKey: .tuning)
     noisePrecision = try c.decodeIfPresent(Double.self, forKey: .noisePrecision)
+    userPrior = try c.decodeIfPresent(PriorSummary.self, forKey: .userPrior)
   }
 
   /// Writes the summary; a ranking model's absent training RMSE is written as 0, the value
@@ -106,6 +110,21 @@ extension TrainingSummary {
     try c.encodeIfPresent(tuning, forKey: .tuning)
     if !recoveries.isEmpty { try c.encode(recoveries, forKey: .recoveries) }
     try c.encodeIfPresent(noisePrecision, forKey: .noisePrecision)
+    try c.encodeIfPresent(userPrior, forKey: .userPrior)
+  }
+}
+
+/// A Gaussian prior over rows [p; b] with a mean and a precision per coordinate (k + 1 each).
+public struct PriorSummary: Sendable, Equatable, Codable {
+  /// m_f.
+  public var mean: [Float]
+  /// λ_f.
+  public var precision: [Float]
+
+  /// A prior of means `mean` and precisions `precision`.
+  public init(mean: [Float], precision: [Float]) {
+    self.mean = mean
+    self.precision = precision
   }
 }
 

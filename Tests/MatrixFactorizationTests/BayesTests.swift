@@ -183,6 +183,29 @@ import Testing
     #expect(model < burnedIn, "average \(model) against one sample \(burnedIn)")
   }
 
+  /// Folding a training user back in from their own ratings, one conditional-mean solve per kept
+  /// sample, gives nearly the scores the chain learned for them.
+  @Test func foldInRecoversATrainedUser() throws {
+    let (train, _) = ConformanceCase.plantedRatingSets
+    let model = try Self.fit().model
+    for u in [0, 7, 30] {
+      let rows = (0 ..< train.count).filter { Int(train.userIndices[$0]) == u }
+      let folded = try model.foldIn(
+        items: rows.map { Int(train.itemIndices[$0]) }, values: rows.map { train.values[$0] })
+      #expect(folded.factors.count == model.rank)
+      var squares = 0.0
+      for i in 0 ..< model.itemCount {
+        let dot = (0 ..< model.rank).reduce(Float(0)) { $0 + folded.factors[$1] * model.itemFactors[i, $1] }
+        let score = model.globalMean + folded.bias + model.itemBias[i] + dot
+        let e = Double(score - model.score(user: u, item: i))
+        squares += e * e
+      }
+      let rms = (squares / Double(model.itemCount)).squareRoot()
+      print("Bayesian fold-in of user \(u): RMS difference \(rms) from the trained scores")
+      #expect(rms < 0.05, "user \(u): folded-in scores differ from the trained ones by \(rms) RMS")
+    }
+  }
+
   /// The chain is the same for every thread count: each row's noise has its own stream, sums
   /// over rows are taken in row order.
   @Test func threadCountDoesNotChangeTheChain() throws {
@@ -198,7 +221,7 @@ import Testing
   /// The options check their Bayesian settings and refuse what does not apply to a sampler.
   @Test func settingsAreChecked() throws {
     var options = TrainingOptions.defaults(for: .bayes, rank: 4)
-    #expect(options.epochs == 40 + 16 * 10)
+    #expect(options.epochs == 8 + 32 * 6)
     options.epochs = 10
     #expect(throws: MFError.self) { try options.validate() }
     options = .defaults(for: .bayes, rank: 4)

@@ -147,6 +147,10 @@ struct GibbsSampler: FactorSolver {
   private var validationSums: [Double] = []
   /// Σ α over kept samples (its posterior mean is reported).
   private var noisePrecisionSum = 0.0
+  /// Σ over kept sweeps of the users' prior means and precisions (their posterior means are
+  /// stored, for folding in a new user).
+  private var userPriorMeanSum: [Double]
+  private var userPriorPrecisionSum: [Double]
   /// The items' conditional means E[q_i, b_i | P, b_u, …] of the last kept sweep (items × (k+1)).
   private let itemConditionalMeans: RowTable
 
@@ -162,6 +166,8 @@ struct GibbsSampler: FactorSolver {
     userBiasSum = [Double](repeating: 0, count: data.userCount)
     itemBiasSum = [Double](repeating: 0, count: data.itemCount)
     itemConditionalMeans = RowTable(rows: data.itemCount, width: k + 1)
+    userPriorMeanSum = [Double](repeating: 0, count: k + 1)
+    userPriorPrecisionSum = [Double](repeating: 0, count: k + 1)
     squaredError = 0
     squaredError = residualSquares()
   }
@@ -249,7 +255,10 @@ struct GibbsSampler: FactorSolver {
       userBias: userBiasSum.map { Float($0 / Double(kept)) },
       itemBias: itemBiasSum.map { Float($0 / Double(kept)) },
       userMeans: means(keptP, rows: users), itemMeans: means(keptQ, rows: items),
-      noisePrecision: noisePrecisionSum / Double(kept))
+      noisePrecision: noisePrecisionSum / Double(kept),
+      userPrior: PriorSummary(
+        mean: userPriorMeanSum.map { Float($0 / Double(kept)) },
+        precision: userPriorPrecisionSum.map { Float($0 / Double(kept)) }))
   }
 
   // MARK: - Steps
@@ -272,6 +281,10 @@ struct GibbsSampler: FactorSolver {
       itemBiasSum[i] += Double(row[k])
     }
     noisePrecisionSum += noisePrecision
+    for f in 0 ... k {
+      userPriorMeanSum[f] += Double(userPrior.mean[f])
+      userPriorPrecisionSum[f] += Double(userPrior.precision[f])
+    }
     kept += 1
   }
 
@@ -452,6 +465,8 @@ struct PosteriorAverage {
   var itemMeans: [Float]
   /// The posterior mean of the noise precision α over the kept samples.
   var noisePrecision: Double
+  /// The users' prior (m, λ) averaged over the kept samples.
+  var userPrior: PriorSummary
 }
 
 extension SeededGenerator {

@@ -223,6 +223,7 @@ public enum Trainer {
       validationRMSE: finalValidRMSE, trainLoss: trainLoss, seconds: seconds(since: start),
       recoveries: recoveries)
     summary.noisePrecision = average?.noisePrecision
+    summary.userPrior = average?.userPrior
     let model = FactorModel(
       kind: kind, globalMean: kind == .rating ? data.mean : 0,
       userBias: kind == .rating ? kept.userBias : [Float](repeating: 0, count: data.userCount),
