@@ -182,12 +182,13 @@ struct GibbsSampler: FactorSolver {
     userPrior = Self.drawPrior(factors.userSide, rank: context.rank, rng: &rng)
     _ = try halfSweep(
       rows: data.byUser, fixed: factors.itemSide, target: factors.userSide, prior: userPrior,
-      sweep: sweep, side: 0)
+      sweep: sweep, side: 0, measure: false)
     itemPrior = Self.drawPrior(factors.itemSide, rank: context.rank, rng: &rng)
     lastSweepKept = settings.keeps(sweep: sweep) && kept < settings.samples
     let errors = try halfSweep(
       rows: data.byItem, fixed: factors.userSide, target: factors.itemSide, prior: itemPrior,
-      sweep: sweep, side: 1, conditionalMeans: lastSweepKept ? itemConditionalMeans : nil)
+      sweep: sweep, side: 1, measure: true,
+      conditionalMeans: lastSweepKept ? itemConditionalMeans : nil)
     squaredError = errors.raw
     if lastSweepKept { keepSample() }
     return EpochOutcome(inEpochRMSE: (errors.clamped / max(1, n)).squareRoot())
@@ -288,13 +289,13 @@ struct GibbsSampler: FactorSolver {
     kept += 1
   }
 
-  /// Draws every row of one side, in balanced ranges on the fit's threads. Returns Σ e² over the
-  /// drawn rows' entries, raw and with the prediction clamped to the rating range (the training
+  /// Draws every row of one side, in balanced ranges on the fit's threads. With `measure`
+  /// (the item half-sweep, which ends the sweep), returns Σ e² over the drawn rows' entries, raw and with the prediction clamped to the rating range (the training
   /// RMSE as the model would serve this sample), summed in row order: the same for any number of
   /// threads.
   private func halfSweep(
     rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide, prior: RowPrior, sweep: Int,
-    side: Int, conditionalMeans: RowTable? = nil
+    side: Int, measure: Bool, conditionalMeans: RowTable? = nil
   ) throws(MFError) -> (raw: Double, clamped: Double) {
     let means = conditionalMeans?.mutable
     let k = context.rank
@@ -321,7 +322,7 @@ struct GibbsSampler: FactorSolver {
               defer { z.deallocate() }
               for r in range {
                 var rng = SeededGenerator(seed: Self.streamSeed(seed, sweep: sweep, side: side, row: r))
-                for f in 0 ... k { z[f] = Float(rng.nextGaussian()) }
+                rng.fillGaussian(z, count: k + 1)
                 let lo = rowStart[r]
                 let n = rowStart[r + 1] - lo
                 do {
@@ -335,6 +336,7 @@ struct GibbsSampler: FactorSolver {
                 }
                 system.copySolution(to: targetRows.row(r), count: k)
                 targetBias[r] = system.solutionEntry(k)
+                guard measure else { continue }
                 // e_j = t_j − y_j·x: the entry's residual against μ + b + b' + p·q.
                 var raw = 0.0
                 var clamped = 0.0
@@ -470,6 +472,19 @@ struct PosteriorAverage {
 }
 
 extension SeededGenerator {
+  /// `count` standard normal deviates into `z`, two per Box–Muller pair (cos and sin of one
+  /// angle), which halves the logarithms and square roots of drawing them one at a time.
+  mutating func fillGaussian(_ z: UnsafeMutablePointer<Float>, count: Int) {
+    var f = 0
+    while f < count {
+      let radius = (-2 * log(max(nextUnit(), 0x1.0p-60))).squareRoot()
+      let angle = 2 * Double.pi * nextUnit()
+      z[f] = Float(radius * cos(angle))
+      if f + 1 < count { z[f + 1] = Float(radius * sin(angle)) }
+      f += 2
+    }
+  }
+
   /// A Gamma(shape, 1) deviate (Marsaglia & Tsang 2000); divide by a rate for Gamma(shape, rate).
   /// For shape < 1, Gamma(shape + 1)·U^(1/shape).
   mutating func nextGamma(shape: Double) -> Double {
