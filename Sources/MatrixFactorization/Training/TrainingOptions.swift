@@ -354,10 +354,10 @@ public struct BayesSettings: Sendable, Equatable {
 
   /// Bayesian-MF settings; the defaults are mf's: 200 sweeps, 8 of burn-in, then 32 samples kept
   /// 6 sweeps apart, from N(0, (0.3/√k)²). Chosen on the ML-100K folds (README): with rank 32 they
-  /// give 0.8989 mean RMSE; averaging 64 samples 3 apart gave 0.8978 for a model twice the size,
-  /// 16 samples 12 apart 0.9022. A short burn-in from small factors helps: the
-  /// chain's early sweeps, while the factors grow, predict well, and a long burn-in from unit-norm
-  /// rows (40 sweeps, init 1) gave 0.9027 with 32 samples.
+  /// give 0.8994 mean RMSE; averaging 64 samples 3 apart gave 0.8981 for a model twice the size,
+  /// 16 samples 12 apart 0.9026. A short burn-in from small factors helps: the chain's early
+  /// sweeps, while the factors grow, predict well, and a long burn-in from unit-norm rows
+  /// (40 sweeps, init 1) gave 0.9030 with 32 samples.
   public init(samples: Int = 32, burnIn: Int = 8, thinning: Int = 6, initScale: Float = 0.3) {
     self.samples = samples
     self.burnIn = burnIn
