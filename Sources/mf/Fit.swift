@@ -72,7 +72,7 @@ struct Fit: ParsableCommand {
   @Option(help: "Stop once a sweep changes the training RMSE by less than this fraction (ALS default 0.001; 0: never).")
   var convergenceTolerance: Double?
 
-  @Option(help: "Initial factors ~ N(0, (scale/√k)²) (default 0.1; ALS 1; Bayesian MF 0.3).")
+  @Option(help: "Initial factors ~ N(0, (scale/√k)²) (default 0.1; ALS 1; Bayesian MF 0.566).")
   var initScale: Float?
 
   @Option(help: "Worker threads (default: all cores).")

@@ -118,7 +118,7 @@ extension RidgeSystem {
 /// Bayesian MF by Gibbs sampling (see the comment at the top of this file for the model).
 ///
 /// The training loop's factor tables hold the current sample. After the burn-in, every
-/// `thinning`-th sample is kept: its rows are copied side by side into wide tables
+/// `thinning`-th sweep is kept: its rows are copied side by side into wide tables
 /// (P̃ row u = [p_u⁽¹⁾ … p_u⁽ˢ⁾], Q̃ likewise), its biases and rows summed. At the end
 /// ``posteriorAverage()`` scales the wide tables by 1/√S, so that
 ///
@@ -127,6 +127,13 @@ extension RidgeSystem {
 /// exactly: the model is a plain biased factorization of width S·k whose score is the posterior
 /// average, and every serving path (predict, evaluate, top-N by inner product, batch scoring)
 /// uses it unchanged.
+///
+/// What a kept sweep stores for the items is Rao–Blackwellized: not the drawn [q_i; b_i] but its
+/// conditional mean given the users just drawn (and α, the priors), E[q_i, b_i | P, b_u, …],
+/// which the item's draw computes anyway from the same Cholesky factor. Since
+/// E[p_u·q_i] = E[p_u·E[q_i | P, …]], the average over kept sweeps estimates the same posterior
+/// mean of the prediction, with the items' share of the Monte Carlo noise removed (ML-100K u1,
+/// 16 samples: test RMSE 0.9100 against 0.9156 with the draws).
 struct GibbsSampler: FactorSolver {
   let data: TrainingData
   let context: TrainingContext
