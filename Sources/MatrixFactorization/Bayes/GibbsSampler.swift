@@ -133,7 +133,8 @@ extension RidgeSystem {
 /// which the item's draw computes anyway from the same Cholesky factor. Since
 /// E[p_u·q_i] = E[p_u·E[q_i | P, …]], the average over kept sweeps estimates the same posterior
 /// mean of the prediction, with the items' share of the Monte Carlo noise removed (ML-100K u1,
-/// 16 samples: test RMSE 0.9100 against 0.9156 with the draws).
+/// 16 samples 10 apart after 40 sweeps from init 1: test RMSE 0.9100 against 0.9156 with the
+/// draws).
 struct GibbsSampler: FactorSolver {
   let data: TrainingData
   let context: TrainingContext
