@@ -18,13 +18,13 @@ struct Fit: ParsableCommand {
   @Option(help: "sgd, als or bayes (default sgd); with --implicit: als or bpr (default als).")
   var algorithm: String?
 
-  @Option(help: "Bayesian MF: kept Gibbs samples, averaged by the model and stored in it (default 16).")
+  @Option(help: "Bayesian MF: kept Gibbs samples, averaged by the model and stored in it (default 32).")
   var samples: Int?
 
-  @Option(help: "Bayesian MF: sweeps before the first kept sample (default 40).")
+  @Option(help: "Bayesian MF: sweeps before the first kept sample (default 8).")
   var burnIn: Int?
 
-  @Option(help: "Bayesian MF: sweeps from one kept sample to the next (default 10).")
+  @Option(help: "Bayesian MF: sweeps from one kept sample to the next (default 6).")
   var thinning: Int?
 
   @Flag(help: "Implicit: count every line as one interaction (value 1), ignoring a value column.")
