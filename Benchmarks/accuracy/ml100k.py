@@ -22,6 +22,8 @@ CONFIGS = [
     ("fixed defaults ALS (--no-tune)", ["--rank", "32", "--algorithm", "als", "--no-tune"]),
     ("tuned SGD (--preset ml100k)", ["--preset", "ml100k"]),
     ("tuned ALS (--preset ml100k)", ["--preset", "ml100k", "--algorithm", "als"]),
+    ("Bayesian MF (defaults: 32 samples)", ["--rank", "32", "--algorithm", "bayes"]),
+    ("Bayesian MF, 64 samples", ["--rank", "32", "--algorithm", "bayes", "--samples", "64", "--thinning", "3"]),
 ]
 
 
@@ -29,9 +31,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.path.join(os.path.dirname(ROOT), "shared/data/ml-100k"))
     ap.add_argument("--mf", default=os.path.join(ROOT, ".build/release/mf"))
-    ap.add_argument("--output", default=os.path.join(ROOT, "Benchmarks/accuracy/results/ml100k.md"),
-                    help="where the table is written as well (rewritten each run)")
+    ap.add_argument("--output", default=None,
+                    help="where the table is written as well (rewritten each run; default"
+                         " Benchmarks/accuracy/results/ml100k.md, or nowhere with --only)")
+    ap.add_argument("--only", default=None,
+                    help="run only the configurations whose name contains this text")
     args = ap.parse_args()
+    if args.output is None and args.only is None:
+        args.output = os.path.join(ROOT, "Benchmarks/accuracy/results/ml100k.md")
     if not os.path.exists(os.path.join(args.data, "u1.base")):
         sys.exit(f"MovieLens-100K not found in {args.data}")
     if not os.path.exists(args.mf):
@@ -47,6 +54,8 @@ def main():
     for line in lines[2:]:
         print(line)
     for name, flags in CONFIGS:
+        if args.only is not None and args.only.lower() not in name.lower():
+            continue
         rmses, maes, times = [], [], []
         for k in range(1, 6):
             fit = json.loads(subprocess.run(
@@ -63,9 +72,10 @@ def main():
                 f"{statistics.mean(maes):.4f} | {statistics.median(times):.2f} s |")
         lines.append(line)
         print(line, flush=True)
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    if args.output:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w") as f:
+            f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,16 @@ import CBLAS
     cblas_ssyr(CblasRowMajor, CblasLower, blasInt(n), alpha, x, 1, a, blasInt(lda))
   }
 
+  /// `x ← L⁻¹x` or, with `transpose`, `x ← L⁻ᵀx` (`strsv`), for the lower-triangular `n × n`
+  /// matrix `L` stored row-major in `a` (its upper triangle is not read).
+  public static func solveLowerTriangular(
+    n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafeMutablePointer<Float>, transpose: Bool
+  ) {
+    cblas_strsv(
+      CblasRowMajor, CblasLower, transpose ? CblasTrans : CblasNoTrans, CblasNonUnit, blasInt(n),
+      a, blasInt(lda), x, 1)
+  }
+
   /// `x · y` (`sdot`).
   public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
     cblas_sdot(blasInt(n), x, 1, y, 1)

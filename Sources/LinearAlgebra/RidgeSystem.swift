@@ -61,6 +61,13 @@
       n: order, k: rows, alpha: 1, a: design, lda: order, beta: 0, c: matrix, ldc: order)
   }
 
+  /// A ← s·YᵀY over the first `rows` design rows (`ssyrk` with α = `scale`): a Gibbs sampler's
+  /// likelihood precision α·Σ y yᵀ.
+  public func setGram(rows: Int, scale: Float) {
+    BLAS.syrkTransposed(
+      n: order, k: rows, alpha: scale, a: design, lda: order, beta: 0, c: matrix, ldc: order)
+  }
+
   /// A ← G: a precomputed matrix shared by every row (e.g. YᵀY + λI over all items).
   public func setMatrix(copying g: UnsafePointer<Float>) {
     matrix.update(from: g, count: order * order)
@@ -117,6 +124,16 @@
   /// (a Gibbs sampler's mean and its random draw).
   public func factor() throws(LinearAlgebraError) {
     try LAPACK.choleskyFactor(n: order, a: matrix)
+  }
+
+  /// A draw from the Gaussian N(A⁻¹b, A⁻¹) given the factor A = LLᵀ from ``factor()`` and
+  /// `noise` z ~ N(0, I) (`order` of them): x = L⁻ᵀ(L⁻¹b + z) = A⁻¹b + L⁻ᵀz, two triangular
+  /// solves (`strsv`); x replaces b in ``solution``. L⁻ᵀz has covariance L⁻ᵀL⁻¹ = (LLᵀ)⁻¹ = A⁻¹.
+  /// With z = 0 it is the mean A⁻¹b.
+  public func drawFactored(noise z: UnsafePointer<Float>) {
+    BLAS.solveLowerTriangular(n: order, a: matrix, lda: order, x: solution, transpose: false)
+    for f in 0 ..< order { solution[f] += z[f] }
+    BLAS.solveLowerTriangular(n: order, a: matrix, lda: order, x: solution, transpose: true)
   }
 
   /// Solves A x = b with the factor from ``factor()`` (`spotrs`); x replaces b.

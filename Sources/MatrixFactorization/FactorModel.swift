@@ -46,6 +46,12 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
   public var tuning: TuningReport? = nil
   /// How training recovered from epochs that diverged (empty when none did).
   public var recoveries: [String] = []
+  /// Bayesian MF: the posterior mean of the noise precision α over the kept samples (the
+  /// model's noise standard deviation is about 1/√α).
+  public var noisePrecision: Double? = nil
+  /// Bayesian MF: the users' prior over rows [p; b], its means and precisions averaged over the
+  /// kept samples (folding in a new user draws on it).
+  public var userPrior: PriorSummary? = nil
 
   /// A summary; `trainRMSE` is `nil` for ranking models, `trainLoss` for all but implicit ALS.
   public init(
@@ -68,7 +74,7 @@ public struct TrainingSummary: Sendable, Equatable, Codable {
 extension TrainingSummary {
   private enum Key: String, CodingKey {
     case options, epochsRun, keptEpoch, trainingRatings, trainRMSE, validationRMSE, seconds, trainLoss
-    case tuning, recoveries
+    case tuning, recoveries, noisePrecision, userPrior
   }
 
   /// Reads a summary written by any version so far (later fields may be absent).
@@ -85,6 +91,8 @@ extension TrainingSummary {
       seconds: try c.decode(Double.self, forKey: .seconds),
       recoveries: try c.decodeIfPresent([String].self, forKey: .recoveries) ?? [])
     tuning = try c.decodeIfPresent(TuningReport.self, forKey: .tuning)
+    noisePrecision = try c.decodeIfPresent(Double.self, forKey: .noisePrecision)
+    userPrior = try c.decodeIfPresent(PriorSummary.self, forKey: .userPrior)
   }
 
   /// Writes the summary; a ranking model's absent training RMSE is written as 0, the value
@@ -101,7 +109,51 @@ extension TrainingSummary {
     try c.encodeIfPresent(trainLoss, forKey: .trainLoss)
     try c.encodeIfPresent(tuning, forKey: .tuning)
     if !recoveries.isEmpty { try c.encode(recoveries, forKey: .recoveries) }
+    try c.encodeIfPresent(noisePrecision, forKey: .noisePrecision)
+    try c.encodeIfPresent(userPrior, forKey: .userPrior)
   }
+}
+
+/// A Gaussian prior over rows [p; b] with a mean and a precision per coordinate (k + 1 each).
+public struct PriorSummary: Sendable, Equatable, Codable {
+  /// m_f.
+  public var mean: [Float]
+  /// λ_f.
+  public var precision: [Float]
+
+  /// A prior of means `mean` and precisions `precision`.
+  public init(mean: [Float], precision: [Float]) {
+    self.mean = mean
+    self.precision = precision
+  }
+}
+
+/// What a Bayesian model keeps besides its serving tables: how many samples its wide tables hold
+/// and the posterior means of the embeddings.
+///
+/// A Bayesian model's ``FactorModel/userFactors`` and ``FactorModel/itemFactors`` are the kept
+/// samples side by side, each scaled by 1/√S (row u = [p_u⁽¹⁾ … p_u⁽ˢ⁾]/√S), so their inner
+/// product is the average of the samples' inner products and the score is the posterior average
+/// r̂ = (1/S) Σ_s (μ + b_u⁽ˢ⁾ + b_i⁽ˢ⁾ + p_u⁽ˢ⁾·q_i⁽ˢ⁾). That is the right quantity to predict and to
+/// rank by, but not an embedding: the average of p_u⁽ˢ⁾·q_i⁽ˢ⁾ is not p̄_u·q̄_i, and similarity
+/// between users or items, or an export, wants one vector per row. Those use the means here.
+public struct PosteriorSummary: Sendable, Equatable {
+  /// S, the number of kept samples in the wide tables.
+  public var samples: Int
+  /// P̄: the user embeddings averaged over the kept samples (users × k).
+  public var userMeans: Matrix
+  /// Q̄: the item embeddings averaged over the kept samples (items × k).
+  public var itemMeans: Matrix
+
+  /// A summary of `samples` kept samples with their mean embeddings.
+  public init(samples: Int, userMeans: Matrix, itemMeans: Matrix) {
+    self.samples = samples
+    self.userMeans = userMeans
+    self.itemMeans = itemMeans
+  }
+
+  /// k, the embedding dimension of one sample.
+  public var rank: Int { userMeans.columns }
 }
 
 /// A trained biased matrix-factorization model,
@@ -133,13 +185,24 @@ public struct FactorModel: Sendable {
   public var seen: InteractionIndex
   /// How the model was trained.
   public var summary: TrainingSummary
+  /// Bayesian models: the number of kept samples and the posterior-mean embeddings (`nil` for
+  /// every other model). See ``PosteriorSummary``.
+  public var posterior: PosteriorSummary?
 
   /// Whether the model ranks items (learned from implicit feedback) rather than predicting
   /// ratings: no clamping to a rating scale, ranking metrics instead of RMSE.
   public var isImplicit: Bool { kind == .ranking }
 
-  /// The embedding dimension.
+  /// The width of the scoring tables P and Q: the embedding dimension k, or S·k for a Bayesian
+  /// model (its kept samples side by side; see ``embeddingRank``).
   public var rank: Int { userFactors.columns }
+  /// The embedding dimension k (of one posterior sample, for a Bayesian model).
+  public var embeddingRank: Int { posterior?.rank ?? rank }
+  /// The user embeddings: P, or the posterior means P̄ of a Bayesian model (for similarity and
+  /// export; scores use ``userFactors``).
+  public var userEmbeddings: Matrix { posterior?.userMeans ?? userFactors }
+  /// The item embeddings: Q, or the posterior means Q̄ of a Bayesian model.
+  public var itemEmbeddings: Matrix { posterior?.itemMeans ?? itemFactors }
   /// Number of users.
   public var userCount: Int { userFactors.rows }
   /// Number of items.
@@ -149,12 +212,17 @@ public struct FactorModel: Sendable {
   public init(
     kind: ModelKind, globalMean: Float, userBias: [Float], itemBias: [Float], userFactors: Matrix,
     itemFactors: Matrix, users: IDMap, items: IDMap, ratingRange: ClosedRange<Float>,
-    seen: InteractionIndex, summary: TrainingSummary
+    seen: InteractionIndex, summary: TrainingSummary, posterior: PosteriorSummary? = nil
   ) {
     precondition(userBias.count == userFactors.rows && users.count == userFactors.rows)
     precondition(itemBias.count == itemFactors.rows && items.count == itemFactors.rows)
     precondition(userFactors.columns == itemFactors.columns)
     precondition(seen.rowStart.count == userFactors.rows + 1)
+    if let posterior {
+      precondition(posterior.samples >= 1 && userFactors.columns == posterior.samples * posterior.rank)
+      precondition(posterior.userMeans.rows == userFactors.rows && posterior.itemMeans.rows == itemFactors.rows)
+      precondition(posterior.itemMeans.columns == posterior.rank)
+    }
     self.kind = kind
     self.globalMean = globalMean
     self.userBias = userBias
@@ -166,5 +234,6 @@ public struct FactorModel: Sendable {
     self.ratingRange = ratingRange
     self.seen = seen
     self.summary = summary
+    self.posterior = posterior
   }
 }

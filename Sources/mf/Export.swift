@@ -17,7 +17,7 @@ struct Export: ParsableCommand {
     let model = try modelOptions.load()
     let files = try EmbeddingExport.write(model, format: format, to: output)
     if json {
-      try Console.json(["format": format.rawValue, "files": files, "users": model.userCount, "items": model.itemCount, "rank": model.rank])
+      try Console.json(["format": format.rawValue, "files": files, "users": model.userCount, "items": model.itemCount, "rank": model.embeddingRank])
     } else {
       for f in files { print(f) }
     }
@@ -67,11 +67,17 @@ struct Info: ParsableCommand {
       options["regularization"] = s.regularization.json
       options["bias_regularization"] = s.biasRegularization.json
       options["init_scale"] = s.initScale.json
+    case .bayes(let s):
+      options["samples"] = s.samples
+      options["burn_in"] = s.burnIn
+      options["thinning"] = s.thinning
+      options["init_scale"] = s.initScale.json
     }
+    let version = ModelFile.version(of: m)
     if json {
       var object: [String: Any] = [
-        "model": modelOptions.model, "format_version": Int(ModelFile.version), "users": m.userCount,
-        "items": m.itemCount, "rank": m.rank, "global_mean": m.globalMean.json,
+        "model": modelOptions.model, "format_version": Int(version), "users": m.userCount,
+        "items": m.itemCount, "rank": m.embeddingRank, "global_mean": m.globalMean.json,
         "rating_min": m.ratingRange.lowerBound.json, "rating_max": m.ratingRange.upperBound.json,
         "training_ratings": s.trainingRatings, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
         "seconds": s.seconds.json, "options": options, "kind": m.kind.rawValue,
@@ -80,6 +86,11 @@ struct Info: ParsableCommand {
       if let v = s.validationRMSE { object["validation_rmse"] = v.json }
       if let t = s.tuning { object["tuning"] = t.jsonObject }
       if !s.recoveries.isEmpty { object["recoveries"] = s.recoveries }
+      if let posterior = m.posterior {
+        object["kept_samples"] = posterior.samples
+        object["scoring_width"] = m.rank
+      }
+      if let a = s.noisePrecision { object["noise_precision"] = a.json }
       if m.isImplicit {
         object["implicit"] = true
         object.removeValue(forKey: "global_mean")
@@ -87,7 +98,7 @@ struct Info: ParsableCommand {
       }
       try Console.json(object)
     } else if m.isImplicit {
-      print("model         \(modelOptions.model) (format version \(ModelFile.version))")
+      print("model         \(modelOptions.model) (format version \(version))")
       print("algorithm     implicit \(o.algorithm == .bpr ? "BPR" : "ALS"), rank \(m.rank)")
       print("users, items  \(m.userCount), \(m.itemCount)")
       print("interactions  \(s.trainingRatings), values in [\(formatted(m.ratingRange.lowerBound, 1)), \(formatted(m.ratingRange.upperBound, 1))]")
@@ -95,11 +106,20 @@ struct Info: ParsableCommand {
       let opts = options.keys.sorted().filter { $0 != "algorithm" && $0 != "rank" }.map { "\($0)=\(options[$0]!)" }
       print("options       " + opts.joined(separator: " "))
     } else {
-      print("model         \(modelOptions.model) (format version \(ModelFile.version))")
-      print("algorithm     \(o.algorithm.rawValue.uppercased()), rank \(m.rank)")
+      print("model         \(modelOptions.model) (format version \(version))")
+      print("algorithm     \(o.algorithm == .bayes ? "Bayesian MF (Gibbs sampling)" : o.algorithm.rawValue.uppercased()), rank \(m.embeddingRank)")
+      if let posterior = m.posterior {
+        print("samples       predicts the average of \(posterior.samples) kept samples (scoring tables \(m.rank) wide);"
+          + " similar and export use the posterior-mean embeddings"
+          + (s.noisePrecision.map { "; noise σ ≈ \(formatted(1 / $0.squareRoot()))" } ?? ""))
+      }
       print("users, items  \(m.userCount), \(m.itemCount)")
       print("ratings       \(s.trainingRatings) in [\(formatted(m.ratingRange.lowerBound, 1)), \(formatted(m.ratingRange.upperBound, 1))], mean μ = \(formatted(m.globalMean))")
-      print("epochs        \(s.epochsRun) run, epoch \(s.keptEpoch) kept, \(formatted(s.seconds, 2)) s")
+      if m.posterior != nil {
+        print("sweeps        \(s.epochsRun), \(formatted(s.seconds, 2)) s")
+      } else {
+        print("epochs        \(s.epochsRun) run, epoch \(s.keptEpoch) kept, \(formatted(s.seconds, 2)) s")
+      }
       print("train RMSE    \(s.trainRMSE.map { formatted($0) } ?? "-")" + (s.validationRMSE.map { ", validation RMSE \(formatted($0))" } ?? ""))
       if let t = s.tuning {
         for (n, line) in t.lines.enumerated() { print((n == 0 ? "self-tuning   " : "              ") + line) }

@@ -15,8 +15,17 @@ struct Fit: ParsableCommand {
   @Option(help: "Embedding dimension k (default 32).")
   var rank: Int?
 
-  @Option(help: "sgd or als (default sgd); with --implicit: als or bpr (default als).")
+  @Option(help: "sgd, als or bayes (default sgd); with --implicit: als or bpr (default als).")
   var algorithm: String?
+
+  @Option(help: "Bayesian MF: kept Gibbs samples, averaged by the model and stored in it (default 32).")
+  var samples: Int?
+
+  @Option(help: "Bayesian MF: sweeps before the first kept sample (default 8).")
+  var burnIn: Int?
+
+  @Option(help: "Bayesian MF: sweeps from one kept sample to the next (default 6).")
+  var thinning: Int?
 
   @Flag(help: "Implicit: count every line as one interaction (value 1), ignoring a value column.")
   var binary = false
@@ -63,7 +72,7 @@ struct Fit: ParsableCommand {
   @Option(help: "Stop once a sweep changes the training RMSE by less than this fraction (ALS default 0.001; 0: never).")
   var convergenceTolerance: Double?
 
-  @Option(help: "Initial factors ~ N(0, (scale/√k)²) (default 0.1; ALS 1).")
+  @Option(help: "Initial factors ~ N(0, (scale/√k)²) (default 0.1; ALS 1; Bayesian MF 0.566).")
   var initScale: Float?
 
   @Option(help: "Worker threads (default: all cores).")
@@ -126,8 +135,11 @@ struct Fit: ParsableCommand {
       Console.progress(
         "\(train.count) ratings, \(train.users.count) users, \(train.items.count) items"
           + (report.hadHeader ? " (header skipped)" : "")
-          + "; training \(implicit ? "implicit " + (algorithm == .bpr ? "BPR" : "ALS") : algorithm.rawValue.uppercased()) rank \(options.rank), "
-          + (tuningPlan(for: algorithm)?.epochs == true ? "epochs chosen from the data" : "\(options.epochs) epochs")
+          + "; training \(implicit ? "implicit " + (algorithm == .bpr ? "BPR" : "ALS") : algorithmName(algorithm)) rank \(options.rank), "
+          + (tuningPlan(for: algorithm)?.epochs == true
+            ? "epochs chosen from the data"
+            : options.bayes.map { "\($0.sweeps) Gibbs sweeps (\($0.burnIn) burn-in, then \($0.samples) kept samples \($0.thinning) sweeps apart)" }
+              ?? "\(options.epochs) epochs")
           + ", \(options.threads) thread(s)")
     }
     let plan = tuningPlan(for: algorithm)
@@ -137,11 +149,15 @@ struct Fit: ParsableCommand {
       // Every epoch up to 20 epochs; beyond that about 20 lines, always the first and last.
       let every = max(1, (r.epochs + 19) / 20)
       guard showProgress, r.epoch == 1 || r.epoch == r.epochs || r.epoch % every == 0 else { return }
-      var line = "epoch \(r.epoch)/\(r.epochs)"
+      var line = (algorithm == .bayes ? "sweep" : "epoch") + " \(r.epoch)/\(r.epochs)"
       if let l = r.loss { line += "  loss \(formatted(l, 2))" }
       if let a = r.sampledAUC { line += "  sampled AUC \(formatted(a))" }
-      if let t = r.trainRMSE { line += "  train RMSE \(formatted(t))" }
-      if let v = r.validationRMSE { line += "  validation RMSE \(formatted(v))" }
+      if let t = r.trainRMSE { line += (algorithm == .bayes ? "  sample train RMSE " : "  train RMSE ") + formatted(t) }
+      if let v = r.validationRMSE {
+        // A sampler's validation RMSE is of the running posterior average once samples are kept.
+        let averaged = options.bayes.map { r.epoch > $0.burnIn + $0.thinning - 1 } ?? false
+        line += (averaged ? "  validation RMSE (average) " : "  validation RMSE ") + formatted(v)
+      }
       line += "  \(formatted(r.epochSeconds, 3)) s  (total \(formatted(r.elapsedSeconds, 2)) s)"
       Console.progress(line)
     }
@@ -188,7 +204,7 @@ struct Fit: ParsableCommand {
     }
     if json {
       var object: [String: Any] = [
-        "model": model, "algorithm": algorithm.rawValue, "rank": m.rank, "users": m.userCount,
+        "model": model, "algorithm": algorithm.rawValue, "rank": m.embeddingRank, "users": m.userCount,
         "items": m.itemCount, "ratings": s.trainingRatings, "duplicates_dropped": duplicates.count,
         "skipped_lines": report.skippedLines, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
         "train_rmse": (s.trainRMSE ?? .nan).json, "seconds": s.seconds.json,
@@ -205,13 +221,16 @@ struct Fit: ParsableCommand {
       ]
       if let v = s.validationRMSE { object["validation_rmse"] = v.json }
       if let t = s.tuning { object["tuning"] = t.jsonObject }
+      if let posterior = m.posterior { object["kept_samples"] = posterior.samples }
+      if let a = s.noisePrecision { object["noise_precision"] = a.json }
       try Console.json(object)
     } else {
-      var line = "trained \(algorithm.rawValue.uppercased()) rank \(m.rank) on \(s.trainingRatings) ratings"
+      var line = "trained \(algorithmName(algorithm)) rank \(m.embeddingRank) on \(s.trainingRatings) ratings"
         + " (\(m.userCount) users, \(m.itemCount) items) in \(formatted(s.seconds, 2)) s"
         + "; train RMSE \(formatted(s.trainRMSE ?? .nan))"
       if let v = s.validationRMSE { line += ", validation RMSE \(formatted(v))" }
       if s.keptEpoch != s.epochsRun { line += "; kept epoch \(s.keptEpoch) of \(s.epochsRun)" }
+      if let posterior = m.posterior { line += "; predicts the average of \(posterior.samples) kept samples" }
       print(line)
       print("model written to \(model)")
     }
@@ -314,12 +333,36 @@ struct Fit: ParsableCommand {
         ("--solver", solver != nil), ("--cg-steps", cgSteps != nil),
       ] { note(flag, given) }
       options.solver = .bpr(s)
+    case .bayes(var s):
+      if let samples { s.samples = samples }
+      if let burnIn { s.burnIn = burnIn }
+      if let thinning { s.thinning = thinning }
+      if let initScale { s.initScale = initScale }
+      if epochs != nil {
+        throw ValidationError("--epochs does not apply to Bayesian MF: its sweeps are --burn-in + --samples × --thinning")
+      }
+      if earlyStop {
+        throw ValidationError("--early-stop does not apply to Bayesian MF: the model averages its kept samples rather than picking one")
+      }
+      for (flag, given) in [
+        ("--learning-rate", learningRate != nil), ("--learning-rate-decay", learningRateDecay != nil),
+        ("--regularization", regularization != nil), ("--bias-regularization", biasRegularization != nil),
+        ("--regularization-exponent", regularizationExponent != nil), ("--schedule", schedule != nil),
+        ("--convergence-tolerance", convergenceTolerance != nil),
+      ] { note(flag, given) }
+      options.solver = .bayes(s)
+      options.epochs = s.sweeps
+    }
+    if options.algorithm != .bayes {
+      for (flag, given) in [("--samples", samples != nil), ("--burn-in", burnIn != nil), ("--thinning", thinning != nil)] {
+        note(flag, given)
+      }
     }
     if !unused.isEmpty {
       Console.note("\(unused.joined(separator: ", ")) do\(unused.count == 1 ? "es" : "") not apply to \(algorithmName(algorithm)); ignored")
     }
     if let epochs { options.epochs = epochs }
-    if let convergenceTolerance {
+    if let convergenceTolerance, algorithm != .bayes {
       // 0: never stop early; anything else must be a valid tolerance (validated below).
       options.convergenceTolerance = convergenceTolerance == 0 ? nil : convergenceTolerance
     }
@@ -335,6 +378,8 @@ struct Fit: ParsableCommand {
   /// or an implicit model.
   func tuningPlan(for algorithm: Algorithm) -> TuningPlan? {
     guard !noTune, !implicit, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
+    // Bayesian MF has nothing to choose: its priors are sampled.
+    if algorithm == .bayes { return nil }
     var plan = TuningPlan(regularization: regularization == nil, epochs: epochs == nil)
     plan.keepsBiasRegularization = biasRegularization != nil
     if algorithm == .als {
@@ -351,6 +396,7 @@ struct Fit: ParsableCommand {
     case .als: "ALS"
     case .implicitALS: "implicit ALS"
     case .bpr: "BPR"
+    case .bayes: "Bayesian MF"
     }
   }
 
@@ -360,13 +406,14 @@ struct Fit: ParsableCommand {
     switch (implicit, name) {
     case (false, "sgd"): return .sgd
     case (false, "als"): return .als
+    case (false, "bayes"), (false, "bpmf"): return .bayes
     case (true, "als"), (true, "implicit-als"): return .implicitALS
     case (true, "bpr"), (false, "bpr"):
       if !implicit { throw ValidationError("BPR learns from implicit feedback; add --implicit") }
       return .bpr
     default:
       throw ValidationError(
-        "unknown --algorithm '\(name)'; use " + (implicit ? "als or bpr with --implicit" : "sgd or als"))
+        "unknown --algorithm '\(name)'; use " + (implicit ? "als or bpr with --implicit" : "sgd, als or bayes"))
     }
   }
 

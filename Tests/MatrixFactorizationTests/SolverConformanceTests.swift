@@ -41,6 +41,8 @@ struct ConformanceCase: Sendable, CustomStringConvertible, CustomTestStringConve
     ConformanceCase(algorithm: .implicitALS, epochs: 10, data: .interactions),
     // BPR's multi-threaded updates are Hogwild (lock-free races), not reproducible.
     ConformanceCase(algorithm: .bpr, epochs: 60, data: .interactions, threads: 1),
+    // Bayesian MF's length is its burn-in and kept samples: its default sweeps.
+    ConformanceCase(algorithm: .bayes, epochs: BayesSettings().sweeps, data: .ratings),
   ]
 
   var description: String { "\(algorithm.rawValue) on planted \(data)" }
@@ -152,10 +154,14 @@ struct ConformanceCase: Sendable, CustomStringConvertible, CustomTestStringConve
     let model = try c.fit()
     let (train, _) = c.sets
     #expect(model.userFactors.rows == train.users.count && model.itemFactors.rows == train.items.count)
-    #expect(model.userFactors.columns == ConformanceCase.rank && model.itemFactors.columns == ConformanceCase.rank)
+    // The scoring tables are k wide, or S·k for a sampler's S kept samples side by side.
+    let width = ConformanceCase.rank * (model.posterior?.samples ?? 1)
+    #expect(model.embeddingRank == ConformanceCase.rank)
+    #expect(model.userFactors.columns == width && model.itemFactors.columns == width)
     for (name, values) in [
       ("user factors", model.userFactors.values), ("item factors", model.itemFactors.values),
       ("user biases", model.userBias), ("item biases", model.itemBias), ("global mean", [model.globalMean]),
+      ("mean user embeddings", model.userEmbeddings.values), ("mean item embeddings", model.itemEmbeddings.values),
     ] {
       let bad = values.filter { !$0.isFinite }.count
       #expect(bad == 0, "\(c): \(bad) of \(values.count) \(name) are NaN or infinite")
@@ -312,5 +318,6 @@ func differences(_ a: FactorModel, _ b: FactorModel) -> [String] {
   note("rating range", a.ratingRange == b.ratingRange ? nil : "\(a.ratingRange) against \(b.ratingRange)")
   note("summary", a.summary == b.summary ? nil : "\(a.summary) against \(b.summary)")
   note("implicit flag", a.isImplicit == b.isImplicit ? nil : "\(a.isImplicit) against \(b.isImplicit)")
+  note("posterior", a.posterior == b.posterior ? nil : "differs")
   return found
 }

@@ -32,14 +32,16 @@ public enum EmbeddingExport {
       } catch { throw .output(path: path, reason: error.reasonText) }
       written.append(path)
     }
-    let k = model.rank
+    // A Bayesian model exports the posterior means of its embeddings and biases (its scoring
+    // tables hold the kept samples side by side; see PosteriorSummary).
+    let k = model.embeddingRank
     switch format {
     case .csv:
-      try emit("users.csv", csvTable(model.users, model.userBias, model.userFactors))
-      try emit("items.csv", csvTable(model.items, model.itemBias, model.itemFactors))
+      try emit("users.csv", csvTable(model.users, model.userBias, model.userEmbeddings))
+      try emit("items.csv", csvTable(model.items, model.itemBias, model.itemEmbeddings))
     case .npy:
-      try emit("user_factors.npy", npy(model.userFactors.values, shape: [model.userCount, k]))
-      try emit("item_factors.npy", npy(model.itemFactors.values, shape: [model.itemCount, k]))
+      try emit("user_factors.npy", npy(model.userEmbeddings.values, shape: [model.userCount, k]))
+      try emit("item_factors.npy", npy(model.itemEmbeddings.values, shape: [model.itemCount, k]))
       try emit("user_bias.npy", npy(model.userBias, shape: [model.userCount]))
       try emit("item_bias.npy", npy(model.itemBias, shape: [model.itemCount]))
       try emit("user_ids.txt", Array(model.users.ids.map { $0 + "\n" }.joined().utf8))

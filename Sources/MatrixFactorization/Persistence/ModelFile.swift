@@ -2,33 +2,42 @@ import Foundation
 @_spi(Engine) import LinearAlgebra
 import RatingData
 
-/// The binary model file (`model.mf`), format version 1.
+/// The binary model file (`model.mf`), format versions 1 and 2.
 ///
 /// All numbers are little-endian; floats are IEEE-754 binary32.
 ///
 /// | bytes | content |
 /// |---|---|
 /// | 8 | magic `MFMODEL\0` |
-/// | 4 | format version (`UInt32`, 1) |
+/// | 4 | format version (`UInt32`): 1, or 2 for a model with kept posterior samples |
 /// | 4 | flags (`UInt32`): bit 0 set = the model kind is recorded in bit 1; bit 1 set = a ranking model (else rating). Files from before the kind was recorded have 0, and their kind follows from the algorithm in the summary. |
 /// | 8, 8 | users `m`, items `n` (`UInt64`) |
-/// | 4, 4 | rank `k` (`UInt32`), reserved (0) |
+/// | 4, 4 | width `w` of P and Q (`UInt32`; the rank k, or S·k for a Bayesian model); version 1: reserved (0), version 2: kept samples `S` (`UInt32`; 0 = none) |
 /// | 4, 4, 4 | μ, smallest rating, largest rating (`Float32`) |
 /// | 8 | training interactions `z` (`UInt64`) |
 /// | 8 | length `s` of the summary (`UInt64`) |
 /// | s | training summary: options and statistics as UTF-8 JSON |
-/// | 4·m, 4·n | b_u, b_i |
-/// | 4·m·k, 4·n·k | P, Q (row-major) |
+/// | 4·m, 4·n | b_u, b_i (a Bayesian model: averaged over the kept samples) |
+/// | 4·m·w, 4·n·w | P, Q (row-major; a Bayesian model: the kept samples side by side, each scaled by 1/√S) |
+/// | 4·m·k, 4·n·k | version 2 with S > 0 only: P̄, Q̄, the posterior-mean embeddings (k = w/S) |
 /// | 4·m, 4·z | interactions per user (`UInt32`), then their item indices (`Int32`) |
 /// | … | user ids, then item ids: each a `UInt32` byte length and UTF-8 bytes |
 /// | 4 | CRC-32 of everything before it |
+///
+/// Version 2 is version 1 plus the sample count in the reserved field and the mean-embedding
+/// section. A model without posterior samples (SGD, ALS, implicit ALS, BPR) is written as
+/// version 1, byte for byte as before, so older mf builds still read it; a Bayesian model is
+/// written as version 2. This build reads both.
 ///
 /// Files are written atomically (temporary file, fsync, rename), so an interrupted `mf fit`
 /// leaves the previous model, or none, never a partial one.
 public enum ModelFile {
   static let magic: [UInt8] = Array("MFMODEL\0".utf8)
-  /// The format version this build writes and reads.
-  public static let version: UInt32 = 1
+  /// The newest format version this build writes and reads (it reads 1 … version).
+  public static let version: UInt32 = 2
+
+  /// The version `model` is written in: 1 unless it holds posterior samples.
+  public static func version(of model: FactorModel) -> UInt32 { model.posterior == nil ? 1 : 2 }
   package static let fixedHeaderBytes = 8 + 4 + 4 + 8 + 8 + 4 + 4 + 12 + 8 + 8
 
   /// Writes `model` to `path` atomically.
@@ -50,6 +59,7 @@ public enum ModelFile {
     if let where_ = nonFiniteValue(
       userBias: model.userBias, itemBias: model.itemBias, p: model.userFactors.values,
       q: model.itemFactors.values, rank: model.rank, mean: model.globalMean)
+      ?? model.posterior.flatMap({ nonFiniteMean($0.userMeans.values, $0.itemMeans.values, rank: $0.rank) })
     {
       throw DecodeFailure(text: "the model holds a NaN or infinite value (\(where_)); it was not written")
     }
@@ -60,12 +70,12 @@ public enum ModelFile {
       fixedHeaderBytes + summary.count + 4 * (model.userCount + model.itemCount) * (k + 2)
         + 4 * model.seen.items.count + 64)
     out.append(contentsOf: magic)
-    append(&out, version)
+    append(&out, version(of: model))
     append(&out, kindFlags(model.kind))
     append(&out, UInt64(model.userCount))
     append(&out, UInt64(model.itemCount))
     append(&out, UInt32(k))
-    append(&out, UInt32(0))
+    append(&out, UInt32(model.posterior?.samples ?? 0))
     append(&out, model.globalMean.bitPattern)
     append(&out, model.ratingRange.lowerBound.bitPattern)
     append(&out, model.ratingRange.upperBound.bitPattern)
@@ -76,6 +86,10 @@ public enum ModelFile {
     appendFloats(&out, model.itemBias)
     appendFloats(&out, model.userFactors.values)
     appendFloats(&out, model.itemFactors.values)
+    if let posterior = model.posterior {
+      appendFloats(&out, posterior.userMeans.values)
+      appendFloats(&out, posterior.itemMeans.values)
+    }
     for u in 0 ..< model.userCount {
       append(&out, UInt32(model.seen.rowStart[u + 1] - model.seen.rowStart[u]))
     }
@@ -125,8 +139,8 @@ public enum ModelFile {
     }
     var reader = ByteReader(bytes: bytes, position: magic.count)
     guard let version: UInt32 = reader.read() else { throw fail("is truncated (no format version)") }
-    guard version == ModelFile.version else {
-      throw fail("has format version \(version); this mf reads version \(ModelFile.version)")
+    guard version >= 1 && version <= ModelFile.version else {
+      throw fail("has format version \(version); this mf reads versions 1 to \(ModelFile.version)")
     }
     guard bytes.count >= fixedHeaderBytes + 4 else {
       throw fail("is truncated (\(bytes.count) bytes, shorter than the header)")
@@ -135,7 +149,9 @@ public enum ModelFile {
     let users64: UInt64 = reader.read()!
     let items64: UInt64 = reader.read()!
     let rank32: UInt32 = reader.read()!
-    let _: UInt32 = reader.read()!
+    // Version 1 reserved this field (and wrote 0); version 2 keeps the sample count there.
+    let samplesField: UInt32 = reader.read()!
+    let samples = version >= 2 ? Int(samplesField) : 0
     let mean = Float(bitPattern: reader.read()!)
     let low = Float(bitPattern: reader.read()!)
     let high = Float(bitPattern: reader.read()!)
@@ -150,9 +166,14 @@ public enum ModelFile {
     let items = Int(items64)
     let k = Int(rank32)
     let interactions = Int(interactions64)
+    guard samples == 0 || (UInt64(samples) < limit && k % samples == 0) else {
+      throw fail("is corrupt (its width \(k) is not a multiple of its \(samples) samples)")
+    }
+    let embedding = samples > 0 ? k / samples : k
     let (factorCount, overflow) = (users + items).multipliedReportingOverflow(by: k)
+    let meanCount = samples > 0 ? (users + items) * embedding : 0
     let needed = fixedHeaderBytes + Int(summaryLength64) + 4 * (users + items) + 4 * factorCount
-      + 4 * users + 4 * interactions + 4 * (users + items) + 4
+      + 4 * meanCount + 4 * users + 4 * interactions + 4 * (users + items) + 4
     guard !overflow, needed <= bytes.count else {
       throw fail("is truncated (\(bytes.count) bytes; its header needs at least \(needed))")
     }
@@ -180,6 +201,17 @@ public enum ModelFile {
     let itemBias = reader.floats(items)!
     let p = reader.floats(users * k)!
     let q = reader.floats(items * k)!
+    var posterior: PosteriorSummary? = nil
+    if samples > 0 {
+      let userMeans = reader.floats(users * embedding)!
+      let itemMeans = reader.floats(items * embedding)!
+      if let where_ = nonFiniteMean(userMeans, itemMeans, rank: embedding) {
+        throw fail("is corrupt (\(where_) is NaN or infinite)")
+      }
+      posterior = PosteriorSummary(
+        samples: samples, userMeans: Matrix(rows: users, columns: embedding, values: userMeans),
+        itemMeans: Matrix(rows: items, columns: embedding, values: itemMeans))
+    }
     if let where_ = nonFiniteValue(userBias: userBias, itemBias: itemBias, p: p, q: q, rank: k, mean: mean) {
       throw fail("is corrupt (\(where_) is NaN or infinite)")
     }
@@ -214,7 +246,10 @@ public enum ModelFile {
     guard reader.position == bytes.count - 4 else {
       throw fail("is corrupt (\(bytes.count - 4 - reader.position) unexpected bytes before the checksum)")
     }
-    guard summary.options.rank == k else { throw fail("is corrupt (its rank and summary disagree)") }
+    guard summary.options.rank == embedding else { throw fail("is corrupt (its rank and summary disagree)") }
+    guard (samples > 0) == (summary.options.algorithm == .bayes) else {
+      throw fail("is corrupt (its sample count and its algorithm disagree)")
+    }
     let kind: ModelKind =
       flags & kindRecorded != 0
       ? (flags & rankingModel != 0 ? .ranking : .rating) : summary.options.algorithm.kind
@@ -228,7 +263,7 @@ public enum ModelFile {
       userFactors: Matrix(rows: users, columns: k, values: p),
       itemFactors: Matrix(rows: items, columns: k, values: q), users: userIDs, items: itemIDs,
       ratingRange: low ... high, seen: InteractionIndex(rowStart: rowStart, items: seenItems),
-      summary: summary)
+      summary: summary, posterior: posterior)
   }
 
   /// Where the first NaN or infinity is, in words, or nil when every value is finite.
@@ -240,6 +275,13 @@ public enum ModelFile {
     if let i = itemBias.firstIndex(where: { !$0.isFinite }) { return "the bias of item \(i)" }
     if let j = p.firstIndex(where: { !$0.isFinite }) { return "row \(j / max(1, rank)) of the user factors" }
     if let j = q.firstIndex(where: { !$0.isFinite }) { return "row \(j / max(1, rank)) of the item factors" }
+    return nil
+  }
+
+  /// Where the first NaN or infinity of the posterior-mean embeddings is, or nil.
+  static func nonFiniteMean(_ userMeans: [Float], _ itemMeans: [Float], rank: Int) -> String? {
+    if let j = userMeans.firstIndex(where: { !$0.isFinite }) { return "row \(j / max(1, rank)) of the mean user embeddings" }
+    if let j = itemMeans.firstIndex(where: { !$0.isFinite }) { return "row \(j / max(1, rank)) of the mean item embeddings" }
     return nil
   }
 

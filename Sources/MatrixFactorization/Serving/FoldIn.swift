@@ -28,6 +28,8 @@ extension FactorModel {
   ///   (α = 1, the model's λ) places the user among the items they chose.
   ///
   /// Both are the row solves training uses (``RidgeSystem``), run against the model's Q.
+  /// - Bayesian MF: the same solve once per kept sample, with the model's averaged priors
+  ///   (see ``foldInSampled(columns:ratings:posterior:prior:noisePrecision:)``).
   /// - Explicit models: `values` are the user's ratings, and the solve is the ALS user step with
   ///   biases: [p; b] = (YᵀY + w·diag(λ,…,λ,λ_b))⁻¹ Yᵀ(r − μ − b_i) with y_i = [q_i; 1] and
   ///   w = n^e (SGD models: e = 1, matching SGD's per-rating penalty).
@@ -59,6 +61,14 @@ extension FactorModel {
     var factors: [Float] = []
     var bias: Float = 0
     switch summary.options.solver {
+    case .bayes:
+      guard let posterior, let prior = summary.userPrior, let alpha = summary.noisePrecision else {
+        throw .invalidParameter(
+          .history, requirement: "cannot be folded into this Bayesian model: it stores no user prior")
+      }
+      (factors, bias) = try foldInSampled(
+        columns: columns.map(Int.init), ratings: entries.map(\.value),
+        posterior: posterior, prior: prior, noisePrecision: Float(alpha))
     case .implicitALS, .bpr:
       // BPR has no closed-form user step; the confidence-weighted solve with α = 1 and BPR's λ
       // places the user among the items they chose.
@@ -99,6 +109,53 @@ extension FactorModel {
     }
     if let failure { throw .numerical("the fold-in system could not be solved: \(failure)") }
     return FoldedInUser(factors: factors, bias: bias, history: entries.map(\.key))
+  }
+
+  /// A Bayesian model's fold-in: for each kept sample s, the conditional mean of the new user's
+  /// [p; b] given that sample's item rows q⁽ˢ⁾ (block s of Q̃, times √S), the averaged item biases,
+  /// the averaged noise precision ᾱ and the users' averaged prior (m̄, λ̄),
+  ///
+  ///     x⁽ˢ⁾ = (diag(λ̄) + ᾱ YᵀY)⁻¹ (diag(λ̄) m̄ + ᾱ Yᵀ(r − μ − b̄_i)),  y = [q⁽ˢ⁾; 1],
+  ///
+  /// the same row solve training draws from, with no noise. The user's wide row is
+  /// [p⁽¹⁾ … p⁽ˢ⁾]/√S, like a trained user's, and the bias the average of the b⁽ˢ⁾, so the
+  /// folded-in score is the average over the samples of each sample's prediction.
+  func foldInSampled(
+    columns: [Int], ratings: [Float], posterior: PosteriorSummary, prior: PriorSummary,
+    noisePrecision alpha: Float
+  ) throws(MFError) -> (factors: [Float], bias: Float) {
+    let s = posterior.samples
+    let k = posterior.rank
+    let n = columns.count
+    let root = Float(Double(s).squareRoot())
+    var factors = [Float](repeating: 0, count: s * k)
+    var bias = 0.0
+    let biases = RowTable(rows: n, width: 1, values: columns.map { itemBias[$0] })
+    let indices = (0 ..< n).map(Int32.init)
+    let zero = [Float](repeating: 0, count: k + 1)
+    var system = RidgeSystem(order: k + 1, rows: n)
+    var failure: LinearAlgebraError? = nil
+    for t in 0 ..< s {
+      var rows = [Float](repeating: 0, count: n * k)
+      for (j, i) in columns.enumerated() {
+        for f in 0 ..< k { rows[j * k + f] = itemFactors[i, t * k + f] * root }
+      }
+      let table = RowTable(rows: n, width: k, values: rows)
+      withSharedReadPointers(indices, ratings, prior.mean, prior.precision) { c, r, m, lambda in
+        zero.withSharedReadPointer { z in
+          do throws(LinearAlgebraError) {
+            try system.drawBiasedRow(
+              count: n, columns: c.base, values: r.base, fixed: table.readOnly,
+              fixedBias: biases.readOnly, mean: globalMean, noisePrecision: alpha, prior: m.base,
+              priorPrecision: lambda.base, noise: z.base)
+          } catch { failure = error }
+        }
+      }
+      if let failure { throw .numerical("the fold-in system could not be solved: \(failure)") }
+      for f in 0 ..< k { factors[t * k + f] = system.solutionEntry(f) / root }
+      bias += Double(system.solutionEntry(k))
+    }
+    return (factors, Float(bias / Double(s)))
   }
 
   /// The `count` best items for a folded-in user (their history excluded unless

@@ -47,10 +47,11 @@ extension FactorModel {
 
   /// The `count` items most similar to `item` by cosine similarity of item embeddings,
   /// cos(q_i, q_j) = q_i·q_j / (‖q_i‖‖q_j‖), most similar first; the item itself and items whose
-  /// embedding is zero are left out. The dot products come from one `sgemv`.
+  /// embedding is zero are left out. The dot products come from one `sgemv`. A Bayesian model
+  /// compares the posterior means of the embeddings (``itemEmbeddings``).
   public func similarItems(to item: Int, count: Int) -> [RankedItem] {
     checkItem(item)
-    return FactorModel.cosineNeighbours(of: item, in: itemFactors, count: count).map {
+    return FactorModel.cosineNeighbours(of: item, in: itemEmbeddings, count: count).map {
       RankedItem(index: $0.index, id: items.ids[$0.index], score: $0.score)
     }
   }
@@ -120,10 +121,11 @@ extension FactorModel {
 
 extension FactorModel {
   /// The `count` users most similar to `user` by cosine similarity of user embeddings, most
-  /// similar first; the user itself and users with a zero embedding are left out.
+  /// similar first; the user itself and users with a zero embedding are left out. A Bayesian
+  /// model compares the posterior means of the embeddings (``userEmbeddings``).
   public func similarUsers(to user: Int, count: Int) -> [RankedItem] {
     checkUser(user)
-    return FactorModel.cosineNeighbours(of: user, in: userFactors, count: count).map {
+    return FactorModel.cosineNeighbours(of: user, in: userEmbeddings, count: count).map {
       RankedItem(index: $0.index, id: users.ids[$0.index], score: $0.score)
     }
   }

@@ -54,12 +54,23 @@ protocol FactorSolver {
   /// to `range`, when the solver can compute it faster than a pass over the ratings in file
   /// order (SGD: over its blocked entries, whose rows are in cache together); `nil` otherwise.
   func trainingRMSE(range: ClosedRange<Float>) -> Double?
+
+  /// Called after every epoch when there are validation ratings: their RMSE as the solver's
+  /// model stands (a sampler: of its running posterior average), or `nil` to let the loop score
+  /// the live factors.
+  mutating func validationRMSE(_ ratings: AlignedRatings) -> Double?
+
+  /// A sampler's model: the posterior average of its kept samples, which the model serves instead
+  /// of the live factors (`nil`: the live factors are the model).
+  func posteriorAverage() -> PosteriorAverage?
 }
 
 extension FactorSolver {
   func loss() -> Double? { nil }
   mutating func backOff() -> String? { nil }
   func trainingRMSE(range: ClosedRange<Float>) -> Double? { nil }
+  mutating func validationRMSE(_ ratings: AlignedRatings) -> Double? { nil }
+  func posteriorAverage() -> PosteriorAverage? { nil }
 }
 
 /// The per-algorithm settings types, tied to their solver and to what the loop needs to know.
@@ -105,6 +116,13 @@ extension ImplicitALSSettings: SolverConfiguration {
   var initialization: FactorInitialization { .uniform(scale: initScale) }
   /// Implicit ALS trains on the confidences c = 1 + α·r (or the log form).
   var valueTransform: ((Float) -> Float)? { { self.confidence(of: $0) } }
+}
+
+extension BayesSettings: SolverConfiguration {
+  typealias Solver = GibbsSampler
+  static var kind: ModelKind { .rating }
+  static var divergenceRemedy: Remedy { Remedy(.initScale, larger: false) }
+  var initialization: FactorInitialization { .gaussian(scale: initScale) }
 }
 
 extension BPRSettings: SolverConfiguration {

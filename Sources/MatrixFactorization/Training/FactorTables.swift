@@ -70,6 +70,17 @@ final class FactorTables: @unchecked Sendable {
     }
   }
 
+  /// Tables holding the given values (row-major P and Q of width `rank`).
+  init(rank: Int, p: [Float], q: [Float], userBias: [Float], itemBias: [Float]) {
+    userCount = userBias.count
+    itemCount = itemBias.count
+    self.rank = rank
+    self.p = RowTable(rows: userCount, width: rank, values: p)
+    self.q = RowTable(rows: itemCount, width: rank, values: q)
+    self.userBias = RowTable(rows: userCount, width: 1, values: userBias)
+    self.itemBias = RowTable(rows: itemCount, width: 1, values: itemBias)
+  }
+
   /// A copy of the parameters.
   struct Snapshot {
     var p: [Float]

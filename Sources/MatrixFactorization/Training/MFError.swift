@@ -39,6 +39,12 @@ public enum Parameter: String, Sendable, CaseIterable {
   case cgSteps
   /// The length k of a ranked list (precision@k, NDCG@k, …).
   case listLength
+  /// ``BayesSettings/samples``.
+  case samples
+  /// ``BayesSettings/burnIn``.
+  case burnIn
+  /// ``BayesSettings/thinning``.
+  case thinning
   /// A new user's history (items, with ratings for a rating model).
   case history
 }

@@ -111,7 +111,10 @@ public enum SelfTuning {
       throw .invalidParameter(
         .validation, requirement: "does not apply: self-tuning scores RMSE, which ranking models do not have")
     }
-    if plan.isEmpty { return try Trainer.fit(ratings, options: options, progress: progress) }
+    // Bayesian MF has no λ or epoch count to choose: its priors are sampled, its length is set.
+    if plan.isEmpty || options.algorithm == .bayes {
+      return try Trainer.fit(ratings, options: options, progress: progress)
+    }
     let start = DispatchTime.now()
     let sample = Splitting.userSample(ratings, ratings: plan.sampleRatings, seed: options.seed)
     let (train, validation): (RatingSet, RatingSet)
@@ -191,6 +194,7 @@ extension TrainingOptions {
     case .als(let s): s.regularization
     case .implicitALS(let s): s.regularization
     case .bpr(let s): s.regularization
+    case .bayes: 0
     }
   }
 
@@ -201,6 +205,7 @@ extension TrainingOptions {
     case .als(let s): s.biasRegularization
     case .implicitALS: 0
     case .bpr(let s): s.biasRegularization
+    case .bayes: 0
     }
   }
 
@@ -219,7 +224,7 @@ extension TrainingOptions {
       s.regularization = lambda
       s.biasRegularization = bias(s.biasRegularization)
       o.solver = .als(s)
-    case .implicitALS, .bpr:
+    case .implicitALS, .bpr, .bayes:
       break
     }
     return o

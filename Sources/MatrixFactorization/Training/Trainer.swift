@@ -71,6 +71,7 @@ public enum Trainer {
     case .als(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
     case .implicitALS(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
     case .bpr(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
+    case .bayes(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
     }
   }
 
@@ -175,7 +176,7 @@ public enum Trainer {
         defer { epoch += 1 }
         let trainRMSE =
           outcome.inEpochRMSE ?? (measure ? trainAligned.map { scorer.errors($0).rmse } : nil)
-        let validRMSE = validAligned.map { scorer.errors($0).rmse }
+        let validRMSE = validAligned.map { solver.validationRMSE($0) ?? scorer.errors($0).rmse }
         let loss = measure ? solver.loss() : nil
         if loss != nil { lastLoss = loss }
         let report = EpochReport(
@@ -202,14 +203,37 @@ public enum Trainer {
       }
     }
     if let best { factors.restore(best.snapshot) }
-    // Final figures from the live tables, before they are copied out.
-    let finalTrainRMSE =
-      kind == .rating
-      ? solver.trainingRMSE(range: data.range) ?? trainAligned.map { scorer.errors($0).rmse } : nil
-    let finalValidRMSE = validAligned.map { scorer.errors($0).rmse }
+    // A sampler's model is its posterior average, a factorization of width S·k (see
+    // GibbsSampler); every other solver's is the live tables.
+    let average = solver.posteriorAverage()
+    let modelTables = average.map {
+      FactorTables(
+        rank: $0.samples * $0.rank, p: $0.p, q: $0.q, userBias: $0.userBias, itemBias: $0.itemBias)
+    }
+    let modelScorer = modelTables.map {
+      Scorer(factors: $0, mean: data.mean, range: data.range, threads: options.threads)
+    } ?? scorer
+    // Final figures from the model's tables, before they are copied out (the solver's own pass
+    // when it has a faster one for the live tables).
+    let solverTrainRMSE = average == nil && kind == .rating ? solver.trainingRMSE(range: data.range) : nil
+    let finalTrainRMSE = solverTrainRMSE ?? trainAligned.map { modelScorer.errors($0).rmse }
+    let finalValidRMSE = validAligned.map { modelScorer.errors($0).rmse }
     let trainLoss = kind == .ranking ? lastLoss ?? solver.loss() : nil
-    let kept = factors.snapshot()
-    let k = options.rank
+    let kept = (modelTables ?? factors).snapshot()
+    let k = modelTables?.rank ?? options.rank
+    let posterior = average.map {
+      PosteriorSummary(
+        samples: $0.samples,
+        userMeans: Matrix(rows: data.userCount, columns: $0.rank, values: $0.userMeans),
+        itemMeans: Matrix(rows: data.itemCount, columns: $0.rank, values: $0.itemMeans))
+    }
+    var summary = TrainingSummary(
+      options: options, epochsRun: epochsRun, keptEpoch: best?.epoch ?? epochsRun,
+      trainingRatings: data.ratings.count, trainRMSE: finalTrainRMSE,
+      validationRMSE: finalValidRMSE, trainLoss: trainLoss, seconds: seconds(since: start),
+      recoveries: recoveries)
+    summary.noisePrecision = average?.noisePrecision
+    summary.userPrior = average?.userPrior
     let model = FactorModel(
       kind: kind, globalMean: kind == .rating ? data.mean : 0,
       userBias: kind == .rating ? kept.userBias : [Float](repeating: 0, count: data.userCount),
@@ -217,12 +241,7 @@ public enum Trainer {
       userFactors: Matrix(rows: data.userCount, columns: k, values: kept.p),
       itemFactors: Matrix(rows: data.itemCount, columns: k, values: kept.q),
       users: data.ratings.users, items: data.ratings.items, ratingRange: data.range,
-      seen: data.seen,
-      summary: TrainingSummary(
-        options: options, epochsRun: epochsRun, keptEpoch: best?.epoch ?? epochsRun,
-        trainingRatings: data.ratings.count, trainRMSE: finalTrainRMSE,
-        validationRMSE: finalValidRMSE, trainLoss: trainLoss, seconds: seconds(since: start),
-        recoveries: recoveries))
+      seen: data.seen, summary: summary, posterior: posterior)
     return FitResult(model: model, duplicates: data.duplicates, history: history)
   }
 }
