@@ -40,7 +40,7 @@ import RatingData
 /// lock-free (Hogwild!, Recht et al. 2011, as ``BPRSolver`` does): on sparse data collisions are
 /// rare and only perturb a step. With one thread the chunks run in order and the result is the
 /// same bit for bit for a seed; with more it is not reproducible.
-struct SVDPPSolver: FactorSolver {
+package struct SVDPPSolver: FactorSolver {
   let context: TrainingContext
   private(set) var settings: SVDPPSettings
   let mean: Float
@@ -106,7 +106,7 @@ struct SVDPPSolver: FactorSolver {
               }
               sum += Self.trainUser(
                 rank: k, items: columns.base + lo, ratings: values.base + lo, count: count,
-                order: scratch.order, mean: mu, pu: p.row(u), bu: bu.row(u), q: q, bi: bi.base, y: y,
+                order: scratch.order, visits: count, mean: mu, pu: p.row(u), bu: bu.row(u), q: q, bi: bi.base, y: y,
                 eta: eta, lambda: lambda, lambdaImplicit: lambdaImplicit, lambdaBias: lambdaBias, z: scratch.z, g: scratch.g)
             }
             squares[c] = sum
@@ -123,11 +123,12 @@ struct SVDPPSolver: FactorSolver {
   ///
   /// - Parameters:
   ///   - items, ratings: the user's `count` items N(u) and their ratings.
+  ///   - order, visits: the ratings to run, in order (training: all `count`, shuffled).
   ///   - z, g: scratch rows of `rank` (z_u and the accumulated y gradient).
   @inline(__always)
   static func trainUser(
     rank k: Int, items: UnsafePointer<Int32>, ratings: UnsafePointer<Float>, count: Int,
-    order: UnsafePointer<Int32>, mean mu: Float, pu: UnsafeMutablePointer<Float>,
+    order: UnsafePointer<Int32>, visits: Int, mean mu: Float, pu: UnsafeMutablePointer<Float>,
     bu: UnsafeMutablePointer<Float>, q: RowTable.MutableRows, bi: UnsafeMutablePointer<Float>,
     y: RowTable.MutableRows, eta: Float, lambda: Float, lambdaImplicit: Float, lambdaBias: Float,
     z: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
@@ -142,7 +143,7 @@ struct SVDPPSolver: FactorSolver {
     for f in 0 ..< k { g[f] = 0 }
     let shrink = 1 - eta * lambda
     var squares = 0.0
-    for t in 0 ..< count {
+    for t in 0 ..< visits {
       let at = Int(order[t])
       let i = Int(items[at])
       let qi = q.row(i)
@@ -180,25 +181,33 @@ struct SVDPPSolver: FactorSolver {
   /// p̃_u = p_u + |N(u)|^-½ Σ_{j∈N(u)} y_j for every user: with it the model's r̂ = μ + b_u + b_i
   /// + q_i·p̃_u is SVD++'s prediction exactly, for every user of the training data.
   func servedUserFactors() -> [Float]? {
-    guard let yTable = context.factors.y else { return nil }
-    let k = context.rank
-    let users = byUser.rowCount
-    var out = context.factors.p.values
-    let y = yTable.readOnly
-    byUser.withSharedRows { rowStart, columns, _ in
+    guard let y = context.factors.y else { return nil }
+    return Self.foldImplicitTerm(
+      p: context.factors.p.values, y: y.values, rowStart: byUser.rowStart, columns: byUser.columns,
+      rank: context.rank, threads: context.threads)
+  }
+
+  /// p̃_u = p_u + |N(u)|^-½ Σ_{j∈N(u)} y_j for every user u, N(u) = `columns[rowStart[u] ..<
+  /// rowStart[u + 1]]`; P and Y row-major, `rank` wide. The sum is taken first and scaled once,
+  /// as the training pass forms z_u; users in parallel, each row by one thread, so the result
+  /// does not depend on `threads`.
+  package static func foldImplicitTerm(
+    p: [Float], y: [Float], rowStart: [Int], columns: [Int32], rank k: Int, threads: Int
+  ) -> [Float] {
+    let users = rowStart.count - 1
+    var out = p
+    let chunks = max(1, min(users, 64))
+    withSharedReadPointers(y, rowStart, columns) { y, rowStart, columns in
       out.withSharedPointer { out in
-        Parallel.forEach(max(1, min(users, 64)), threads: context.threads) { c in
-          let chunks = max(1, min(users, 64))
+        Parallel.forEach(chunks, threads: threads) { c in
+          let sum = UnsafeMutablePointer<Float>.allocate(capacity: k)
+          defer { sum.deallocate() }
           for u in c * users / chunks ..< (c + 1) * users / chunks {
             let lo = rowStart[u]
             let count = rowStart[u + 1] - lo
             if count == 0 { continue }
-            // Summed first, then scaled once: the same order of operations as the training
-            // pass's z_u.
-            var sum = [Float](repeating: 0, count: k)
-            sum.withUnsafeMutableBufferPointer { sum in
-              for t in lo ..< lo + count { RowKernels.axpy(k, 1, y.row(Int(columns[t])), sum.baseAddress!) }
-            }
+            for f in 0 ..< k { sum[f] = 0 }
+            for t in lo ..< lo + count { RowKernels.axpy(k, 1, y.base + Int(columns[t]) * k, sum) }
             let s = 1 / Float(count).squareRoot()
             let row = out.base + u * k
             for f in 0 ..< k { row[f] = row[f] + s * sum[f] }
@@ -207,6 +216,41 @@ struct SVDPPSolver: FactorSolver {
       }
     }
     return out
+  }
+
+  /// One user's pass on plain row-major arrays: the code training runs (``trainUser(rank:items:
+  /// ratings:count:order:visits:mean:pu:bu:q:bi:y:eta:lambda:lambdaImplicit:lambdaBias:z:g:)``), for
+  /// checking its math against a reference. `order` lists the entries to run (all of N(u) stays
+  /// in z_u whichever run). Returns the sum of the squared errors.
+  package static func trainUser(
+    _ u: Int, items: [Int32], ratings: [Float], order: [Int32], mean: Float, rank k: Int,
+    p: inout [Float], userBias: inout [Float], q: inout [Float], itemBias: inout [Float],
+    y: inout [Float], eta: Float, lambda: Float, lambdaImplicit: Float, lambdaBias: Float
+  ) -> Double {
+    precondition(items.count == ratings.count && order.allSatisfy { $0 >= 0 && Int($0) < items.count })
+    let z = UnsafeMutablePointer<Float>.allocate(capacity: k)
+    let g = UnsafeMutablePointer<Float>.allocate(capacity: k)
+    defer {
+      z.deallocate()
+      g.deallocate()
+    }
+    return p.withUnsafeMutableBufferPointer { p in
+      userBias.withUnsafeMutableBufferPointer { bu in
+        q.withUnsafeMutableBufferPointer { q in
+          itemBias.withUnsafeMutableBufferPointer { bi in
+            y.withUnsafeMutableBufferPointer { y in
+              trainUser(
+                rank: k, items: items, ratings: ratings, count: items.count, order: order,
+                visits: order.count, mean: mean,
+                pu: p.baseAddress! + u * k, bu: bu.baseAddress! + u,
+                q: RowTable.MutableRows(base: q.baseAddress!, width: k), bi: bi.baseAddress!,
+                y: RowTable.MutableRows(base: y.baseAddress!, width: k), eta: eta, lambda: lambda,
+                lambdaImplicit: lambdaImplicit, lambdaBias: lambdaBias, z: z, g: g)
+            }
+          }
+        }
+      }
+    }
   }
 
   /// Validation scores SVD++'s prediction (the folded user rows), not the bare p_u.
