@@ -231,6 +231,26 @@ import Testing
     #expect(a.summary.options.algorithm == .svdpp)
   }
 
+  /// Early stopping restores Y with P, Q and the biases: the kept model's validation RMSE (of
+  /// the folded rows, computed at the end) is the one its epoch reported. Without penalties the
+  /// fit over-fits, so the kept epoch is an earlier one.
+  @Test func earlyStoppingKeepsTheBestEpochsImplicitFactors() throws {
+    let (train, test) = plantedRatings(users: 60, items: 40, rank: 3, density: 0.3, noise: 0.5, seed: 6)
+    var options = TrainingOptions.defaults(for: .svdpp, rank: 8)
+    options.svdpp = SVDPPSettings(
+      learningRate: 0.03, learningRateDecay: 1, regularization: 0, implicitRegularization: 0,
+      biasRegularization: 0)
+    options.epochs = 150
+    options.threads = 1
+    options.earlyStopPatience = 5
+    let result = try Trainer.fit(train, validation: test, options: options)
+    let s = result.model.summary
+    #expect(s.keptEpoch < s.epochsRun)
+    let reported = try #require(result.history[s.keptEpoch - 1].validationRMSE)
+    let final = try #require(s.validationRMSE)
+    #expect(abs(reported - final) < 1e-9, "epoch \(s.keptEpoch) reported \(reported), the kept model scores \(final)")
+  }
+
   /// A step size too large for the penalty is refused up front, naming the parameter.
   @Test func refusesAShrinkBeyondOne() {
     var options = TrainingOptions.defaults(for: .svdpp)
