@@ -24,6 +24,8 @@ CONFIGS = [
     ("tuned ALS (--preset ml100k)", ["--preset", "ml100k", "--algorithm", "als"]),
     ("Bayesian MF (defaults: 32 samples)", ["--rank", "32", "--algorithm", "bayes"]),
     ("Bayesian MF, 64 samples", ["--rank", "32", "--algorithm", "bayes", "--samples", "64", "--thinning", "3"]),
+    ("SVD++ (defaults)", ["--rank", "32", "--algorithm", "svdpp"]),
+    ("SVD++ (defaults), 1 thread", ["--rank", "32", "--algorithm", "svdpp", "--threads", "1"]),
 ]
 
 

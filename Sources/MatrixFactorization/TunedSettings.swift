@@ -23,6 +23,9 @@ public enum TunedSettings {
         regularization: 0.8, biasRegularization: 0.5, regularizationExponent: 0.6, initScale: 0.1)
       // The preset runs its 20 sweeps whatever the training RMSE does, as when it was tuned.
       o.convergenceTolerance = nil
+    case .svdpp:
+      // Its defaults were chosen on ML-100K (README, "Accuracy"): they are the tuned setting.
+      break
     case .bayes:
       // Nothing to tune: the sampler resamples its priors; its defaults are the tuned setting.
       break

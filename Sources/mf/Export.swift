@@ -67,6 +67,13 @@ struct Info: ParsableCommand {
       options["regularization"] = s.regularization.json
       options["bias_regularization"] = s.biasRegularization.json
       options["init_scale"] = s.initScale.json
+    case .svdpp(let s):
+      options["learning_rate"] = s.learningRate.json
+      options["learning_rate_decay"] = s.learningRateDecay.json
+      options["regularization"] = s.regularization.json
+      options["implicit_regularization"] = s.implicitRegularization.json
+      options["bias_regularization"] = s.biasRegularization.json
+      options["init_scale"] = s.initScale.json
     case .bayes(let s):
       options["samples"] = s.samples
       options["burn_in"] = s.burnIn
@@ -107,7 +114,7 @@ struct Info: ParsableCommand {
       print("options       " + opts.joined(separator: " "))
     } else {
       print("model         \(modelOptions.model) (format version \(version))")
-      print("algorithm     \(o.algorithm == .bayes ? "Bayesian MF (Gibbs sampling)" : o.algorithm.rawValue.uppercased()), rank \(m.embeddingRank)")
+      print("algorithm     \(o.algorithm == .bayes ? "Bayesian MF (Gibbs sampling)" : o.algorithm == .svdpp ? "svdpp (SVD++, implicit term folded into the user factors)" : o.algorithm.rawValue.uppercased()), rank \(m.embeddingRank)")
       if let posterior = m.posterior {
         print("samples       predicts the average of \(posterior.samples) kept samples (scoring tables \(m.rank) wide);"
           + " similar and export use the posterior-mean embeddings"

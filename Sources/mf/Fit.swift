@@ -15,7 +15,7 @@ struct Fit: ParsableCommand {
   @Option(help: "Embedding dimension k (default 32).")
   var rank: Int?
 
-  @Option(help: "sgd, als or bayes (default sgd); with --implicit: als or bpr (default als).")
+  @Option(help: "sgd, als, bayes or svdpp (default sgd); with --implicit: als or bpr (default als).")
   var algorithm: String?
 
   @Option(help: "Bayesian MF: kept Gibbs samples, averaged by the model and stored in it (default 32).")
@@ -48,23 +48,26 @@ struct Fit: ParsableCommand {
   @Option(help: "Start from the settings tuned on a data set: ml100k (rank 256 SGD / tuned ALS).")
   var preset: String?
 
-  @Option(help: "Epochs (SGD) or, at most, sweeps (ALS). Default: chosen from the data; with --no-tune 120 (SGD), 15 (ALS).")
+  @Option(help: "Epochs (SGD, SVD++) or, at most, sweeps (ALS). Default: chosen from the data; with --no-tune 120 (SGD), 15 (ALS); SVD++ 60.")
   var epochs: Int?
 
   @Option(help: "SGD step size: decaying (η·decay^t) or adaptive (η/√G per row, AdaGrad as LIBMF).")
   var schedule: String?
 
-  @Option(help: "SGD step size at the first epoch (default: 0.05 adaptive, 0.01 decaying).")
+  @Option(help: "SGD step size at the first epoch (default: 0.05 adaptive, 0.01 decaying; SVD++ 0.007).")
   var learningRate: Float?
 
-  @Option(help: "SGD step decay per epoch: η_t = η·decay^t (default: 1 adaptive, 0.985 decaying).")
+  @Option(help: "SGD step decay per epoch: η_t = η·decay^t (default: 1 adaptive, 0.985 decaying; SVD++ 0.98).")
   var learningRateDecay: Float?
 
-  @Option(help: "λ on the factors (default: chosen from the data; with --no-tune 0.1 SGD, 0.15 ALS).")
+  @Option(help: "λ on the factors (default: chosen from the data; with --no-tune 0.1 SGD, 0.15 ALS; SVD++ 0.05, on p and q).")
   var regularization: Float?
 
-  @Option(help: "λ on the biases (default: SGD 0.025 adaptive, 0.05 decaying; ALS 0.05; scaled with λ while λ is chosen; kept when given).")
+  @Option(help: "λ on the biases (default: SGD 0.025 adaptive, 0.05 decaying; ALS 0.05; SVD++ 0.01; scaled with λ while λ is chosen; kept when given).")
   var biasRegularization: Float?
+
+  @Option(help: "SVD++: λ_y on the implicit item factors y_j, once per user who rated j (default 0.5).")
+  var implicitRegularization: Float?
 
   @Option(help: "ALS: penalty λ·n^e for a row with n ratings (1 = ALS-WR weighted-λ, 0 = plain ridge).")
   var regularizationExponent: Float?
@@ -352,7 +355,18 @@ struct Fit: ParsableCommand {
       ] { note(flag, given) }
       options.solver = .bayes(s)
       options.epochs = s.sweeps
+    case .svdpp(var s):
+      if let learningRate { s.learningRate = learningRate }
+      if let learningRateDecay { s.learningRateDecay = learningRateDecay }
+      if let regularization { s.regularization = regularization }
+      if let biasRegularization { s.biasRegularization = biasRegularization }
+      if let implicitRegularization { s.implicitRegularization = implicitRegularization }
+      if let initScale { s.initScale = initScale }
+      note("--regularization-exponent", regularizationExponent != nil)
+      note("--schedule", schedule != nil)
+      options.solver = .svdpp(s)
     }
+    if options.algorithm != .svdpp { note("--implicit-regularization", implicitRegularization != nil) }
     if options.algorithm != .bayes {
       for (flag, given) in [("--samples", samples != nil), ("--burn-in", burnIn != nil), ("--thinning", thinning != nil)] {
         note(flag, given)
@@ -380,6 +394,8 @@ struct Fit: ParsableCommand {
     guard !noTune, !implicit, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
     // Bayesian MF has nothing to choose: its priors are sampled.
     if algorithm == .bayes { return nil }
+    // SVD++ runs its fixed defaults, chosen on ML-100K (README, "SVD++"); flags change them.
+    if algorithm == .svdpp { return nil }
     var plan = TuningPlan(regularization: regularization == nil, epochs: epochs == nil)
     plan.keepsBiasRegularization = biasRegularization != nil
     if algorithm == .als {
@@ -397,6 +413,7 @@ struct Fit: ParsableCommand {
     case .implicitALS: "implicit ALS"
     case .bpr: "BPR"
     case .bayes: "Bayesian MF"
+    case .svdpp: "SVD++"
     }
   }
 
@@ -407,13 +424,14 @@ struct Fit: ParsableCommand {
     case (false, "sgd"): return .sgd
     case (false, "als"): return .als
     case (false, "bayes"), (false, "bpmf"): return .bayes
+    case (false, "svdpp"), (false, "svd++"): return .svdpp
     case (true, "als"), (true, "implicit-als"): return .implicitALS
     case (true, "bpr"), (false, "bpr"):
       if !implicit { throw ValidationError("BPR learns from implicit feedback; add --implicit") }
       return .bpr
     default:
       throw ValidationError(
-        "unknown --algorithm '\(name)'; use " + (implicit ? "als or bpr with --implicit" : "sgd, als or bayes"))
+        "unknown --algorithm '\(name)'; use " + (implicit ? "als or bpr with --implicit" : "sgd, als, bayes or svdpp"))
     }
   }
 

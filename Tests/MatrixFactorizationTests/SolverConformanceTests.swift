@@ -43,6 +43,8 @@ struct ConformanceCase: Sendable, CustomStringConvertible, CustomTestStringConve
     ConformanceCase(algorithm: .bpr, epochs: 60, data: .interactions, threads: 1),
     // Bayesian MF's length is its burn-in and kept samples: its default sweeps.
     ConformanceCase(algorithm: .bayes, epochs: BayesSettings().sweeps, data: .ratings),
+    // SVD++'s multi-threaded updates of q_i and y_j are Hogwild, like BPR's.
+    ConformanceCase(algorithm: .svdpp, epochs: SVDPPSettings.defaultEpochs, data: .ratings, threads: 1),
   ]
 
   var description: String { "\(algorithm.rawValue) on planted \(data)" }

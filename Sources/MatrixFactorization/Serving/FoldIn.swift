@@ -85,11 +85,14 @@ extension FactorModel {
         } catch { failure = error }
       }
       factors = system.solutionArray(count: k)
-    case .sgd, .als:
+    case .sgd, .als, .svdpp:
       let (lambda, lambdaBias, exponent): (Float, Float, Float) =
         switch summary.options.solver {
         case .als(let s): (s.regularization, s.biasRegularization, s.regularizationExponent)
         case .sgd(let s): (s.regularization, s.biasRegularization, 1)
+        // SVD++: the model does not keep the y's, so a new user gets the biased-MF solve
+        // against Q with SVD++'s λ (no implicit term; README, "SVD++").
+        case .svdpp(let s): (s.regularization, s.biasRegularization, 1)
         default: (0, 0, 1)
         }
       let ratings = entries.map(\.value)

@@ -63,6 +63,11 @@ protocol FactorSolver {
   /// A sampler's model: the posterior average of its kept samples, which the model serves instead
   /// of the live factors (`nil`: the live factors are the model).
   func posteriorAverage() -> PosteriorAverage?
+
+  /// The user rows the model serves in place of the live P (row-major, `rank` wide), for a
+  /// solver whose prediction has a user term beyond p_u (SVD++: p̃_u = p_u + |N(u)|^-½ Σ y_j);
+  /// `nil`: P itself.
+  func servedUserFactors() -> [Float]?
 }
 
 extension FactorSolver {
@@ -71,6 +76,7 @@ extension FactorSolver {
   func trainingRMSE(range: ClosedRange<Float>) -> Double? { nil }
   mutating func validationRMSE(_ ratings: AlignedRatings) -> Double? { nil }
   func posteriorAverage() -> PosteriorAverage? { nil }
+  func servedUserFactors() -> [Float]? { nil }
 }
 
 /// The per-algorithm settings types, tied to their solver and to what the loop needs to know.
@@ -87,11 +93,15 @@ protocol SolverConfiguration {
   /// Whether the solver reads the ratings by user (``TrainingData/byUser``); if not, only the
   /// seen-items index is built, without values.
   static var readsRowsByUser: Bool { get }
+  /// Whether the solver trains implicit item factors Y beside Q (SVD++), which the loop then
+  /// keeps in ``FactorTables/y`` (snapshots, undoing a diverged epoch, early stopping).
+  static var trainsImplicitItemFactors: Bool { get }
 }
 
 extension SolverConfiguration {
   var valueTransform: ((Float) -> Float)? { nil }
   static var readsRowsByUser: Bool { true }
+  static var trainsImplicitItemFactors: Bool { false }
 }
 
 extension SGDSettings: SolverConfiguration {
@@ -129,5 +139,13 @@ extension BPRSettings: SolverConfiguration {
   typealias Solver = BPRSolver
   static var kind: ModelKind { .ranking }
   static var divergenceRemedy: Remedy { Remedy(.learningRate, larger: false) }
+  var initialization: FactorInitialization { .gaussian(scale: initScale) }
+}
+
+extension SVDPPSettings: SolverConfiguration {
+  typealias Solver = SVDPPSolver
+  static var kind: ModelKind { .rating }
+  static var divergenceRemedy: Remedy { Remedy(.learningRate, larger: false) }
+  static var trainsImplicitItemFactors: Bool { true }
   var initialization: FactorInitialization { .gaussian(scale: initScale) }
 }

@@ -27,14 +27,19 @@ final class FactorTables: @unchecked Sendable {
   let userBias: RowTable
   /// b_i (one value per item).
   let itemBias: RowTable
+  /// SVD++'s implicit item factors Y (one row of `rank` per item), for the solvers that train
+  /// them; `nil` for the others. They start at 0 and draw nothing from the seed, so P and Q
+  /// start as they do for every other algorithm.
+  let y: RowTable?
 
   init(
     users: Int, items: Int, rank: Int, initialization: FactorInitialization, seed: UInt64,
-    threads: Int = 1
+    threads: Int = 1, implicitItemFactors: Bool = false
   ) {
     userCount = users
     itemCount = items
     self.rank = rank
+    y = implicitItemFactors ? RowTable(rows: items, width: rank) : nil
     p = RowTable(rows: users, width: rank)
     q = RowTable(rows: items, width: rank)
     userBias = RowTable(rows: users, width: 1)
@@ -79,6 +84,7 @@ final class FactorTables: @unchecked Sendable {
     self.q = RowTable(rows: itemCount, width: rank, values: q)
     self.userBias = RowTable(rows: userCount, width: 1, values: userBias)
     self.itemBias = RowTable(rows: itemCount, width: 1, values: itemBias)
+    self.y = nil
   }
 
   /// A copy of the parameters.
@@ -87,10 +93,14 @@ final class FactorTables: @unchecked Sendable {
     var q: [Float]
     var userBias: [Float]
     var itemBias: [Float]
+    /// Y, or empty when the tables have none.
+    var y: [Float] = []
   }
 
   func snapshot() -> Snapshot {
-    Snapshot(p: p.values, q: q.values, userBias: userBias.values, itemBias: itemBias.values)
+    Snapshot(
+      p: p.values, q: q.values, userBias: userBias.values, itemBias: itemBias.values,
+      y: y?.values ?? [])
   }
 
   /// Takes a snapshot into `s`, reusing its arrays.
@@ -104,6 +114,7 @@ final class FactorTables: @unchecked Sendable {
     q.copy(into: &taken.q)
     userBias.copy(into: &taken.userBias)
     itemBias.copy(into: &taken.itemBias)
+    y?.copy(into: &taken.y)
     s = taken
   }
 
@@ -113,10 +124,12 @@ final class FactorTables: @unchecked Sendable {
     q.assign(s.q)
     userBias.assign(s.userBias)
     itemBias.assign(s.itemBias)
+    y?.assign(s.y)
   }
 
   /// Whether every parameter is finite (a diverged run shows up as NaN or ±inf).
   func allFinite() -> Bool {
     p.allFinite() && q.allFinite() && userBias.allFinite() && itemBias.allFinite()
+      && (y?.allFinite() ?? true)
   }
 }

@@ -27,6 +27,8 @@ public enum Parameter: String, Sendable, CaseIterable {
   case regularization
   /// The λ_b on the biases.
   case biasRegularization
+  /// ``SVDPPSettings/implicitRegularization``.
+  case implicitRegularization
   /// ``ALSSettings/regularizationExponent``.
   case regularizationExponent
   /// The scale of the initial factors.

@@ -195,6 +195,7 @@ extension TrainingOptions {
     case .implicitALS(let s): s.regularization
     case .bpr(let s): s.regularization
     case .bayes: 0
+    case .svdpp(let s): s.regularization
     }
   }
 
@@ -206,6 +207,7 @@ extension TrainingOptions {
     case .implicitALS: 0
     case .bpr(let s): s.biasRegularization
     case .bayes: 0
+    case .svdpp(let s): s.biasRegularization
     }
   }
 
@@ -224,6 +226,10 @@ extension TrainingOptions {
       s.regularization = lambda
       s.biasRegularization = bias(s.biasRegularization)
       o.solver = .als(s)
+    case .svdpp(var s):
+      s.regularization = lambda
+      s.biasRegularization = bias(s.biasRegularization)
+      o.solver = .svdpp(s)
     case .implicitALS, .bpr, .bayes:
       break
     }

@@ -72,6 +72,7 @@ public enum Trainer {
     case .implicitALS(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
     case .bpr(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
     case .bayes(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
+    case .svdpp(let s): return try fit(s, ratings, validation, options, measureTrainRMSE, progress, stopAfter)
     }
   }
 
@@ -93,7 +94,8 @@ public enum Trainer {
       rowsByUser: Settings.readsRowsByUser, threads: options.threads)
     let factors = FactorTables(
       users: data.userCount, items: data.itemCount, rank: options.rank,
-      initialization: settings.initialization, seed: options.seed, threads: options.threads)
+      initialization: settings.initialization, seed: options.seed, threads: options.threads,
+      implicitItemFactors: Settings.trainsImplicitItemFactors)
     let scorer = Scorer(factors: factors, mean: data.mean, range: data.range, threads: options.threads)
     let trainAligned = kind == .rating ? AlignedRatings(own: data.ratings) : nil
     let validAligned = validation.map {
@@ -206,16 +208,24 @@ public enum Trainer {
     // A sampler's model is its posterior average, a factorization of width S·k (see
     // GibbsSampler); every other solver's is the live tables.
     let average = solver.posteriorAverage()
+    // SVD++ serves its user vectors with the implicit term folded in (p̃_u), over the live Q and
+    // biases, so the model is an ordinary biased factorization.
+    let folded = average == nil ? solver.servedUserFactors() : nil
     let modelTables = average.map {
       FactorTables(
         rank: $0.samples * $0.rank, p: $0.p, q: $0.q, userBias: $0.userBias, itemBias: $0.itemBias)
+    } ?? folded.map {
+      FactorTables(
+        rank: options.rank, p: $0, q: factors.q.values, userBias: factors.userBias.values,
+        itemBias: factors.itemBias.values)
     }
     let modelScorer = modelTables.map {
       Scorer(factors: $0, mean: data.mean, range: data.range, threads: options.threads)
     } ?? scorer
     // Final figures from the model's tables, before they are copied out (the solver's own pass
     // when it has a faster one for the live tables).
-    let solverTrainRMSE = average == nil && kind == .rating ? solver.trainingRMSE(range: data.range) : nil
+    let solverTrainRMSE =
+      modelTables == nil && kind == .rating ? solver.trainingRMSE(range: data.range) : nil
     let finalTrainRMSE = solverTrainRMSE ?? trainAligned.map { modelScorer.errors($0).rmse }
     let finalValidRMSE = validAligned.map { modelScorer.errors($0).rmse }
     let trainLoss = kind == .ranking ? lastLoss ?? solver.loss() : nil

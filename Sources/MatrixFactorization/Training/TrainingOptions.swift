@@ -20,6 +20,9 @@ public enum Algorithm: String, Sendable, CaseIterable, Codable {
   /// Bayesian matrix factorization with biases, sampled by Gibbs sweeps (Salakhutdinov & Mnih
   /// 2008); the model predicts the posterior average over kept samples.
   case bayes
+  /// SVD++ (Koren 2008): biased MF whose user vector adds |N(u)|^-½ Σ_{j∈N(u)} y_j over the items
+  /// the user rated, trained by SGD user by user; the model stores the folded user vectors.
+  case svdpp
 
   /// What the algorithm's model does: predict ratings or rank items.
   public var kind: ModelKind { self == .implicitALS || self == .bpr ? .ranking : .rating }
@@ -248,6 +251,72 @@ public struct BPRSettings: Sendable, Equatable {
   }
 }
 
+/// The settings of SVD++ (see ``Algorithm/svdpp``): SGD with one step size, λ on the factors
+/// p_u and q_i, λ_y on the implicit item factors y_j, and λ_b on the biases.
+public struct SVDPPSettings: Sendable, Equatable {
+  /// Step size η at epoch 0.
+  public var learningRate: Float
+  /// Multiplicative step decay per epoch: η_t = η·decay^t.
+  public var learningRateDecay: Float
+  /// λ on p_u and q_i, per rating, as biased SGD.
+  public var regularization: Float
+  /// λ_y on each y_j, once per user who rated j and per epoch: the penalty is
+  /// λ_y Σ_j |R(j)|·‖y_j‖², weighted by the item's ratings as q_i's is (see `SVDPPSolver` for
+  /// why not eq. 15's per-rating penalty).
+  public var implicitRegularization: Float
+  /// λ_b on the biases.
+  public var biasRegularization: Float
+  /// Initial p and q ~ N(0, (initScale/√k)²); the y's start at 0, so the first steps are those
+  /// of biased MF.
+  public var initScale: Float
+
+  /// SVD++ settings; the defaults are mf's, chosen on the ML-100K folds (README, "SVD++").
+  public init(
+    learningRate: Float = SVDPPSettings.defaultLearningRate,
+    learningRateDecay: Float = SVDPPSettings.defaultLearningRateDecay,
+    regularization: Float = SVDPPSettings.defaultRegularization,
+    implicitRegularization: Float = SVDPPSettings.defaultImplicitRegularization,
+    biasRegularization: Float = SVDPPSettings.defaultBiasRegularization, initScale: Float = 0.1
+  ) {
+    self.learningRate = learningRate
+    self.learningRateDecay = learningRateDecay
+    self.regularization = regularization
+    self.implicitRegularization = implicitRegularization
+    self.biasRegularization = biasRegularization
+    self.initScale = initScale
+  }
+
+  /// η when none is given.
+  public static let defaultLearningRate: Float = 0.007
+  /// The step decay when none is given.
+  public static let defaultLearningRateDecay: Float = 0.98
+  /// λ when none is given.
+  public static let defaultRegularization: Float = 0.05
+  /// λ_y when none is given.
+  public static let defaultImplicitRegularization: Float = 0.5
+  /// λ_b when none is given.
+  public static let defaultBiasRegularization: Float = 0.01
+  /// Epochs when none are given.
+  public static let defaultEpochs = 60
+
+  func validate() throws(MFError) {
+    try checkStep(learningRate, learningRateDecay)
+    try checkNonNegative(regularization, .regularization)
+    try checkNonNegative(implicitRegularization, .implicitRegularization)
+    try checkNonNegative(biasRegularization, .biasRegularization)
+    try checkNonNegative(initScale, .initScale)
+    // Each step multiplies a factor by 1 − ηλ: at ηλ ≥ 1 it would flip its sign.
+    for (lambda, parameter) in [
+      (regularization, Parameter.regularization), (implicitRegularization, .implicitRegularization),
+      (biasRegularization, .biasRegularization),
+    ] where learningRate * lambda >= 1 {
+      throw .invalidParameter(
+        parameter,
+        requirement: "times the learning rate must be below 1 for SVD++ (each step shrinks by 1 − ηλ), got \(lambda) with η = \(learningRate)")
+    }
+  }
+}
+
 private func checkNonNegative(_ x: Float, _ parameter: Parameter) throws(MFError) {
   guard x.isFinite && x >= 0 else {
     throw .invalidParameter(parameter, requirement: "must be a finite number ≥ 0, got \(x)")
@@ -289,6 +358,8 @@ public enum SolverSettings: Sendable, Equatable {
   case bpr(BPRSettings)
   /// Bayesian MF by Gibbs sampling.
   case bayes(BayesSettings)
+  /// SVD++ by SGD.
+  case svdpp(SVDPPSettings)
 
   /// The algorithm these settings are for.
   public var algorithm: Algorithm {
@@ -298,6 +369,7 @@ public enum SolverSettings: Sendable, Equatable {
     case .implicitALS: .implicitALS
     case .bpr: .bpr
     case .bayes: .bayes
+    case .svdpp: .svdpp
     }
   }
 
@@ -309,6 +381,7 @@ public enum SolverSettings: Sendable, Equatable {
     case .implicitALS: .implicitALS(ImplicitALSSettings())
     case .bpr: .bpr(BPRSettings())
     case .bayes: .bayes(BayesSettings())
+    case .svdpp: .svdpp(SVDPPSettings())
     }
   }
 
@@ -320,6 +393,7 @@ public enum SolverSettings: Sendable, Equatable {
     case .implicitALS: ImplicitALSSettings.defaultEpochs
     case .bpr: BPRSettings.defaultEpochs
     case .bayes(let s): s.sweeps
+    case .svdpp: SVDPPSettings.defaultEpochs
     }
   }
 
@@ -330,6 +404,7 @@ public enum SolverSettings: Sendable, Equatable {
     case .implicitALS(let s): try s.validate()
     case .bpr(let s): try s.validate()
     case .bayes(let s): try s.validate()
+    case .svdpp(let s): try s.validate()
     }
   }
 }
@@ -468,6 +543,12 @@ public struct TrainingOptions: Sendable, Equatable {
     set { if let newValue { solver = .bayes(newValue) } }
   }
 
+  /// The SVD++ settings, when the algorithm is SVD++.
+  public var svdpp: SVDPPSettings? {
+    get { if case .svdpp(let s) = solver { s } else { nil } }
+    set { if let newValue { solver = .svdpp(newValue) } }
+  }
+
   /// Checks every setting, naming the first bad one.
   public func validate() throws(MFError) {
     guard rank >= 1 && rank <= 4096 else {
@@ -534,7 +615,7 @@ extension TrainingOptions: Codable {
     case algorithm, rank, epochs, threads, seed, earlyStopPatience
     case learningRate, learningRateDecay, regularization, biasRegularization
     case regularizationExponent, initScale, implicit, schedule, convergenceTolerance
-    case divergenceRetries, bayes
+    case divergenceRetries, bayes, implicitRegularization
   }
 
   private struct BayesFields: Codable {
@@ -592,6 +673,10 @@ extension TrainingOptions: Codable {
       (regularization, initScale) = (0, s.initScale)
       try c.encode(
         BayesFields(samples: s.samples, burnIn: s.burnIn, thinning: s.thinning), forKey: .bayes)
+    case .svdpp(let s):
+      (learningRate, decay, regularization) = (s.learningRate, s.learningRateDecay, s.regularization)
+      (biasRegularization, exponent, initScale) = (s.biasRegularization, 0, s.initScale)
+      try c.encode(s.implicitRegularization, forKey: .implicitRegularization)
     }
     try c.encode(learningRate, forKey: .learningRate)
     try c.encode(decay, forKey: .learningRateDecay)
@@ -640,6 +725,12 @@ extension TrainingOptions: Codable {
       let f = try c.decode(BayesFields.self, forKey: .bayes)
       solver = .bayes(
         BayesSettings(samples: f.samples, burnIn: f.burnIn, thinning: f.thinning, initScale: initScale))
+    case .svdpp:
+      solver = .svdpp(
+        SVDPPSettings(
+          learningRate: learningRate, learningRateDecay: decay, regularization: regularization,
+          implicitRegularization: try c.decode(Float.self, forKey: .implicitRegularization),
+          biasRegularization: biasRegularization, initScale: initScale))
     }
     self.init(
       solver: solver, rank: try c.decode(Int.self, forKey: .rank),
