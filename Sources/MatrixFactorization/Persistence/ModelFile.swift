@@ -196,7 +196,15 @@ public enum ModelFile {
     var summary: TrainingSummary
     do {
       summary = try JSONDecoder().decode(TrainingSummary.self, from: Data(summaryBytes))
-    } catch { throw fail("is corrupt (its training summary is not valid JSON)") }
+    } catch {
+      // A summary that is valid JSON but names an algorithm this build does not have was written
+      // by a newer mf (the file's layout is otherwise one this build reads): say that, not
+      // "corrupt".
+      if let unknown = Self.unknownAlgorithm(in: summaryBytes) {
+        throw fail("was written by a newer mf: its algorithm '\(unknown)' is unknown to this build")
+      }
+      throw fail("is corrupt (its training summary is not valid JSON)")
+    }
     let userBias = reader.floats(users)!
     let itemBias = reader.floats(items)!
     let p = reader.floats(users * k)!
@@ -295,6 +303,18 @@ public enum ModelFile {
 
   private static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
     withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+  }
+
+  /// The `algorithm` named in a summary's JSON (at the top or under `options`) when it is not
+  /// one of ``Algorithm``'s cases.
+  private static func unknownAlgorithm(in summary: ArraySlice<UInt8>) -> String? {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(summary)) as? [String: Any]
+    else { return nil }
+    let options = object["options"] as? [String: Any]
+    for case let name as String in [object["algorithm"], options?["algorithm"]] {
+      if Algorithm(rawValue: name) == nil { return name }
+    }
+    return nil
   }
 
   private static func appendLittleEndian(_ out: inout [UInt8], _ values: [Int32]) {
