@@ -8,7 +8,7 @@ import Dispatch
 /// passes split the input into contiguous chunks, one per thread, each with its own counters,
 /// and chunk c's entries of a key go after chunks 0..<c's, so the result is the same for every
 /// thread count. Positions are 32-bit, which halves the memory the permutation moves.
-enum CompressedRows {
+package enum CompressedRows {
   /// Rows below this many entries per thread are sorted on one thread (threads cost more).
   static let entriesPerChunk = 1 << 16
 
@@ -139,7 +139,7 @@ enum CompressedRows {
 
   /// Turns per-chunk counts `counts[c · keys + k]` into each chunk's first slot for key k (key k's
   /// entries in chunk order, keys in order); returns each key's first slot.
-  private static func exclusiveOffsets(
+  package static func exclusiveOffsets(
     _ counts: UnsafeMutablePointer<Int>, keyCount: Int, chunks: Int
   ) -> [Int] {
     var keyStart = [Int](repeating: 0, count: keyCount)

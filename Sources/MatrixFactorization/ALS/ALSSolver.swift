@@ -93,6 +93,23 @@ struct ALSSolver: AlternatingSolver {
 }
 
 extension RidgeSystem {
+  /// Gathers a row's design rows y_j = [q_c; 1] and targets t_j = r_j − μ − b_c (the bias
+  /// folded in as a last coordinate, as ALS and the Gibbs sampler both solve it).
+  mutating func gatherBiasedRows(
+    count n: Int, columns: UnsafePointer<Int32>, values: UnsafePointer<Float>,
+    fixed: RowTable.Rows, fixedBias: RowTable.Rows, mean: Float
+  ) {
+    let k = order - 1
+    reserve(rows: n)
+    for j in 0 ..< n {
+      let c = Int(columns[j])
+      let y = designRow(j)
+      y.update(from: fixed.row(c), count: k)
+      y[k] = 1
+      targets[j] = values[j] - mean - fixedBias[c]
+    }
+  }
+
   /// The biased ALS step for one row: with y_j = [q_j; 1] for the row's `count` entries and
   /// t_j = r_j − μ − b_j, solves (YᵀY + diag(penalty, …, penalty, biasPenalty)) x = Yᵀt for
   /// x = [p; b] (``order`` is k + 1). Training and folding in a new user both call it.
@@ -106,14 +123,8 @@ extension RidgeSystem {
     biasPenalty: Float
   ) throws(LinearAlgebraError) {
     let k = order - 1
-    reserve(rows: n)
-    for j in 0 ..< n {
-      let c = Int(columns[j])
-      let y = designRow(j)
-      y.update(from: fixed.row(c), count: k)
-      y[k] = 1
-      targets[j] = values[j] - mean - fixedBias[c]
-    }
+    gatherBiasedRows(
+      count: n, columns: columns, values: values, fixed: fixed, fixedBias: fixedBias, mean: mean)
     setGram(rows: n)
     addToDiagonal(penalty, 0 ..< k)
     addToDiagonal(biasPenalty, k ..< k + 1)

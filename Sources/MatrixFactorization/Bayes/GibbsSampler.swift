@@ -84,15 +84,8 @@ extension RidgeSystem {
     prior: UnsafePointer<Float>, priorPrecision: UnsafePointer<Float>,
     noise: UnsafePointer<Float>, conditionalMean: UnsafeMutablePointer<Float>? = nil
   ) throws(LinearAlgebraError) {
-    let k = order - 1
-    reserve(rows: n)
-    for j in 0 ..< n {
-      let c = Int(columns[j])
-      let y = designRow(j)
-      y.update(from: fixed.row(c), count: k)
-      y[k] = 1
-      targets[j] = values[j] - mean - fixedBias[c]
-    }
+    gatherBiasedRows(
+      count: n, columns: columns, values: values, fixed: fixed, fixedBias: fixedBias, mean: mean)
     if n > 0 {
       setGram(rows: n, scale: alpha)
       setRightHandSide(rows: n)

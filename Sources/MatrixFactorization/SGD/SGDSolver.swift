@@ -158,17 +158,10 @@ package struct SGDSolver: FactorSolver {
     var counts = [Int](repeating: 0, count: chunks * blocks)
     forEachRating(&counts) { _, u, i, own in own[Int(u.blockOffset + i.blockOffset)] += 1 }
     // Chunk c's entries of block j go after those of chunks 0..<c: the stable order.
-    var start = [Int](repeating: 0, count: blocks + 1)
-    var running = 0
-    for j in 0 ..< blocks {
-      start[j] = running
-      for c in 0 ..< chunks {
-        let size = counts[c * blocks + j]
-        counts[c * blocks + j] = running
-        running += size
-      }
-    }
-    start[blocks] = running
+    let start =
+      counts.withUnsafeMutableBufferPointer {
+        CompressedRows.exclusiveOffsets($0.baseAddress!, keyCount: blocks, chunks: chunks)
+      } + [n]
 
     let entries = [RatingEntry](unsafeUninitializedCapacity: n) { buffer, initialized in
       guard let base = buffer.baseAddress else { return }
