@@ -146,6 +146,14 @@ public enum RatingFileReader {
     if (info.st_mode & S_IFMT) == S_IFDIR {
       throw .unreadable(path: path, reason: "it is a directory")
     }
+    // The whole file is held in memory while it is parsed: refuse one larger than the memory
+    // the process may use, before allocating, rather than be killed halfway through.
+    let budget = MemoryBudget.availableBytes
+    if Int(info.st_size) > budget {
+      throw .unreadable(
+        path: path,
+        reason: "it is \(MemoryBudget.describe(Int(info.st_size))), more than the \(MemoryBudget.describe(budget)) of memory this process may use")
+    }
     var result = [UInt8]()
     var capacity = max(Int(info.st_size), 0) + 1
     result.reserveCapacity(capacity)
@@ -198,6 +206,9 @@ private struct LineParser {
     itemIndices.reserveCapacity(estimate)
     values.reserveCapacity(estimate)
     var start = 0
+    // A UTF-8 byte-order mark (EF BB BF), which Windows tools put at the start of a file, is
+    // skipped: it is not part of the first user id (nor a reason to call the line a header).
+    if buffer.count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { start = 3 }
     var lineNumber = 0
     let end = buffer.count
     // The next \n at or after `start` (or `end`): found once and reused while lines end at lone
@@ -286,6 +297,10 @@ private struct LineParser {
         return "the timestamp '\(timeField.text)' is not a number"
       }
     }
+    // Dense indices are Int32: the 2,147,483,647th distinct id would not fit.
+    if users.count >= Self.maximumIDs || items.count >= Self.maximumIDs {
+      return "more than \(Self.maximumIDs - 1) distinct \(users.count >= Self.maximumIDs ? "users" : "items"), the most mf can index"
+    }
     guard let user = Self.intern(&users, userField),
       let item = Self.intern(&items, itemField)
     else { return "an id is not valid UTF-8" }
@@ -299,6 +314,9 @@ private struct LineParser {
     }
     return nil
   }
+
+  /// One more than the most distinct users (or items) a file may hold: indices are Int32.
+  static let maximumIDs = Int(Int32.max)
 
   private static func intern(_ map: inout IDMap, _ field: Field) -> Int32? {
     if let unescaped = field.unescaped {

@@ -88,6 +88,7 @@ public enum Trainer {
     }
     let start = DispatchTime.now()
     let data = try TrainingData(ratings, kind: kind, transform: settings.valueTransform)
+    try Limits.checkFactorTables(users: data.userCount, items: data.itemCount, options: options)
     let factors = FactorTables(
       users: data.userCount, items: data.itemCount, rank: options.rank,
       initialization: settings.initialization, seed: options.seed)
