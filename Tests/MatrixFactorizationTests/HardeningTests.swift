@@ -295,6 +295,16 @@ import Testing
     Self.expectNamedRow(error)
   }
 
+  /// Factors of 1e30 overflow every Gram matrix to +inf: LAPACK solved that to zeros without a
+  /// complaint (the fit "succeeded" with all-zero factors). The ridge system now refuses a
+  /// non-finite diagonal, so the row is named.
+  @Test func overflowedGramMatrixIsRefused() throws {
+    var o = Self.options(retries: 0)
+    o.als?.initScale = 1e30
+    let error = #expect(throws: MFError.self) { try Trainer.fit(Self.train, options: o) }
+    Self.expectNamedRow(error)
+  }
+
   /// With retries, the failed sweep is undone and retried with the ridge ×4; a start that is
   /// itself infinite cannot be helped by a ridge, so after the retries the fit ends with the
   /// named error (never with a model holding NaN).
