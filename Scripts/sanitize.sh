@@ -30,6 +30,8 @@ for s in "${sanitizers[@]}"; do
   # TSan: Hogwild BPR's races are intended; they alone are suppressed (see Scripts/tsan.supp).
   export TSAN_OPTIONS="suppressions=$PWD/Scripts/tsan.supp halt_on_error=0 log_path=$reports/tsan"
   export ASAN_OPTIONS="detect_leaks=1 halt_on_error=0 log_path=$reports/asan"
+  # LeakSanitizer: only XCTest's own runner objects are suppressed (see Scripts/lsan.supp).
+  export LSAN_OPTIONS="suppressions=$PWD/Scripts/lsan.supp"
   # MF_NO_PREFETCH: the prefetch intrinsic cannot be instrumented (see Sources/LinearAlgebra/Prefetch.swift).
   args=(-c release --sanitize="$s" --scratch-path "$scratch" -Xswiftc -DMF_NO_PREFETCH)
   [ -n "$filter" ] && args+=(--filter "$filter")

@@ -111,10 +111,13 @@ public struct AtomicFileWriter: ~Copyable {
     guard let dir = opendir(folder) else { return }
     defer { closedir(dir) }
     let prefix = ".\(name).tmp-"
+    // d_name is declared as 256 bytes, but a record is only as long as its name: read the name
+    // in place up to its NUL (copying the declared field read past the record's end; found by
+    // AddressSanitizer).
+    let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
     while let entry = readdir(dir) {
-      let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-      }
+      let entryName = String(
+        cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
       guard entryName.hasPrefix(prefix) else { continue }
       let rest = entryName.dropFirst(prefix.count)
       guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }

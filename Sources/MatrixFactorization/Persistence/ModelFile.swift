@@ -149,11 +149,17 @@ public enum ModelFile {
     let items = Int(items64)
     let k = Int(rank32)
     let interactions = Int(interactions64)
+    // (users + items)·k can exceed Int for a crafted header even though each size is below the
+    // file's length: checked, never trapped on.
     let (factorCount, overflow) = (users + items).multipliedReportingOverflow(by: k)
-    let needed = fixedHeaderBytes + Int(summaryLength64) + 4 * (users + items) + 4 * factorCount
-      + 4 * users + 4 * interactions + 4 * (users + items) + 4
-    guard !overflow, needed <= bytes.count else {
-      throw fail("is truncated (\(bytes.count) bytes; its header needs at least \(needed))")
+    let (factorBytes, overflow4) = factorCount.multipliedReportingOverflow(by: 4)
+    let needed = overflow || overflow4 || factorBytes > bytes.count ? Int.max : fixedHeaderBytes + Int(summaryLength64)
+      + 4 * (users + items) + factorBytes + 4 * users + 4 * interactions + 4 * (users + items) + 4
+    guard !overflow, !overflow4, needed <= bytes.count else {
+      throw fail(
+        needed == Int.max
+          ? "is corrupt or truncated (its sizes exceed the file's length)"
+          : "is truncated (\(bytes.count) bytes; its header needs at least \(needed))")
     }
     let stored = bytes.withUnsafeBytes { raw in
       raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)
