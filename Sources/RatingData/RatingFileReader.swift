@@ -297,9 +297,10 @@ private struct LineParser {
         return "the timestamp '\(timeField.text)' is not a number"
       }
     }
-    // Dense indices are Int32: the 2,147,483,647th distinct id would not fit.
+    // Dense indices are Int32: stop before an id that would not fit (checked per line, not per
+    // new id, which is stricter by at most one id and costs two compares).
     if users.count >= Self.maximumIDs || items.count >= Self.maximumIDs {
-      return "more than \(Self.maximumIDs - 1) distinct \(users.count >= Self.maximumIDs ? "users" : "items"), the most mf can index"
+      return "too many distinct \(users.count >= Self.maximumIDs ? "users" : "items") (mf indexes at most \(Self.maximumIDs))"
     }
     guard let user = Self.intern(&users, userField),
       let item = Self.intern(&items, itemField)
@@ -315,8 +316,8 @@ private struct LineParser {
     return nil
   }
 
-  /// One more than the most distinct users (or items) a file may hold: indices are Int32.
-  static let maximumIDs = Int(Int32.max)
+  /// The most distinct users (or items) a file may hold: indices are Int32.
+  static let maximumIDs = Int(Int32.max) - 1
 
   private static func intern(_ map: inout IDMap, _ field: Field) -> Int32? {
     if let unescaped = field.unescaped {
