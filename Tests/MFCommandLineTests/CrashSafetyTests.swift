@@ -45,8 +45,8 @@ import Testing
     let oldBytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/m.mf"))
     let fit = ["fit", "ratings.csv", "--rank", "64", "--epochs", "12", "--no-tune", "--threads", "2", "--model", "m.mf"]
 
-    // One uninterrupted fit, timed, to place the kills over its whole length (and a little past
-    // it, so that the last kills find the new model in place).
+    // One uninterrupted fit, timed, to place the kills over its whole length and 30% past it, so
+    // that the last kills find the new model in place even when a run is slower than this one.
     let clock = ContinuousClock()
     let started = clock.now
     let whole = try Self.start(fit, in: folder, log: folder + "/whole.log")
@@ -72,7 +72,7 @@ import Testing
       let log = folder + "/kill.log"
       let child = try Self.start(fit, in: folder, log: log)
       if n < spread {
-        usleep(UInt32(seconds * 1.1 * Double(n) / Double(spread - 1) * 1e6))
+        usleep(UInt32(seconds * 1.3 * Double(n) / Double(spread - 1) * 1e6))
       } else {
         // Poll for a new temporary file (or the end of the child), then wait a little longer.
         while try child.isRunning && Set(Self.temporaryFiles(in: folder)).subtracting(before).isEmpty {
