@@ -30,19 +30,22 @@ flags=(-O -g -parse-as-library -sanitize=fuzzer,address -DMF_NO_PREFETCH -packag
 blas=(-Xcc -fmodule-map-file=Sources/CBLAS/module.modulemap
   -Xcc -fmodule-map-file=Sources/CLAPACKE/module.modulemap
   $(pkg-config --cflags-only-I openblas lapacke))
-build_module() {  # name, extra flags…
-  local name=$1; shift
-  local stamp="$out/lib/$name.stamp"
-  if [ -f "$stamp" ] && [ -z "$(find "Sources/$name" -newer "$stamp" -name '*.swift' | head -1)" ]; then return 0; fi
+build_module() {  # name, modules it imports, extra flags…
+  local name=$1 deps=$2; shift 2
+  local stamp="$out/lib/$name.stamp" stale=""
+  [ -f "$stamp" ] || stale=1
+  [ -n "$stale" ] || [ -z "$(find "Sources/$name" -newer "$stamp" -name '*.swift' | head -1)" ] || stale=1
+  for d in $deps; do [ -n "$stale" ] || [ ! "$out/lib/$d.stamp" -nt "$stamp" ] || stale=1; done
+  [ -n "$stale" ] || return 0
   echo "building $name"
   swiftc "${flags[@]}" "$@" -emit-library -static -emit-module -module-name "$name" \
     -emit-module-path "$out/lib/$name.swiftmodule" -o "$out/lib/lib$name.a" $(find "Sources/$name" -name '*.swift' | sort) \
     2> >(grep -v "warning:" >&2) || exit 1
   touch "$stamp"
 }
-build_module RatingData
-build_module LinearAlgebra "${blas[@]}"
-build_module MatrixFactorization "${blas[@]}"
+build_module RatingData ""
+build_module LinearAlgebra "" "${blas[@]}"
+build_module MatrixFactorization "RatingData LinearAlgebra" "${blas[@]}"
 
 source_of() {
   case $1 in
@@ -55,7 +58,9 @@ status=0
 for t in "${targets[@]}"; do
   src=Fuzz/Targets/$(source_of "$t").swift
   bin=$out/fuzz-$t
-  if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$out/lib/libMatrixFactorization.a" -nt "$bin" ]; then
+  stale=""
+  for lib in "$out"/lib/lib*.a "$src"; do [ "$lib" -nt "$bin" ] && stale=1; done
+  if [ ! -x "$bin" ] || [ -n "$stale" ]; then
     echo "building fuzz-$t"
     swiftc "${flags[@]}" "${blas[@]}" "$src" -lMatrixFactorization -lLinearAlgebra -lRatingData \
       $(pkg-config --libs openblas lapacke) -lm -o "$bin" 2> >(grep -v "warning:" >&2) || exit 1
