@@ -117,12 +117,24 @@
   /// Solves A x = b by Cholesky (`sposv`); x replaces b in ``solution``, A is overwritten by
   /// its factor.
   public func solve() throws(LinearAlgebraError) {
+    try refuseNonFiniteDiagonal()
     try LAPACK.choleskySolve(n: order, a: matrix, b: solution)
+  }
+
+  /// An infinite diagonal entry (factors that overflowed) is not refused by LAPACK's Cholesky:
+  /// it returns zeros as if solved (seen with ALS started from factors of 1e30), and a NaN one
+  /// only sometimes. Such a system has no meaningful solution: refuse it here, as not positive
+  /// definite, so that the row is named and training retries. O(order) against O(order³).
+  private func refuseNonFiniteDiagonal() throws(LinearAlgebraError) {
+    for f in 0 ..< order where !matrix[f &* order &+ f].isFinite {
+      throw .notPositiveDefinite(order: f + 1)
+    }
   }
 
   /// Factors A = LLᵀ in place (`spotrf`), for callers that solve with one factor several times
   /// (a Gibbs sampler's mean and its random draw).
   public func factor() throws(LinearAlgebraError) {
+    try refuseNonFiniteDiagonal()
     try LAPACK.choleskyFactor(n: order, a: matrix)
   }
 

@@ -149,6 +149,11 @@ public enum RatingFileReader {
     _ bytes: UnsafeBufferPointer<UInt8>, path: String, options: RatingFileOptions,
     file: MappedFile? = nil
   ) throws(RatingDataError) -> (ratings: RatingSet, report: RatingFileReport) {
+    // A UTF-8 byte-order mark (EF BB BF), which Windows tools put at the start of a file, is
+    // skipped: it is not part of the first user id (nor a reason to call the line a header).
+    let skip = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+    let fileBytes = bytes
+    let bytes = UnsafeBufferPointer(rebasing: fileBytes[skip...])
     let first = firstDataLine(bytes)
     let delimiter = options.delimiter ?? first.map { FieldDelimiter.detect(in: $0.line) }
     let ranges = chunkRanges(
@@ -162,7 +167,7 @@ public enum RatingFileReader {
     @Sendable func run(_ k: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
       let first = ranges[k].lowerBound
       slots.run(k, UnsafeBufferPointer(rebasing: bytes[ranges[k]]), releaseStep: 1 << 24) { done in
-        mapped.value?.release(first + done.lowerBound ..< first + done.upperBound)
+        mapped.value?.release(skip + first + done.lowerBound ..< skip + first + done.upperBound)
       }
     }
     if ranges.count == 1 {
@@ -171,7 +176,7 @@ public enum RatingFileReader {
       let shared = SharedBytes(bytes: bytes)
       DispatchQueue.concurrentPerform(iterations: ranges.count) { k in run(k, shared.bytes) }
     }
-    return try merge(slots, path: path, byteCount: bytes.count, options: options)
+    return try merge(slots, path: path, byteCount: fileBytes.count, options: options)
   }
 
   /// The first line that is neither blank nor a comment (trimmed, without its line break), and
@@ -269,6 +274,13 @@ public enum RatingFileReader {
     var translations: [(users: [Int32], items: [Int32])] = [([], [])]
     for k in 1 ..< slots.count {
       let (chunkUsers, chunkItems) = slots.idMaps(k)
+      // Each chunk stayed under the limit on its own; together they may not.
+      guard users.count + chunkUsers.count <= LineParser.maximumIDs,
+        items.count + chunkItems.count <= LineParser.maximumIDs
+      else {
+        throw .unreadable(
+          path: path, reason: "it holds too many distinct users or items (mf indexes at most \(LineParser.maximumIDs))")
+      }
       translations.append(
         (chunkUsers.ids.map { users.intern($0) }, chunkItems.ids.map { items.intern($0) }))
     }
@@ -325,6 +337,15 @@ public enum RatingFileReader {
   public static func readWholeFile(path: String) throws(RatingDataError) -> [UInt8] {
     let (fd, info) = try openForReading(path)
     defer { close(fd) }
+    // The whole file is held in memory while it is parsed (this path serves pipes and other
+    // files that cannot be mapped): refuse one larger than the memory the process may use,
+    // before allocating, rather than be killed halfway through.
+    let budget = MemoryBudget.availableBytes
+    if Int(info.st_size) > budget {
+      throw .unreadable(
+        path: path,
+        reason: "it is \(MemoryBudget.describe(Int(info.st_size))), more than the \(MemoryBudget.describe(budget)) of memory this process may use")
+    }
     var result = [UInt8]()
     var capacity = max(Int(info.st_size), 0) + 1
     result.reserveCapacity(capacity)

@@ -163,8 +163,11 @@ struct LineParser {
     } else {
       return nil
     }
-    guard let userIndex = Self.intern(&users, user, base), let itemIndex = Self.intern(&items, item, base)
-    else { return nil }  // a new id that is not UTF-8: the general parser says so
+    // At the id limit (or a new id that is not UTF-8) the general parser reads the line and
+    // says why.
+    guard users.count < Self.maximumIDs, items.count < Self.maximumIDs,
+      let userIndex = Self.intern(&users, user, base), let itemIndex = Self.intern(&items, item, base)
+    else { return nil }
     userIndices.append(userIndex)
     itemIndices.append(itemIndex)
     values.append(Float(rating))
@@ -279,6 +282,11 @@ struct LineParser {
         return "the timestamp '\(timeField.text)' is not a number"
       }
     }
+    // Dense indices are Int32: stop before an id that would not fit (checked per line, not per
+    // new id, which is stricter by at most one id and costs two compares).
+    if users.count >= Self.maximumIDs || items.count >= Self.maximumIDs {
+      return "too many distinct \(users.count >= Self.maximumIDs ? "users" : "items") (mf indexes at most \(Self.maximumIDs))"
+    }
     guard let user = Self.intern(&users, userField),
       let item = Self.intern(&items, itemField)
     else { return "an id is not valid UTF-8" }
@@ -294,6 +302,9 @@ struct LineParser {
     }
     return nil
   }
+
+  /// The most distinct users (or items) a file may hold: indices are Int32.
+  static let maximumIDs = Int(Int32.max) - 1
 
   private static func intern(_ map: inout IDMap, _ field: Field) -> Int32? {
     if let unescaped = field.unescaped {

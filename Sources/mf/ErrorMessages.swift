@@ -20,6 +20,11 @@ struct CommandLineError: Error, CustomStringConvertible {
       return CommandLineError(
         description: "training diverged at epoch \(epoch) (a NaN or infinity, or a training RMSE that blew up)"
           + " and retrying more gently did not help; try a \(remedy.larger ? "larger" : "smaller") \(remedy.parameter.flag)")
+    case .insufficientMemory(let what, let needed, let available, let remedy):
+      return CommandLineError(
+        description: "\(what) need at least \(MemoryBudget.describe(needed)), more than the "
+          + "\(MemoryBudget.describe(available)) of memory this process may use; try a "
+          + "\(remedy.larger ? "larger" : "smaller") \(remedy.parameter.flag)")
     case .modelFile(_, let reason) where reason.contains("No such file"):
       return CommandLineError(
         description: "\(error) (train one with 'mf fit RATINGS', or pass --model PATH)")

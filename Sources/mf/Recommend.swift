@@ -120,23 +120,21 @@ struct Recommend: ParsableCommand {
     var values: [Float] = []
     var sawValue = false
     var unknown: [String] = []
-    for part in text.split(separator: ",", omittingEmptySubsequences: true) {
-      let fields = part.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-      let id = String(fields[0]).trimmingCharacters(in: .whitespaces)
-      var value: Float = 1
-      if fields.count == 2 {
-        guard let v = Float(fields[1].trimmingCharacters(in: .whitespaces)), v.isFinite else {
-          throw ValidationError("--history: '\(part)' is not item:number")
-        }
-        value = v
-        sawValue = true
+    let entries: [InputLists.HistoryEntry]
+    do { entries = try InputLists.parseHistory(text) } catch {
+      if case .invalidParameter(.history, let requirement) = error {
+        throw ValidationError("--history: \(requirement.replacingOccurrences(of: "entry ", with: ""))")
       }
-      guard let i = model.items.index(of: id) else {
-        unknown.append(id)
+      throw error
+    }
+    for entry in entries {
+      if entry.value != nil { sawValue = true }
+      guard let i = model.items.index(of: entry.id) else {
+        unknown.append(entry.id)
         continue
       }
       indices.append(Int(i))
-      values.append(value)
+      values.append(entry.value ?? 1)
     }
     if !unknown.isEmpty {
       Console.note("\(unknown.count) history item(s) are not in the model (first: '\(unknown[0])'); skipped")
@@ -158,13 +156,7 @@ enum IDListFile {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw MFError.invalidInput("cannot read the item list '\(path)'")
     }
-    var ids: [String] = []
-    for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
-      let trimmed = line.trimmingCharacters(in: .whitespaces)
-      if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-      let first = trimmed.split(whereSeparator: { $0 == "," || $0 == "\t" }).first.map(String.init) ?? trimmed
-      ids.append(first.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
-    }
+    let ids = InputLists.parseIDList([UInt8](data))
     if ids.isEmpty { throw MFError.invalidInput("the item list '\(path)' has no ids") }
     return ids
   }

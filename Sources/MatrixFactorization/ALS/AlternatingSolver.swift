@@ -51,18 +51,25 @@ extension AlternatingSolver {
   /// still in cache.
   mutating func runEpoch(_ epoch: Int) throws(MFError) -> EpochOutcome {
     let factors = context.factors
-    _ = try halfSweep(rows: data.byUser, fixed: factors.itemSide, target: factors.userSide, measure: false)
+    _ = try halfSweep(
+      rows: data.byUser, fixed: factors.itemSide, target: factors.userSide, measure: false,
+      side: ("user", data.ratings.users))
     let measure = data.kind == .rating
     let sse = try halfSweep(
-      rows: data.byItem, fixed: factors.userSide, target: factors.itemSide, measure: measure)
+      rows: data.byItem, fixed: factors.userSide, target: factors.itemSide, measure: measure,
+      side: ("item", data.ratings.items))
     return EpochOutcome(inEpochRMSE: measure ? (sse / Double(max(1, data.ratings.count))).squareRoot() : nil)
   }
 
   /// Every row of `rows`, in balanced ranges (a heavy row costs as much as many light ones)
   /// taken dynamically by the threads, each range with its own scratch.
   /// Returns Σ e² over the entries when `measure` (summed in range order: reproducible).
+  /// A row whose system cannot be solved is named by its side and id (the first such row in
+  /// row order), so that the error, and the recovery note when the loop retries with a larger
+  /// ridge, say which user or item it was.
   private mutating func halfSweep(
-    rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide, measure: Bool
+    rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide, measure: Bool,
+    side: (kind: String, ids: IDMap)
   ) throws(MFError) -> Double {
     prepareHalfSweep(fixed: fixed)
     let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, context.threads * 8))
@@ -74,8 +81,9 @@ extension AlternatingSolver {
       }
     }
     if let bad = outcomes.lazy.compactMap(\.failedRow).first {
+      let id = bad < side.ids.count ? " '\(side.ids.ids[bad])'" : ""
       throw .numerical(
-        "the \(Self.systemName) system of row \(bad) could not be solved (not positive definite)")
+        "the \(Self.systemName) system of \(side.kind)\(id) (row \(bad)) could not be solved (not positive definite)")
     }
     return outcomes.reduce(0) { $0 + $1.squaredError }
   }

@@ -80,15 +80,10 @@ struct BPRSolver: FactorSolver {
             while BPRSolver.contains(columns.base, lo, hi, Int32(j)) {
               j = rng.nextIndex(below: itemCount)
             }
-            let pu = p.row(u)
-            let qi = q.row(i)
-            let qj = q.row(j)
-            let x = bias[i] - bias[j] + RowKernels.dotOfDifference(k, pu, qi, qj)
+            let x = BPRSolver.step(
+              k, p.row(u), q.row(i), q.row(j), bias.row(i), bias.row(j), eta: eta, lambda: lambda,
+              lambdaBias: lambdaBias)
             if x > 0 { right += 1 }
-            let z = 1 / (1 + expf(x))
-            RowKernels.pairwiseStep(k, pu, qi, qj, decay: 1 - eta * lambda, step: eta * z)
-            bias[i] += eta * (z - lambdaBias * bias[i])
-            bias[j] += eta * (-z - lambdaBias * bias[j])
           }
           correct[t] = right
         }
@@ -100,6 +95,22 @@ struct BPRSolver: FactorSolver {
   mutating func backOff() -> String? {
     settings.learningRate *= 0.5
     return "halved the step size (η = \(settings.learningRate))"
+  }
+
+  /// One LearnBPR step on (p_u, q_i, q_j, b_i, b_j) (see the type's comment); returns x_uij
+  /// before the update.
+  @inline(__always)
+  static func step(
+    _ k: Int, _ pu: UnsafeMutablePointer<Float>, _ qi: UnsafeMutablePointer<Float>,
+    _ qj: UnsafeMutablePointer<Float>, _ bi: UnsafeMutablePointer<Float>,
+    _ bj: UnsafeMutablePointer<Float>, eta: Float, lambda: Float, lambdaBias: Float
+  ) -> Float {
+    let x = bi.pointee - bj.pointee + RowKernels.dotOfDifference(k, pu, qi, qj)
+    let z = 1 / (1 + expf(x))
+    RowKernels.pairwiseStep(k, pu, qi, qj, decay: 1 - eta * lambda, step: eta * z)
+    bi.pointee += eta * (z - lambdaBias * bi.pointee)
+    bj.pointee += eta * (-z - lambdaBias * bj.pointee)
+    return x
   }
 
   /// Whether the sorted `columns[lo ..< hi]` holds `item` (binary search).

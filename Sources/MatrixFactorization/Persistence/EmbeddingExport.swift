@@ -44,8 +44,8 @@ public enum EmbeddingExport {
       try emit("item_factors.npy", npy(model.itemEmbeddings.values, shape: [model.itemCount, k]))
       try emit("user_bias.npy", npy(model.userBias, shape: [model.userCount]))
       try emit("item_bias.npy", npy(model.itemBias, shape: [model.itemCount]))
-      try emit("user_ids.txt", Array(model.users.ids.map { $0 + "\n" }.joined().utf8))
-      try emit("item_ids.txt", Array(model.items.ids.map { $0 + "\n" }.joined().utf8))
+      try emit("user_ids.txt", idLines(model.users.ids))
+      try emit("item_ids.txt", idLines(model.items.ids))
     }
     let meta = """
       {"global_mean": \(model.globalMean), "rank": \(k), "users": \(model.userCount), \
@@ -70,6 +70,12 @@ public enum EmbeddingExport {
       text += "\n"
     }
     return Array(text.utf8)
+  }
+
+  /// One id per line, in row order (`user_ids.txt`, `item_ids.txt`). Ids from a rating file
+  /// never hold a line break (the reader splits lines first), so every line is one id.
+  public static func idLines(_ ids: [String]) -> [UInt8] {
+    Array(ids.map { $0 + "\n" }.joined().utf8)
   }
 
   /// A NumPy `.npy` (format 1.0) file holding little-endian float32 `values` of `shape`.

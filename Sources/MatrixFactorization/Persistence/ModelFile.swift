@@ -170,12 +170,18 @@ public enum ModelFile {
       throw fail("is corrupt (its width \(k) is not a multiple of its \(samples) samples)")
     }
     let embedding = samples > 0 ? k / samples : k
+    // (users + items)·k can exceed Int for a crafted header even though each size is below the
+    // file's length: checked, never trapped on. (The mean embeddings are narrower than that.)
     let (factorCount, overflow) = (users + items).multipliedReportingOverflow(by: k)
+    let (factorBytes, overflow4) = factorCount.multipliedReportingOverflow(by: 4)
     let meanCount = samples > 0 ? (users + items) * embedding : 0
-    let needed = fixedHeaderBytes + Int(summaryLength64) + 4 * (users + items) + 4 * factorCount
-      + 4 * meanCount + 4 * users + 4 * interactions + 4 * (users + items) + 4
-    guard !overflow, needed <= bytes.count else {
-      throw fail("is truncated (\(bytes.count) bytes; its header needs at least \(needed))")
+    let needed = overflow || overflow4 || factorBytes > bytes.count ? Int.max : fixedHeaderBytes + Int(summaryLength64)
+      + 4 * (users + items) + factorBytes + 4 * meanCount + 4 * users + 4 * interactions + 4 * (users + items) + 4
+    guard !overflow, !overflow4, needed <= bytes.count else {
+      throw fail(
+        needed == Int.max
+          ? "is corrupt or truncated (its sizes exceed the file's length)"
+          : "is truncated (\(bytes.count) bytes; its header needs at least \(needed))")
     }
     let stored = bytes.withUnsafeBytes { raw in
       raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)

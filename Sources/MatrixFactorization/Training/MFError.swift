@@ -86,6 +86,9 @@ public enum MFError: Error, CustomStringConvertible, Equatable {
   case numerical(String)
   /// Writing an output failed.
   case output(path: String, reason: String)
+  /// A job needs more memory than the process may use (checked before allocating): `what`
+  /// needs at least `needed` bytes, `available` are there.
+  case insufficientMemory(what: String, needed: Int, available: Int, remedy: Remedy)
 
   /// The error as one sentence.
   public var description: String {
@@ -99,6 +102,8 @@ public enum MFError: Error, CustomStringConvertible, Equatable {
       "training diverged at epoch \(epoch) (a NaN or infinity, or a training RMSE that blew up) and retrying more gently did not help; \(remedy)"
     case .numerical(let text): text
     case .output(let path, let reason): "cannot write '\(path)': \(reason)"
+    case .insufficientMemory(let what, let needed, let available, let remedy):
+      "\(what) need at least \(MemoryBudget.describe(needed)), more than the \(MemoryBudget.describe(available)) of memory this process may use; \(remedy)"
     }
   }
 }

@@ -115,6 +115,8 @@ public enum SelfTuning {
     if plan.isEmpty || options.algorithm == .bayes {
       return try Trainer.fit(ratings, options: options, progress: progress)
     }
+    // The final fit's tables are the largest: refuse up front rather than after the search.
+    try Limits.checkFactorTables(users: ratings.users.count, items: ratings.items.count, options: options)
     let start = DispatchTime.now()
     let sample = Splitting.userSample(ratings, ratings: plan.sampleRatings, seed: options.seed)
     let (train, validation): (RatingSet, RatingSet)

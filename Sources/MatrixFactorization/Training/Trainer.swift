@@ -92,6 +92,7 @@ public enum Trainer {
     let data = try TrainingData(
       ratings, kind: kind, transform: settings.valueTransform,
       rowsByUser: Settings.readsRowsByUser, threads: options.threads)
+    try Limits.checkFactorTables(users: data.userCount, items: data.itemCount, options: options)
     let factors = FactorTables(
       users: data.userCount, items: data.itemCount, rank: options.rank,
       initialization: settings.initialization, seed: options.seed, threads: options.threads,
