@@ -43,9 +43,25 @@ build_module() {  # name, modules it imports, extra flags…
     2> >(grep -v "warning:" >&2) || exit 1
   touch "$stamp"
 }
+# The SGD loops in C (a SwiftPM C target): compiled with clang into a static library, with a
+# module map so that swiftc can import them as SwiftPM does.
+csgd_stamp="$out/lib/CSGDKernels.stamp"
+if [ ! -f "$csgd_stamp" ] || [ Sources/CSGDKernels/sgd_kernels.c -nt "$csgd_stamp" ] \
+  || [ Sources/CSGDKernels/include/sgd_kernels.h -nt "$csgd_stamp" ]; then
+  echo "building CSGDKernels"
+  clang -O2 -g -fsanitize=address,fuzzer-no-link -I Sources/CSGDKernels/include \
+    -c Sources/CSGDKernels/sgd_kernels.c -o "$out/lib/sgd_kernels.o" || exit 1
+  rm -f "$out/lib/libCSGDKernels.a"
+  ar rcs "$out/lib/libCSGDKernels.a" "$out/lib/sgd_kernels.o" || exit 1
+  printf 'module CSGDKernels {\n  header "%s/Sources/CSGDKernels/include/sgd_kernels.h"\n  export *\n}\n' \
+    "$root" > "$out/lib/CSGDKernels.modulemap"
+  touch "$csgd_stamp"
+fi
+blas+=(-Xcc -fmodule-map-file="$out/lib/CSGDKernels.modulemap")
+
 build_module RatingData ""
 build_module LinearAlgebra "" "${blas[@]}"
-build_module MatrixFactorization "RatingData LinearAlgebra" "${blas[@]}"
+build_module MatrixFactorization "RatingData LinearAlgebra CSGDKernels" "${blas[@]}"
 
 source_of() {
   case $1 in
@@ -62,7 +78,7 @@ for t in "${targets[@]}"; do
   for lib in "$out"/lib/lib*.a "$src"; do [ "$lib" -nt "$bin" ] && stale=1; done
   if [ ! -x "$bin" ] || [ -n "$stale" ]; then
     echo "building fuzz-$t"
-    swiftc "${flags[@]}" "${blas[@]}" "$src" -lMatrixFactorization -lLinearAlgebra -lRatingData \
+    swiftc "${flags[@]}" "${blas[@]}" "$src" -lMatrixFactorization -lLinearAlgebra -lRatingData -lCSGDKernels \
       $(pkg-config --libs openblas lapacke) -lm -o "$bin" 2> >(grep -v "warning:" >&2) || exit 1
   fi
   corpus=$out/corpus/$t

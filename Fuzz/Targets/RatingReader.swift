@@ -2,6 +2,7 @@
 // The first byte chooses the options (delimiter detected or each forced one, skipInvalid,
 // requireRating), so every delimiter, quoting, header and line-ending path is reachable.
 import MatrixFactorization
+@_spi(Engine) import RatingData
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func ratingReaderTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -12,6 +13,29 @@ public func ratingReaderTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
   let options = RatingFileOptions(
     delimiter: delimiters[Int(control & 7) % delimiters.count],
     skipInvalid: control & 8 != 0, requireRating: control & 16 == 0)
+  // Differential: the same bytes cut into 1–4 chunks of any size must read exactly as one
+  // thread reads them (ratings, ids, report, or the same error with the same line number).
+  var serial = options
+  serial.threads = 1
+  serial.minimumChunkBytes = Int.max
+  var parallel = options
+  parallel.threads = 1 + Int(control >> 6)
+  parallel.minimumChunkBytes = 1 + Int(control >> 5 & 1) * 7
+  let one = Result { () throws(RatingDataError) in try RatingFileReader.parse(bytes, path: "fuzz", options: serial) }
+  let many = Result { () throws(RatingDataError) in try RatingFileReader.parse(bytes, path: "fuzz", options: parallel) }
+  switch (one, many) {
+  case (.success(let a), .success(let b)):
+    precondition(a.ratings.users == b.ratings.users && a.ratings.items == b.ratings.items)
+    precondition(a.ratings.userIndices == b.ratings.userIndices && a.ratings.itemIndices == b.ratings.itemIndices)
+    precondition(a.ratings.values.map(\.bitPattern) == b.ratings.values.map(\.bitPattern))
+    precondition(a.ratings.timestamps == b.ratings.timestamps)
+    precondition(a.report.hadHeader == b.report.hadHeader && a.report.delimiter == b.report.delimiter)
+    precondition(a.report.skippedLines == b.report.skippedLines && a.report.firstSkipped == b.report.firstSkipped)
+  case (.failure(let a), .failure(let b)):
+    precondition(a == b, "serial: \(a); chunked: \(b)")
+  default:
+    preconditionFailure("serial and chunked reads disagree: \(one) / \(many)")
+  }
   do {
     let (ratings, report) = try RatingFileReader.parse(bytes, path: "fuzz", options: options)
     // What every successful read promises.
