@@ -440,10 +440,16 @@ private struct RatingColumns {
   /// pages are touched only as the chunks are copied in, while each chunk is freed after its
   /// copy, so a merge adds about one chunk to the memory in use, not the whole set.
   init(count: Int, timestamps: Bool) {
-    users = [Int32](unsafeUninitializedCapacity: count) { $1 = count }
-    items = [Int32](unsafeUninitializedCapacity: count) { $1 = count }
-    values = [Float](unsafeUninitializedCapacity: count) { $1 = count }
-    self.timestamps = [Int64](unsafeUninitializedCapacity: timestamps ? count : 0) { $1 = $0.count }
+    // An empty array is built as `[]`: with capacity 0 the unsafe initializer hands out the
+    // shared empty-array storage, and setting its count writes to that global (ThreadSanitizer
+    // caught two threads doing it at once).
+    func unwritten<T>(_: T.Type, _ n: Int) -> [T] {
+      n == 0 ? [] : [T](unsafeUninitializedCapacity: n) { $1 = n }
+    }
+    users = unwritten(Int32.self, count)
+    items = unwritten(Int32.self, count)
+    values = unwritten(Float.self, count)
+    self.timestamps = unwritten(Int64.self, timestamps ? count : 0)
   }
 
   /// Runs `body(k, output)` for each chunk `k` in order.

@@ -93,9 +93,12 @@ extension RidgeSystem {
       matrix.update(repeating: 0, count: order * order)
       solution.update(repeating: 0, count: order)
     }
+    // Through local copies of the pointers: swift 6.3.1 miscompiles `matrix[…] += …` on the
+    // stored pointer here under -sanitize=thread ("Invalid bitcast", a broken module).
+    let (system, rightHandSide) = (matrix, solution)
     for f in 0 ..< order {
-      matrix[f &* order &+ f] += priorPrecision[f]
-      solution[f] = alpha * solution[f] + priorPrecision[f] * prior[f]
+      system[f &* order &+ f] += priorPrecision[f]
+      rightHandSide[f] = alpha * rightHandSide[f] + priorPrecision[f] * prior[f]
     }
     try factor()
     if let conditionalMean {

@@ -358,6 +358,9 @@ private struct ByteReader {
 
   mutating func floats(_ count: Int) -> [Float]? {
     guard count >= 0, position + 4 * count <= bytes.count else { return nil }
+    // (Not through the unsafe initializer when empty: it would set the count of the shared
+    // empty-array storage.)
+    if count == 0 { return [] }
     let result = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
       bytes.withUnsafeBytes { raw in
         UnsafeMutableRawBufferPointer(buffer).copyMemory(

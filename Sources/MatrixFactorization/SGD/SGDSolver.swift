@@ -163,6 +163,7 @@ package struct SGDSolver: FactorSolver {
         CompressedRows.exclusiveOffsets($0.baseAddress!, keyCount: blocks, chunks: chunks)
       } + [n]
 
+    // n > 0: a fit has ratings (an empty array here would set the shared empty storage's count).
     let entries = [RatingEntry](unsafeUninitializedCapacity: n) { buffer, initialized in
       guard let base = buffer.baseAddress else { return }
       let out = SharedPointer(base)
