@@ -35,11 +35,16 @@ func mfExecutable() throws -> URL {
 
 /// Runs `mf arguments…` in `folder` and collects its output.
 func mf(_ arguments: [String], in folder: String) throws -> RunResult {
+  try runProgram(try mfExecutable().path, arguments, in: folder)
+}
+
+/// Runs a program in `folder` and collects its output. Output goes to files, so a large
+/// output can never block the child on a full pipe.
+func runProgram(_ program: String, _ arguments: [String], in folder: String) throws -> RunResult {
   let process = Process()
-  process.executableURL = try mfExecutable()
+  process.executableURL = URL(fileURLWithPath: program)
   process.arguments = arguments
   process.currentDirectoryURL = URL(fileURLWithPath: folder)
-  // Output goes to files, so a large output can never block the child on a full pipe.
   let base = NSTemporaryDirectory() + "mf-run-\(UUID().uuidString)"
   FileManager.default.createFile(atPath: base + ".out", contents: nil)
   FileManager.default.createFile(atPath: base + ".err", contents: nil)
@@ -51,11 +56,10 @@ func mf(_ arguments: [String], in folder: String) throws -> RunResult {
   process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
   try process.run()
   process.waitUntilExit()
-  let outData = try Data(contentsOf: URL(fileURLWithPath: base + ".out"))
-  let errData = try Data(contentsOf: URL(fileURLWithPath: base + ".err"))
   return RunResult(
-    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData, as: UTF8.self))
+    status: process.terminationStatus,
+    stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: base + ".out")), as: UTF8.self),
+    stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: base + ".err")), as: UTF8.self))
 }
 
 /// A fresh temporary folder.

@@ -8,28 +8,6 @@ func mfUnder(_ setup: String, _ arguments: [String], in folder: String) throws -
   return try runProgram("/bin/bash", ["-c", "\(setup); exec \"$0\" \"$@\"", executable] + arguments, in: folder)
 }
 
-/// Runs a program in `folder`, output in files.
-func runProgram(_ program: String, _ arguments: [String], in folder: String) throws -> RunResult {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: program)
-  process.arguments = arguments
-  process.currentDirectoryURL = URL(fileURLWithPath: folder)
-  let base = NSTemporaryDirectory() + "mf-run-\(UUID().uuidString)"
-  FileManager.default.createFile(atPath: base + ".out", contents: nil)
-  FileManager.default.createFile(atPath: base + ".err", contents: nil)
-  defer {
-    try? FileManager.default.removeItem(atPath: base + ".out")
-    try? FileManager.default.removeItem(atPath: base + ".err")
-  }
-  process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-  process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-  try process.run()
-  process.waitUntilExit()
-  return RunResult(
-    status: process.terminationStatus,
-    stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: base + ".out")), as: UTF8.self),
-    stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: base + ".err")), as: UTF8.self))
-}
 
 /// Whether the tests run under Scripts/sanitize.sh (it sets these). The sanitizer runtimes
 /// reserve terabytes of address space and refuse to start under `ulimit -v`, ThreadSanitizer
