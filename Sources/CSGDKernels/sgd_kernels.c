@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) void prefetch_rows(
 /// one, so the row loops unroll completely (as the Swift kernel's Rank types do).
 static inline WIDE __attribute__((always_inline)) double run(
     const mf_rating_entry *entries, int64_t count, float *p, float *q, float *user_bias,
-    float *item_bias, int64_t K, float mean, int adaptive, float a, float b, float c, float d) {
+    float *item_bias, int64_t K, float mean, int adaptive, float a, float b, float c) {
   const int64_t stride = adaptive ? 4 : 1;
   double sse = 0;
   float block_sse = 0;
@@ -109,19 +109,18 @@ static inline WIDE __attribute__((always_inline)) double run(
       block_sse = 0;
     }
   }
-  (void)d;
   return sse + block_sse;
 }
 
 #define DISPATCH(ADAPTIVE, A, B, C)                                                              \
   switch (k) {                                                                                   \
-    case 8: return run(entries, count, p, q, ub, ib, 8, mean, ADAPTIVE, A, B, C, 0);             \
-    case 16: return run(entries, count, p, q, ub, ib, 16, mean, ADAPTIVE, A, B, C, 0);           \
-    case 32: return run(entries, count, p, q, ub, ib, 32, mean, ADAPTIVE, A, B, C, 0);           \
-    case 64: return run(entries, count, p, q, ub, ib, 64, mean, ADAPTIVE, A, B, C, 0);           \
-    case 128: return run(entries, count, p, q, ub, ib, 128, mean, ADAPTIVE, A, B, C, 0);         \
-    case 256: return run(entries, count, p, q, ub, ib, 256, mean, ADAPTIVE, A, B, C, 0);         \
-    default: return run(entries, count, p, q, ub, ib, k, mean, ADAPTIVE, A, B, C, 0);            \
+    case 8: return run(entries, count, p, q, ub, ib, 8, mean, ADAPTIVE, A, B, C);             \
+    case 16: return run(entries, count, p, q, ub, ib, 16, mean, ADAPTIVE, A, B, C);           \
+    case 32: return run(entries, count, p, q, ub, ib, 32, mean, ADAPTIVE, A, B, C);           \
+    case 64: return run(entries, count, p, q, ub, ib, 64, mean, ADAPTIVE, A, B, C);           \
+    case 128: return run(entries, count, p, q, ub, ib, 128, mean, ADAPTIVE, A, B, C);         \
+    case 256: return run(entries, count, p, q, ub, ib, 256, mean, ADAPTIVE, A, B, C);         \
+    default: return run(entries, count, p, q, ub, ib, k, mean, ADAPTIVE, A, B, C);            \
   }
 
 WIDE double mf_sgd_decaying_wide(const mf_rating_entry *entries, int64_t count, float *p, float *q,

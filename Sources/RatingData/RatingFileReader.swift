@@ -173,8 +173,8 @@ public enum RatingFileReader {
     if ranges.count == 1 {
       run(0, bytes)
     } else {
-      let shared = SharedBytes(bytes: bytes)
-      DispatchQueue.concurrentPerform(iterations: ranges.count) { k in run(k, shared.bytes) }
+      let shared = Unchecked(bytes)
+      DispatchQueue.concurrentPerform(iterations: ranges.count) { k in run(k, shared.value) }
     }
     return try merge(slots, path: path, byteCount: fileBytes.count, options: options)
   }
@@ -468,9 +468,4 @@ private struct RatingColumns {
       }
     }
   }
-}
-
-/// The file's bytes, read (never written) by every parsing thread.
-private struct SharedBytes: @unchecked Sendable {
-  let bytes: UnsafeBufferPointer<UInt8>
 }
