@@ -171,8 +171,9 @@ struct Fit: ParsableCommand {
           "choosing " + [plan.regularization ? "λ" : nil, plan.epochs ? "the epochs" : nil].compactMap { $0 }
             .joined(separator: " and ") + " on \(Int(plan.validationFraction * 100))% of each user's ratings held out")
       }
+      let trainingRatings = train.count
       result = try SelfTuning.fit(
-        train, options: options, plan: plan,
+        handingOver: train.moved(), options: options, plan: plan,
         trialDone: { t in
           guard showProgress else { return }
           Console.progress(
@@ -182,11 +183,12 @@ struct Fit: ParsableCommand {
       if showProgress, let t = result.model.summary.tuning {
         Console.progress(
           "chose λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)), \(t.epochs) epochs"
-            + " (search \(formatted(t.seconds, 2)) s); final fit on all \(train.count) ratings")
+            + " (search \(formatted(t.seconds, 2)) s); final fit on all \(trainingRatings) ratings")
       }
     } else {
+      // Handed over: the fit may free the ratings as soon as it no longer reads them.
       result = try Trainer.fit(
-        train, validation: validationSet, options: options, measureTrainRMSE: showProgress,
+        handingOver: train.moved(), validation: validationSet, options: options, measureTrainRMSE: showProgress,
         progress: printEpoch)
     }
     let m = result.model
@@ -474,4 +476,15 @@ struct Fit: ParsableCommand {
 
 extension TrainingSummary {
   var trainingInteractionsDescription: String { "\(trainingRatings) interactions" }
+}
+
+extension RatingSet {
+  /// The ratings, moved out of this variable (which is left with the id maps and no ratings), so
+  /// that the value returned is their columns' only holder and a fit they are handed over to
+  /// can free them.
+  fileprivate mutating func moved() -> RatingSet {
+    let ratings = self
+    self = RatingSet(users: users, items: items, userIndices: [], itemIndices: [], values: [])
+    return ratings
+  }
 }

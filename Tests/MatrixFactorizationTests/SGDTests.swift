@@ -54,6 +54,40 @@ import Testing
     }
   }
 
+  /// Ratings handed over to the fit (``Trainer/fit(handingOver:validation:options:measureTrainRMSE:progress:)``)
+  /// are released while SGD builds its blocked copy; the model must be the one the ordinary
+  /// call gives, bit for bit, with repeated pairs (merged into new columns first) or without
+  /// (the caller's own columns), for both step schedules and one or two threads. And a caller
+  /// that hands over ratings it still holds must find them intact afterwards.
+  @Test(arguments: [StepSchedule.adaptive, .decaying], [1, 2])
+  func handedOverRatingsGiveTheSameModelAndSpareTheCallersCopy(schedule: StepSchedule, threads: Int) throws {
+    var options = TrainingOptions.defaults(for: .sgd, rank: 8)
+    var settings = SGDSettings.selfTuningStart
+    settings.schedule = schedule
+    options.solver = .sgd(settings)
+    options.epochs = 3
+    options.threads = threads
+    func ratings(distinct: Bool) -> RatingSet {
+      let r = Self.randomRatings(users: 3_000, items: 800, count: 300_000, seed: 4)
+      return distinct ? r.removingDuplicates().ratings : r
+    }
+    for distinct in [false, true] {
+      let ordinary = try Trainer.fit(ratings(distinct: distinct), options: options).model
+      let handedOver = try Trainer.fit(handingOver: ratings(distinct: distinct), options: options).model
+      let found = differences(ordinary, handedOver).filter { !$0.hasPrefix("summary") }
+      #expect(found.isEmpty, "distinct \(distinct): \(found)")
+      #expect(handedOver.summary.trainingRatings == ordinary.summary.trainingRatings)
+      #expect(handedOver.summary.trainRMSE == ordinary.summary.trainRMSE)
+
+      let kept = ratings(distinct: distinct)
+      let again = try Trainer.fit(handingOver: kept, options: options).model
+      #expect(differences(again, handedOver).filter { !$0.hasPrefix("summary") }.isEmpty)
+      let fresh = ratings(distinct: distinct)
+      #expect(kept.userIndices == fresh.userIndices && kept.itemIndices == fresh.itemIndices)
+      #expect(kept.values == fresh.values)
+    }
+  }
+
   /// The block count: one slab per 4,096 rows of users plus items, but no more blocks than
   /// leave about 5 ratings per row and block; at least 4 and the thread count, at most 256.
   /// (Expected values worked out by hand from that rule.)

@@ -50,7 +50,10 @@ package struct SGDSolver: FactorSolver {
   private var meanSquaredErrorAtEpochStart: Double = 0
 
   init(data: TrainingData, context: TrainingContext, settings: SGDSettings) {
-    let ratings = data.ratings
+    // The solver reads the ratings only here, to build its blocked copy of them: when the caller
+    // handed them over they are taken, and released while that copy is built (see `bucket`).
+    let handedOver = data.takeRatings()
+    let ratings = handedOver ?? data.ratings
     self.context = context
     self.settings = settings
     self.mean = data.mean
@@ -70,13 +73,11 @@ package struct SGDSolver: FactorSolver {
     }
     let users = slots(ratings.users.count)
     let items = slots(ratings.items.count)
-    work = SlotFactors(
+    let work = SlotFactors(
       factors: context.factors, userAtSlot: users.atSlot, itemAtSlot: items.atSlot,
       schedule: settings.schedule)
+    self.work = work
     let shuffleSeed = SeededGenerator(seed: rng.next())
-    (entries, blockStart) = Self.bucket(
-      ratings, blockCount: b, userSlot: users.slot, itemSlot: items.slot, shuffleSeed: shuffleSeed,
-      threads: context.threads)
     self.rng = rng
     var variance = 0.0
     for v in ratings.values { variance += Double(v - data.mean) * Double(v - data.mean) }
@@ -84,6 +85,9 @@ package struct SGDSolver: FactorSolver {
     if settings.schedule == .adaptive {
       work.countRatings(users: ratings.userIndices, items: ratings.itemIndices, userSlot: users.slot, itemSlot: items.slot)
     }
+    (entries, blockStart) = Self.bucket(
+      consume ratings, releasing: handedOver != nil, blockCount: b, userSlot: users.slot,
+      itemSlot: items.slot, shuffleSeed: shuffleSeed, threads: context.threads)
   }
 
   /// The number B of user groups (and of item groups) for a data set of this size.
@@ -121,9 +125,14 @@ package struct SGDSolver: FactorSolver {
   /// generator. Shuffling a block (a few thousand entries, in L2) instead of the whole rating
   /// list (120 MB at 10M ratings) is what keeps this pass short; the order within a block is
   /// uniformly random either way.
+  ///
+  /// With `releasing`, the ratings are this function's alone (handed over by the caller) and are
+  /// not read after the scatter: each thread gives their pages back behind it as it goes (see
+  /// ``releasePages(_:bytes:)``), so the ratings' 12 bytes and the entries' 12 bytes per rating
+  /// are never both resident in full. Nothing else changes: the entries are the same.
   private static func bucket(
-    _ ratings: RatingSet, blockCount b: Int, userSlot: [Int32], itemSlot: [Int32],
-    shuffleSeed: SeededGenerator, threads: Int
+    _ ratings: consuming RatingSet, releasing: Bool, blockCount b: Int, userSlot: [Int32],
+    itemSlot: [Int32], shuffleSeed: SeededGenerator, threads: Int
   ) -> (entries: [RatingEntry], blockStart: [Int]) {
     let n = ratings.count
     let blocks = b * b
@@ -133,67 +142,91 @@ package struct SGDSolver: FactorSolver {
     let userPlacement = userSlot.map { Placement(slot: $0, blockOffset: Int32(Int($0) * b / userCount * b)) }
     let itemPlacement = itemSlot.map { Placement(slot: $0, blockOffset: Int32(Int($0) * b / itemCount)) }
     let chunks = max(1, min(threads, n / 65_536))
+    var (userColumn, itemColumn, valueColumn) = (ratings.userIndices, ratings.itemIndices, ratings.values)
+    // The columns are now held here alone when they were handed over (`ratings` ends).
+    _ = consume ratings
 
-    /// Runs `body(m, user placement, item placement, chunk c's counters)` for every rating m,
-    /// in `chunks` contiguous chunks on the threads.
-    func forEachRating(
-      _ counts: inout [Int],
-      _ body: @Sendable (Int, Placement, Placement, UnsafeMutablePointer<Int>) -> Void
-    ) {
-      ratings.withSharedColumns { users, items, _ in
+    return withColumns(&userColumn, &itemColumn, &valueColumn, writable: releasing) { users, items, values in
+      /// Runs `body(m, user placement, item placement, chunk c's counters)` for every rating m,
+      /// in `chunks` contiguous chunks on the threads; with `release`, each chunk's ratings are
+      /// released behind it every 2^20 ratings.
+      func forEachRating(
+        _ counts: inout [Int], release: Bool,
+        _ body: @Sendable (Int, Placement, Placement, UnsafeMutablePointer<Int>) -> Void
+      ) {
         withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
           counts.withSharedPointer { counts in
             Parallel.forEach(chunks, threads: threads) { c in
               let own = counts.base + c * blocks
-              for m in c * n / chunks ..< (c + 1) * n / chunks {
+              let (first, end) = (c * n / chunks, (c + 1) * n / chunks)
+              var released = first
+              for m in first ..< end {
                 body(m, userAt[Int(users[m])], itemAt[Int(items[m])], own)
+                if release && (m - released == 1 << 20 || m == end - 1) {
+                  let done = m + 1 - released
+                  releasePages(users.base + released, bytes: done * 4)
+                  releasePages(items.base + released, bytes: done * 4)
+                  releasePages(values.base + released, bytes: done * 4)
+                  released = m + 1
+                }
               }
             }
           }
         }
       }
-    }
 
-    // Pass 1: chunk c's count of each block.
-    var counts = [Int](repeating: 0, count: chunks * blocks)
-    forEachRating(&counts) { _, u, i, own in own[Int(u.blockOffset + i.blockOffset)] += 1 }
-    // Chunk c's entries of block j go after those of chunks 0..<c: the stable order.
-    let start =
-      counts.withUnsafeMutableBufferPointer {
-        CompressedRows.exclusiveOffsets($0.baseAddress!, keyCount: blocks, chunks: chunks)
-      } + [n]
+      // Pass 1: chunk c's count of each block.
+      var counts = [Int](repeating: 0, count: chunks * blocks)
+      forEachRating(&counts, release: false) { _, u, i, own in own[Int(u.blockOffset + i.blockOffset)] += 1 }
+      // Chunk c's entries of block j go after those of chunks 0..<c: the stable order.
+      let start =
+        counts.withUnsafeMutableBufferPointer {
+          CompressedRows.exclusiveOffsets($0.baseAddress!, keyCount: blocks, chunks: chunks)
+        } + [n]
 
-    // n > 0: a fit has ratings (an empty array here would set the shared empty storage's count).
-    let entries = [RatingEntry](unsafeUninitializedCapacity: n) { buffer, initialized in
-      guard let base = buffer.baseAddress else { return }
-      let out = SharedPointer(base)
-      // Pass 2: scatter every rating to the next free place of its block.
-      ratings.values.withSharedReadPointer { values in
-        forEachRating(&counts) { m, u, i, next in
+      // n > 0: a fit has ratings (an empty array here would set the shared empty storage's count).
+      let entries = [RatingEntry](unsafeUninitializedCapacity: n) { buffer, initialized in
+        guard let base = buffer.baseAddress else { return }
+        let out = SharedPointer(base)
+        // Pass 2: scatter every rating to the next free place of its block.
+        forEachRating(&counts, release: releasing) { m, u, i, next in
           let block = Int(u.blockOffset + i.blockOffset)
           (out.base + next[block]).initialize(
             to: RatingEntry(user: u.slot, item: i.slot, rating: values[m]))
           next[block] += 1
         }
-      }
-      // Pass 3: shuffle each block with its own generator.
-      start.withSharedReadPointer { bounds in
-        Parallel.forEach(blocks, threads: threads) { j in
-          var generator = shuffleSeed.split(j)
-          let first = out.base + bounds[j]
-          var last = bounds[j + 1] - bounds[j] - 1
-          while last > 0 {
-            let other = generator.nextIndex(below: last + 1)
-            let entry = first[last]
-            first[last] = first[other]
-            first[other] = entry
-            last -= 1
+        // Pass 3: shuffle each block with its own generator.
+        start.withSharedReadPointer { bounds in
+          Parallel.forEach(blocks, threads: threads) { j in
+            var generator = shuffleSeed.split(j)
+            let first = out.base + bounds[j]
+            var last = bounds[j + 1] - bounds[j] - 1
+            while last > 0 {
+              let other = generator.nextIndex(below: last + 1)
+              let entry = first[last]
+              first[last] = first[other]
+              first[other] = entry
+              last -= 1
+            }
           }
         }
+        initialized = n
       }
-      initialized = n
+      return (entries, start)
     }
-    return (entries, start)
+  }
+
+  /// Runs `body` with the three rating columns pinned; `writable` pins them through mutable
+  /// buffers, which makes each the array's own storage (copied first if it was shared), so that
+  /// `body` may release its pages without touching anyone else's copy.
+  private static func withColumns<R>(
+    _ users: inout [Int32], _ items: inout [Int32], _ values: inout [Float], writable: Bool,
+    _ body: (SharedReadPointer<Int32>, SharedReadPointer<Int32>, SharedReadPointer<Float>) -> R
+  ) -> R {
+    guard writable else { return withSharedReadPointers(users, items, values, body) }
+    return users.withSharedPointer { u in
+      items.withSharedPointer { i in values.withSharedPointer { v in body(u.readOnly, i.readOnly, v.readOnly) } }
+    }
   }
 
   /// One scheduled block: its entries and the column position it occupies.

@@ -96,6 +96,29 @@ public enum SelfTuning {
     trialDone: (TuningTrial) -> Void = { _ in },
     progress: (EpochReport) -> Void = { _ in }
   ) throws(MFError) -> FitResult {
+    try fit(ratings, options: options, plan: plan, trialDone: trialDone, progress: progress, handedOver: false)
+  }
+
+  /// The same, for a caller that hands its ratings over and keeps no other copy: the final fit
+  /// may free them as it goes (see ``Trainer/fit(handingOver:validation:options:measureTrainRMSE:progress:)``).
+  public static func fit(
+    handingOver ratings: consuming RatingSet, options: TrainingOptions, plan: TuningPlan,
+    trialDone: (TuningTrial) -> Void = { _ in },
+    progress: (EpochReport) -> Void = { _ in }
+  ) throws(MFError) -> FitResult {
+    try fit(consume ratings, options: options, plan: plan, trialDone: trialDone, progress: progress, handedOver: true)
+  }
+
+  private static func fit(
+    _ ratings: consuming RatingSet, options: TrainingOptions, plan: TuningPlan,
+    trialDone: (TuningTrial) -> Void, progress: (EpochReport) -> Void, handedOver: Bool
+  ) throws(MFError) -> FitResult {
+    /// The final fit, on all the ratings.
+    func finalFit(_ ratings: consuming RatingSet, _ options: TrainingOptions) throws(MFError) -> FitResult {
+      try Trainer.fit(
+        consume ratings, validation: nil, options: options, measureTrainRMSE: true, progress: progress,
+        stopAfter: { _ in false }, handedOver: handedOver)
+    }
     try options.validate()
     guard plan.maxEpochs >= 1, plan.maxTrials >= 1, plan.patience >= 1,
       plan.validationFraction > 0, plan.validationFraction < 1
@@ -113,7 +136,7 @@ public enum SelfTuning {
     }
     // Bayesian MF has no λ or epoch count to choose: its priors are sampled, its length is set.
     if plan.isEmpty || options.algorithm == .bayes {
-      return try Trainer.fit(ratings, options: options, progress: progress)
+      return try finalFit(consume ratings, options)
     }
     // The final fit's tables are the largest: refuse up front rather than after the search.
     try Limits.checkFactorTables(users: ratings.users.count, items: ratings.items.count, options: options)
@@ -124,9 +147,11 @@ public enum SelfTuning {
       (train, validation) = try Splitting.perUserSample(
         sample, fraction: plan.validationFraction, seed: options.seed)
     } catch { throw .ratings(error) }
+    // The sample may share the ratings' columns (all users taken): it is not needed again.
+    _ = consume sample
     guard validation.count > 0 else {
       // Too few ratings to hold any out: nothing to choose with.
-      return try Trainer.fit(ratings, options: options, progress: progress)
+      return try finalFit(consume ratings, options)
     }
 
     var trials: [TuningTrial] = []
@@ -181,7 +206,7 @@ public enum SelfTuning {
       tunedRegularization: plan.regularization, tunedEpochs: plan.epochs,
       searchRatings: train.count, validationRatings: validation.count,
       seconds: seconds(since: start))
-    var result = try Trainer.fit(ratings, options: final, progress: progress)
+    var result = try finalFit(consume ratings, final)
     result.model.summary.tuning = report
     result.model.summary.seconds = seconds(since: start)
     return result

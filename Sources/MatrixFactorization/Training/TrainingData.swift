@@ -29,8 +29,16 @@ public struct DuplicateReport: Sendable, Equatable {
 /// Shared with worker threads read-only: nothing changes after `init` except `byUser` and
 /// `byItem`, which are built on their first read, and that happens outside parallel sections.
 final class TrainingData: @unchecked Sendable {
-  /// The ratings after the duplicate policy, in file order (raw values).
-  let ratings: RatingSet
+  /// The ratings after the duplicate policy, in file order (raw values). Once a solver has
+  /// taken them (``takeRatings()``) only their id maps are left here.
+  private(set) var ratings: RatingSet
+  /// The number of ratings (kept when the ratings are taken).
+  let ratingCount: Int
+  /// Whether the caller handed its ratings over: nothing outside reads them after the fit
+  /// starts, so a solver that needs them only while it sets up may take them and free them.
+  private let handedOver: Bool
+  /// Whether ``takeRatings()`` has taken the ratings.
+  private(set) var ratingsTaken = false
   let duplicates: DuplicateReport
   /// What the model predicts.
   let kind: ModelKind
@@ -40,25 +48,28 @@ final class TrainingData: @unchecked Sendable {
   let range: ClosedRange<Float>
   /// The values the solver trains on, per rating (the raw values, or implicit ALS's
   /// confidences).
-  private let trainingValues: [Float]
+  private var trainingValues: [Float]
   /// The items of each user (the model's seen-items index).
   let seen: InteractionIndex
   /// Entries by user (built in `init` when asked for, else on first use).
-  private(set) lazy var byUser = SparseRatingMatrix(
-    ratings, .byUser, values: trainingValues, threads: threads)
+  private(set) lazy var byUser = sparse(.byUser)
   /// Entries by item (built on first use).
-  private(set) lazy var byItem = SparseRatingMatrix(
-    ratings, .byItem, values: trainingValues, threads: threads)
+  private(set) lazy var byItem = sparse(.byItem)
   /// Threads for building the sparse forms.
   private let threads: Int
 
   /// Applies the duplicate policy of `kind` and checks the values; `transform` turns each value
   /// into what the solver trains on.
+  ///
+  /// With `handedOver`, the caller gives up `input` (it passes it with `consume` and keeps no
+  /// other copy): a solver may then take the ratings (``takeRatings()``) and release their
+  /// memory while it builds its own form of them.
   init(
-    _ input: RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil,
-    rowsByUser: Bool = true, threads: Int = 1
+    _ input: consuming RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil,
+    rowsByUser: Bool = true, threads: Int = 1, handedOver: Bool = false
   ) throws(MFError) {
     self.threads = threads
+    self.handedOver = handedOver
     self.kind = kind
     let train: RatingSet
     var builtRows: SparseRatingMatrix? = nil
@@ -92,7 +103,11 @@ final class TrainingData: @unchecked Sendable {
       }
       duplicates = DuplicateReport(count: merged, policy: .sum)
     }
+    // From here `train` holds the columns (the same storage as `input` when nothing was
+    // dropped): ending `input` leaves this object their only holder when they were handed over.
+    _ = consume input
     ratings = train
+    ratingCount = train.count
     mean = Float(train.mean)
     range = train.valueRange
     let values = transform.map { train.values.map($0) } ?? train.values
@@ -108,6 +123,25 @@ final class TrainingData: @unchecked Sendable {
 
   var userCount: Int { ratings.users.count }
   var itemCount: Int { ratings.items.count }
+
+  /// The ratings, taken out of this object for a solver that reads them once while it sets up
+  /// and never again (SGD builds its blocked copy from them), or `nil` when the caller did not
+  /// hand them over (the solver then reads ``ratings``, which stay). Once taken, only their id
+  /// maps are left here, and the sparse forms can no longer be built.
+  func takeRatings() -> RatingSet? {
+    guard handedOver, !ratingsTaken else { return nil }
+    ratingsTaken = true
+    let taken = ratings
+    ratings = RatingSet(
+      users: taken.users, items: taken.items, userIndices: [], itemIndices: [], values: [])
+    trainingValues = []
+    return taken
+  }
+
+  private func sparse(_ orientation: RatingOrientation) -> SparseRatingMatrix {
+    precondition(!ratingsTaken, "the ratings were taken by the solver: no sparse form can be built")
+    return SparseRatingMatrix(ratings, orientation, values: trainingValues, threads: threads)
+  }
 }
 
 // MARK: - Pinned for parallel sections
