@@ -20,6 +20,36 @@ func temporaryFolder() -> String {
     #expect(r.seen == m.seen && r.ratingRange == m.ratingRange && r.summary == m.summary)
   }
 
+  /// `write` streams the file piece by piece with a running checksum; `encode` builds it in
+  /// memory and checksums it whole. They must give the same bytes, for every kind of model
+  /// (a Bayesian one has the extra posterior tables; ids of every length, one above 64 KiB so
+  /// that a small piece is written unbuffered too).
+  @Test(arguments: [Algorithm.sgd, .als, .bayes])
+  func writtenFileHoldsTheEncodedBytes(algorithm: Algorithm) throws {
+    var m: FactorModel
+    if algorithm == .bayes {
+      let (train, _) = plantedRatings(users: 40, items: 30, rank: 3, density: 0.3, noise: 0.1, seed: 1)
+      var options = TrainingOptions.defaults(for: .bayes, rank: 3)
+      options.threads = 1
+      m = try Trainer.fit(train, options: options).model
+      #expect(m.posterior != nil)
+    } else {
+      m = try smallModel(algorithm: algorithm)
+    }
+    if algorithm == .als {
+      var users = IDMap()
+      for n in 0 ..< m.userCount { users.intern(n == 3 ? String(repeating: "ü", count: 40_000) : "user \(n)") }
+      m.users = users
+    }
+    let path = temporaryFolder() + "/model.mf"
+    try ModelFile.write(m, to: path)
+    let written = try #require(FileManager.default.contents(atPath: path))
+    let encoded = try ModelFile.encode(m)
+    let bytes = [UInt8](written)
+    let firstDifference = zip(bytes, encoded).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+    #expect(bytes == encoded, "\(bytes.count) bytes against \(encoded.count), first difference at \(String(describing: firstDifference))")
+  }
+
   @Test func unicodeIDsSurvive() throws {
     let (set, _) = try RatingFileReader.parse(Array("ünïcødé,🎬 film,4\n0042,x,2\n".utf8), path: "u")
     var o = TrainingOptions.defaults(for: .sgd, rank: 2)
