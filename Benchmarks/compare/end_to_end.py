@@ -22,6 +22,19 @@ machine's changing load falls on all of them alike; the tables give medians.
                       format, mf_train, mf_save_model, quiet): wall time and peak RSS
   reference           pandas read_csv + LIBMF's mf_train seconds (the issue's yardstick)
 
+With --peers, the other engines' whole commands too, each CSV → saved model, wall time and peak RSS
+of the process (2 threads, rank 32):
+
+  mf implicit ALS     `mf fit CSV --implicit --rank 32 --epochs 15 --model M` (the rating is the
+                      interaction's value; confidence 1 + 10·r, λ 0.1, CG 3 steps: mf's defaults)
+  implicit ALS        implicit 0.7 AlternatingLeastSquares(factors=32, iterations=15, alpha=10,
+                      regularization=0.1, num_threads=2; CG as its default) on a user × item CSR built
+                      from pandas.read_csv, factors saved with numpy.save
+  mf SGD, 20 epochs   (the row above)
+  Surprise SVD        Surprise's SVD(n_factors=32, n_epochs=20) on Dataset.load_from_df(pandas frame),
+                      model saved with surprise.dump (one thread: Surprise has no others); only up to
+                      10M ratings, where it already takes minutes, and in the first repeat only
+
 Writes results/end-to-end.{md,json}; every figure in the README's end-to-end table comes from there.
 """
 import argparse
@@ -42,6 +55,41 @@ from harness.proc import Log, run_child, tail  # noqa: E402
 
 OUT = os.path.join(HERE, "out", "e2e")
 RESULTS = os.path.join(HERE, "results")
+
+IMPLICIT_FIT = """
+import os, sys, time
+import numpy as np, pandas as pd, scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+from implicit.cpu.als import AlternatingLeastSquares
+frame = pd.read_csv(sys.argv[1])
+users, user_index = np.unique(frame.iloc[:, 0].to_numpy(), return_inverse=True)
+items, item_index = np.unique(frame.iloc[:, 1].to_numpy(), return_inverse=True)
+matrix = sp.csr_matrix((frame.iloc[:, 2].to_numpy(np.float32), (user_index, item_index)),
+                       shape=(len(users), len(items)))
+del frame
+with threadpool_limits(1, "blas"):
+    model = AlternatingLeastSquares(factors=32, iterations=15, alpha=10.0, regularization=0.1,
+                                    num_threads=2, random_state=1)
+    model.fit(matrix, show_progress=False)
+np.save(sys.argv[2] + "-users.npy", model.user_factors)
+np.save(sys.argv[2] + "-items.npy", model.item_factors)
+"""
+
+SURPRISE_FIT = """
+import sys
+import pandas as pd
+from surprise import SVD, Dataset, Reader, dump
+frame = pd.read_csv(sys.argv[1])
+data = Dataset.load_from_df(frame.iloc[:, :3], Reader(rating_scale=(frame.iloc[:, 2].min(), frame.iloc[:, 2].max())))
+del frame
+trainset = data.build_full_trainset()
+algo = SVD(n_factors=32, n_epochs=20, random_state=1)
+algo.fit(trainset)
+dump.dump(sys.argv[2], algo=algo)
+"""
+
+# Steps run in the first repeat only (minutes each): their figure is one run, not a median.
+ONCE = {"surprise_svd"}
 
 PANDAS_READ = """
 import json, sys, time
@@ -112,7 +160,7 @@ def build_libmf_train(libmf_source, folder):
     return exe
 
 
-def steps(mf, py, driver, trainer, files, workdir):
+def steps(mf, py, driver, trainer, files, workdir, size, peers):
     csv, strings, libmf, test = files
     model = os.path.join(workdir, "m.mf")
 
@@ -159,7 +207,24 @@ def steps(mf, py, driver, trainer, files, workdir):
         out = last_json(r["stdout"])
         return dict(out, wall_seconds=r["wall_seconds"], peak_rss_mib=r["peak_rss_mib"])
 
-    return {
+    def whole_command(cmd, what):
+        r = check(run_child(cmd), what)
+        return {"wall_seconds": r["wall_seconds"], "peak_rss_mib": r["peak_rss_mib"]}
+
+    peer_steps = {
+        "mf_implicit": lambda: whole_command(
+            [mf, "fit", csv, "--implicit", "--rank", "32", "--epochs", "15", "--threads", "2", "--model", model],
+            "mf fit --implicit"),
+        "implicit_als": lambda: whole_command(
+            [py, "-c", IMPLICIT_FIT, csv, os.path.join(workdir, "implicit")], "implicit ALS"),
+        "surprise_svd": lambda: whole_command(
+            [py, "-c", SURPRISE_FIT, csv, os.path.join(workdir, "surprise.dump")], "Surprise SVD"),
+    }
+    if not peers:
+        peer_steps = {}
+    elif size > 10_000_000:
+        peer_steps.pop("surprise_svd")
+    return dict({
         "pandas_read_int": lambda: pandas_read(csv),
         "pandas_read_string": lambda: pandas_read(strings),
         "mf_read_int": lambda: mf_read(csv),
@@ -168,7 +233,7 @@ def steps(mf, py, driver, trainer, files, workdir):
         "mf_defaults": mf_defaults,
         "libmf_fit": libmf_fit,
         "libmf_train": libmf_train,
-    }
+    }, **peer_steps)
 
 
 def median_of(runs, key):
@@ -251,6 +316,28 @@ def markdown(report):
                     if s["sgd_epoch_over_libmf"]) + ".",
         "",
     ]
+    peer_sets = [s for s in report["sets"] if any(k in s["medians"] for k in ("mf_implicit", "implicit_als", "surprise_svd"))]
+    if peer_sets:
+        lines += [
+            "**Other engines, CSV → saved model** (`--peers`; each engine's whole process, read with pandas for the "
+            "Python ones; rank 32; medians): implicit feedback, mf `--implicit` against implicit's ALS, both 15 "
+            "iterations, 2 threads, confidence 1 + 10·r, λ 0.1; rating prediction, mf SGD 20 epochs (from the table "
+            "above) against Surprise's SVD, 20 epochs, one thread (Surprise has no others; one run).",
+            "",
+            "| ratings | mf implicit ALS: wall s / RSS MiB | implicit ALS: wall s / RSS MiB | ratio | "
+            "mf SGD 20 ep.: wall s / RSS MiB | Surprise SVD: wall s / RSS MiB | ratio |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for s in peer_sets:
+            m = s["medians"]
+            a, b = m.get("mf_implicit", {}), m.get("implicit_als", {})
+            c, d = m.get("mf_20_epochs", {}), m.get("surprise_svd", {})
+            def pair(x):
+                return f"{num(x.get('wall_seconds'), '.2f')} / {num(x.get('peak_rss_mib'), '.0f')}"
+            def over(x, y):
+                return num(x["wall_seconds"] / y["wall_seconds"], '.2f') + "×" if x.get("wall_seconds") and y.get("wall_seconds") else "–"
+            lines.append(f"| {s['ratings'] / 1e6:.1f}M | {pair(a)} | {pair(b)} | {over(a, b)} | {pair(c)} | {pair(d)} | {over(c, d)} |")
+        lines.append("")
     for s in report["sets"]:
         if s.get("from_run"):
             f = s["from_run"]
@@ -267,6 +354,8 @@ def main():
     ap.add_argument("--mf", default=os.path.join(ROOT, ".build", "release", "mf"))
     ap.add_argument("--steps", default=None,
                     help="comma-separated subset of the steps (default: all), e.g. for a size no peer fits")
+    ap.add_argument("--peers", action="store_true",
+                    help="also time implicit's ALS and Surprise's SVD (≤ 10M) end to end beside mf's")
     ap.add_argument("--append", action="store_true",
                     help="keep the sets already in results/end-to-end.json (other sizes) and add these")
     args = ap.parse_args()
@@ -297,7 +386,7 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     for size in [int(s) for s in args.sizes.split(",")]:
         files = make_data(args.mf, size, log)
-        named = steps(args.mf, py, libmf["binaries"]["avx"], trainer, files, workdir)
+        named = steps(args.mf, py, libmf["binaries"]["avx"], trainer, files, workdir, size, args.peers)
         if args.steps:
             named = {k: v for k, v in named.items() if k in args.steps.split(",")}
         runs = {name: [] for name in named}
@@ -305,6 +394,8 @@ def main():
         for repeat in range(args.repeats):
             rotated = order[repeat % len(order):] + order[:repeat % len(order)]
             for name in rotated:
+                if name in ONCE and repeat > 0:
+                    continue
                 log(f"{size}: repeat {repeat + 1}, {name}")
                 runs[name].append(named[name]())
         report["sets"].append(summarize(size, files, runs))

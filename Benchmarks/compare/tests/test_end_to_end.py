@@ -61,3 +61,31 @@ class SummaryTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PeerTableTests(unittest.TestCase):
+    def test_peer_rows_and_ratios(self):
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "int.csv")
+        with open(path, "wb") as f:
+            f.truncate(1_000_000)
+        runs = dict(fake_runs(),
+                    mf_implicit=[{"wall_seconds": 4.0, "peak_rss_mib": 100.0}, {"wall_seconds": 2.0, "peak_rss_mib": 90.0},
+                                 {"wall_seconds": 3.0, "peak_rss_mib": 95.0}],
+                    implicit_als=[{"wall_seconds": 12.0, "peak_rss_mib": 400.0}],
+                    surprise_svd=[{"wall_seconds": 60.0, "peak_rss_mib": 900.0}])
+        s = end_to_end.summarize(10_000_000, (path, path, None, None), runs)
+        table = end_to_end.markdown({"date": "d", "mf_revision": "r", "machine": {}, "pandas": "p", "repeats": 3,
+                                     "sets": [s]})
+        # Medians: mf implicit 3 s / 95 MiB against implicit 12 s; mf SGD 6 s against Surprise 60 s.
+        self.assertIn("| 10.0M | 3.00 / 95 | 12.00 / 400 | 0.25× | 6.00 / 300 | 60.00 / 900 | 0.10× |", table)
+
+    def test_no_peer_table_without_peer_runs(self):
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "int.csv")
+        with open(path, "wb") as f:
+            f.truncate(1_000_000)
+        s = end_to_end.summarize(10_000_000, (path, path, None, None), fake_runs())
+        table = end_to_end.markdown({"date": "d", "mf_revision": "r", "machine": {}, "pandas": "p", "repeats": 3,
+                                     "sets": [s]})
+        self.assertNotIn("Other engines", table)
