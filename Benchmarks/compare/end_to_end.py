@@ -38,6 +38,7 @@ of the process (2 threads, rank 32):
 Writes results/end-to-end.{md,json}; every figure in the README's end-to-end table comes from there.
 """
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -338,6 +339,11 @@ def markdown(report):
                 return num(x["wall_seconds"] / y["wall_seconds"], '.2f') + "×" if x.get("wall_seconds") and y.get("wall_seconds") else "–"
             lines.append(f"| {s['ratings'] / 1e6:.1f}M | {pair(a)} | {pair(b)} | {over(a, b)} | {pair(c)} | {pair(d)} | {over(c, d)} |")
         lines.append("")
+    loads = [r[k] for s in report["sets"] if not s.get("from_run") for rs in s["runs"].values() for r in rs
+             for k in ("load_before", "load_after") if r.get(k) is not None]
+    if loads:
+        lines += [f"Load average (1 min) before and after each step: {min(loads):.1f}–{max(loads):.1f} "
+                  f"(a shared 2-core machine); mf binary SHA-256 {report.get('mf_binary_sha256', '?')[:16]}….", ""]
     for s in report["sets"]:
         if s.get("from_run"):
             f = s["from_run"]
@@ -371,7 +377,10 @@ def main():
     if libmf.get("error"):
         raise SystemExit(libmf["error"])
     trainer = build_libmf_train(libmf["source"], os.path.dirname(libmf["binaries"]["avx"]))
+    with open(args.mf, "rb") as f:
+        binary_sha256 = hashlib.sha256(f.read()).hexdigest()
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "mf_revision": git_revision(), "machine": machine(),
+              "mf_binary_sha256": binary_sha256,
               "pandas": have_pandas["stdout"].strip(), "repeats": args.repeats, "sets": []}
     if args.append and os.path.exists(os.path.join(RESULTS, "end-to-end.json")):
         with open(os.path.join(RESULTS, "end-to-end.json")) as f:
@@ -397,7 +406,9 @@ def main():
                 if name in ONCE and repeat > 0:
                     continue
                 log(f"{size}: repeat {repeat + 1}, {name}")
-                runs[name].append(named[name]())
+                before = os.getloadavg()[0]
+                result = named[name]()
+                runs[name].append(dict(result, load_before=before, load_after=os.getloadavg()[0]))
         report["sets"].append(summarize(size, files, runs))
         report["sets"].sort(key=lambda x: x["ratings"])
         with open(os.path.join(RESULTS, "end-to-end.json"), "w") as f:
