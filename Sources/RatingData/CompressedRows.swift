@@ -74,6 +74,28 @@ package enum CompressedRows {
     }
 
     // Pass B: pass A's entries, in that order, grouped by row.
+    return regroup(
+      outerStart: columnStart, inner: rowsByColumn, values: valuesByColumn, withValues: withValues,
+      innerCount: rowCount, threads: threads)
+  }
+
+  /// The transpose of a compressed-row form: entries grouped by `outer` (entries
+  /// `outerStart[o] ..< outerStart[o + 1]` belong to outer key o and have inner keys `inner`),
+  /// regrouped by inner key, each carrying its outer key (and value) along, in the input's order
+  /// within each group. From rows whose columns ascend this gives columns whose rows ascend: the
+  /// CSR of the transpose, exactly as ``build(rowCount:columnCount:rows:columns:values:threads:)``
+  /// would make it from the triplets, in one counting sort instead of two.
+  package static func regroup(
+    outerStart columnStart: [Int], inner rowsByColumn: [Int32], values valuesByColumn: [Float],
+    withValues: Bool, innerCount rowCount: Int, threads: Int
+  ) -> (rowStart: [Int], columns: [Int32], values: [Float]) {
+    let n = rowsByColumn.count
+    let columnCount = columnStart.count - 1
+    if n == 0 || rowCount == 0 || columnCount <= 0 {
+      return ([Int](repeating: 0, count: rowCount + 1), [], [])
+    }
+    let chunks = max(1, min(threads, n / entriesPerChunk))
+    func chunkRange(_ c: Int) -> Range<Int> { c * n / chunks ..< (c + 1) * n / chunks }
     var rowNext = [Int](repeating: 0, count: chunks * rowCount)
     var rowStart = [Int](repeating: 0, count: rowCount + 1)
     var outColumns = [Int32](repeating: 0, count: n)

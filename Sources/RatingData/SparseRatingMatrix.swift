@@ -44,6 +44,20 @@ public struct SparseRatingMatrix: Sendable, Equatable {
   /// Number of stored entries.
   public var entryCount: Int { values.count }
 
+  /// The transpose: the other orientation of the same ratings (by item from by user, and back).
+  ///
+  /// One stable counting sort over the entries in row order, so each of its rows lists its
+  /// columns in ascending order: the same matrix, bit for bit, as building that orientation from
+  /// the triplets (which takes two), and without the triplets, which can then be freed first.
+  public func transposed(threads: Int = 1) -> SparseRatingMatrix {
+    let built = CompressedRows.regroup(
+      outerStart: rowStart, inner: columns, values: values, withValues: true, innerCount: columnCount,
+      threads: threads)
+    return SparseRatingMatrix(
+      rowCount: columnCount, columnCount: rowCount, rowStart: built.rowStart, columns: built.columns,
+      values: built.values)
+  }
+
   /// Number of entries in row `r`.
   @inlinable public func count(ofRow r: Int) -> Int { rowStart[r + 1] - rowStart[r] }
 

@@ -88,6 +88,26 @@ import Testing
     }
   }
 
+  /// ALS and implicit ALS drop handed-over ratings once the rows by user are built, and take
+  /// the rows by item as their transpose: the factors must be those of the ordinary call, bit for
+  /// bit, and ALS's final training RMSE (then summed over the rows, not the ratings) the same
+  /// figure to rounding.
+  @Test(arguments: [Algorithm.als, .implicitALS], [1, 2])
+  func handedOverRatingsGiveTheSameAlternatingModels(algorithm: Algorithm, threads: Int) throws {
+    var options = TrainingOptions.defaults(for: algorithm, rank: 8)
+    options.epochs = 3
+    options.threads = threads
+    let ratings = { Self.randomRatings(users: 2_000, items: 600, count: 120_000, seed: 6) }
+    let ordinary = try Trainer.fit(ratings(), options: options).model
+    let handedOver = try Trainer.fit(handingOver: ratings(), options: options).model
+    let found = differences(ordinary, handedOver).filter { !$0.hasPrefix("summary") }
+    #expect(found.isEmpty, "\(found)")
+    if algorithm == .als {
+      let (a, b) = (try #require(ordinary.summary.trainRMSE), try #require(handedOver.summary.trainRMSE))
+      #expect(abs(a - b) <= 1e-9 * a, "\(a) against \(b)")
+    }
+  }
+
   /// The block count: one slab per 4,096 rows of users plus items, but no more blocks than
   /// leave about 5 ratings per row and block; at least 4 and the thread count, at most 256.
   /// (Expected values worked out by hand from that rule.)

@@ -36,6 +36,18 @@ import Testing
     }
   }
 
+  /// The transpose of the rows by user is the rows by item built from the triplets, bit for
+  /// bit (and back), on shapes with empty rows and columns, for thread counts that split the
+  /// entries into several chunks.
+  @Test(arguments: [(1, 1, 1), (9, 40, 30), (300, 50, 9_000), (2_000, 700, 200_000)], [1, 2, 3])
+  func transposeEqualsTheOtherOrientation(shape: (users: Int, items: Int, count: Int), threads: Int) {
+    let r = randomRatings(users: shape.users, items: shape.items, count: shape.count, seed: UInt64(shape.count))
+    let byUser = SparseRatingMatrix(r, .byUser, threads: threads)
+    let byItem = SparseRatingMatrix(r, .byItem, threads: threads)
+    #expect(byUser.transposed(threads: threads) == byItem)
+    #expect(byItem.transposed(threads: threads) == byUser)
+  }
+
   /// Dedup and the rows by user from one ordering equal the two done separately, with and
   /// without repeated pairs.
   @Test(arguments: [(5, 4, 30), (40, 25, 600), (200, 90, 3000)])

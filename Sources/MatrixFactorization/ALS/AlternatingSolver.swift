@@ -58,7 +58,40 @@ extension AlternatingSolver {
     let sse = try halfSweep(
       rows: data.byItem, fixed: factors.userSide, target: factors.itemSide, measure: measure,
       side: ("item", data.ratings.items))
-    return EpochOutcome(inEpochRMSE: measure ? (sse / Double(max(1, data.ratings.count))).squareRoot() : nil)
+    return EpochOutcome(inEpochRMSE: measure ? (sse / Double(max(1, data.ratingCount))).squareRoot() : nil)
+  }
+
+  /// The final model's training RMSE over the rows by user (predictions clamped to the rating
+  /// range, as everywhere), when the ratings themselves were dropped after the rows were built
+  /// (``TrainingData/ratingsTaken``); otherwise `nil`, and the loop scores the ratings.
+  /// Summed per fixed range of rows, in range order: the same for any thread count.
+  func trainingRMSE(range: ClosedRange<Float>) -> Double? {
+    guard data.kind == .rating, data.ratingsTaken else { return nil }
+    let rows = data.byUser
+    let factors = context.factors
+    let k = context.rank
+    let (p, q) = (factors.p.readOnly, factors.q.readOnly)
+    let (userBias, itemBias) = (factors.userBias.readOnly, factors.itemBias.readOnly)
+    let (mean, low, high) = (data.mean, range.lowerBound, range.upperBound)
+    let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, 64))
+    var squares = [Double](repeating: 0, count: ranges.count)
+    rows.withSharedRows { rowStart, columns, values in
+      squares.withSharedPointer { out in
+        Parallel.forEach(ranges.count, threads: context.threads) { part in
+          var sum = 0.0
+          for u in ranges[part] {
+            for n in rowStart[u] ..< rowStart[u + 1] {
+              let i = Int(columns[n])
+              let raw = mean + userBias[u] + itemBias[i] + RowKernels.dot(k, p.row(u), q.row(i))
+              let e = min(max(raw, low), high) - values[n]
+              sum += Double(e * e)
+            }
+          }
+          out[part] = sum
+        }
+      }
+    }
+    return (squares.reduce(0, +) / Double(max(1, data.ratingCount))).squareRoot()
   }
 
   /// Every row of `rows`, in balanced ranges (a heavy row costs as much as many light ones)

@@ -93,6 +93,10 @@ protocol SolverConfiguration {
   /// Whether the solver reads the ratings by user (``TrainingData/byUser``); if not, only the
   /// seen-items index is built, without values.
   static var readsRowsByUser: Bool { get }
+  /// Whether the solver reads the ratings only through ``TrainingData/byUser`` and
+  /// ``TrainingData/byItem`` (and measures its own training RMSE): handed-over ratings are then
+  /// dropped once those are built.
+  static var readsOnlyRows: Bool { get }
   /// Whether the solver trains implicit item factors Y beside Q (SVD++), which the loop then
   /// keeps in ``FactorTables/y`` (snapshots, undoing a diverged epoch, early stopping).
   static var trainsImplicitItemFactors: Bool { get }
@@ -101,6 +105,7 @@ protocol SolverConfiguration {
 extension SolverConfiguration {
   var valueTransform: ((Float) -> Float)? { nil }
   static var readsRowsByUser: Bool { true }
+  static var readsOnlyRows: Bool { false }
   static var trainsImplicitItemFactors: Bool { false }
 }
 
@@ -115,6 +120,7 @@ extension SGDSettings: SolverConfiguration {
 extension ALSSettings: SolverConfiguration {
   typealias Solver = ALSSolver
   static var kind: ModelKind { .rating }
+  static var readsOnlyRows: Bool { true }
   static var divergenceRemedy: Remedy { Remedy(.regularization, larger: true) }
   var initialization: FactorInitialization { .gaussian(scale: initScale) }
 }
@@ -122,6 +128,7 @@ extension ALSSettings: SolverConfiguration {
 extension ImplicitALSSettings: SolverConfiguration {
   typealias Solver = ImplicitALSSolver
   static var kind: ModelKind { .ranking }
+  static var readsOnlyRows: Bool { true }
   static var divergenceRemedy: Remedy { Remedy(.regularization, larger: true) }
   var initialization: FactorInitialization { .uniform(scale: initScale) }
   /// Implicit ALS trains on the confidences c = 1 + α·r (or the log form).

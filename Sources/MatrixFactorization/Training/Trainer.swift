@@ -107,7 +107,8 @@ public enum Trainer {
     let start = DispatchTime.now()
     let data = try TrainingData(
       consume ratings, kind: kind, transform: settings.valueTransform,
-      rowsByUser: Settings.readsRowsByUser, threads: options.threads, handedOver: handedOver)
+      rowsByUser: Settings.readsRowsByUser, threads: options.threads, handedOver: handedOver,
+      rowsOnly: Settings.readsOnlyRows)
     try Limits.checkFactorTables(users: data.userCount, items: data.itemCount, options: options)
     let factors = FactorTables(
       users: data.userCount, items: data.itemCount, rank: options.rank,

@@ -64,9 +64,14 @@ final class TrainingData: @unchecked Sendable {
   /// With `handedOver`, the caller gives up `input` (it passes it with `consume` and keeps no
   /// other copy): a solver may then take the ratings (``takeRatings()``) and release their
   /// memory while it builds its own form of them.
+  ///
+  /// With `handedOver` and `rowsOnly` (a solver that reads the ratings only through the sparse
+  /// forms: ALS, implicit ALS), the ratings are dropped as soon as the rows by user are built;
+  /// the rows by item are then their transpose (``SparseRatingMatrix/transposed(threads:)``, the
+  /// same matrix bit for bit), so the triplets and both orientations are never held together.
   init(
     _ input: consuming RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil,
-    rowsByUser: Bool = true, threads: Int = 1, handedOver: Bool = false
+    rowsByUser: Bool = true, threads: Int = 1, handedOver: Bool = false, rowsOnly: Bool = false
   ) throws(MFError) {
     self.threads = threads
     self.handedOver = handedOver
@@ -118,7 +123,10 @@ final class TrainingData: @unchecked Sendable {
     seen =
       builtRows.map { InteractionIndex($0) } ?? builtIndex
       ?? InteractionIndex(SparseRatingMatrix(train, .byUser, threads: threads))
-    if let builtRows { byUser = builtRows }
+    if let builtRows {
+      byUser = builtRows
+      if handedOver && rowsOnly { dropRatings() }
+    }
   }
 
   var userCount: Int { ratings.users.count }
@@ -130,15 +138,21 @@ final class TrainingData: @unchecked Sendable {
   /// maps are left here, and the sparse forms can no longer be built.
   func takeRatings() -> RatingSet? {
     guard handedOver, !ratingsTaken else { return nil }
-    ratingsTaken = true
     let taken = ratings
-    ratings = RatingSet(
-      users: taken.users, items: taken.items, userIndices: [], itemIndices: [], values: [])
-    trainingValues = []
+    dropRatings()
     return taken
   }
 
+  /// Leaves only the ratings' id maps here.
+  private func dropRatings() {
+    ratingsTaken = true
+    ratings = RatingSet(
+      users: ratings.users, items: ratings.items, userIndices: [], itemIndices: [], values: [])
+    trainingValues = []
+  }
+
   private func sparse(_ orientation: RatingOrientation) -> SparseRatingMatrix {
+    if ratingsTaken && orientation == .byItem { return byUser.transposed(threads: threads) }
     precondition(!ratingsTaken, "the ratings were taken by the solver: no sparse form can be built")
     return SparseRatingMatrix(ratings, orientation, values: trainingValues, threads: threads)
   }
