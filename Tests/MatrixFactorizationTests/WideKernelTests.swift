@@ -87,4 +87,27 @@ struct WideKernelTests {
       #expect(again.p == wide.p && again.q == wide.q && again.itemBias == wide.itemBias && againSSE == wideSSE)
     }
   }
+  /// The wide loop that scores the final training RMSE gives Σe² of the clamped predictions as
+  /// a naive Double loop does, to float rounding, for specialized ranks, a generic one and both
+  /// bias-record strides.
+  @Test(arguments: [7, 32, 64, 128], [1, 4])
+  func wideSquaredErrorsMatchANaiveSum(rank k: Int, stride: Int) throws {
+    let s = Self.start(rank: k, stride: stride, seed: UInt64(k * 10 + stride))
+    let (low, high): (Float, Float) = (1, 5)
+    var naive = 0.0
+    for e in s.entries {
+      let (u, i) = (Int(e.user), Int(e.item))
+      var raw = 3.5 + Double(s.userBias[u * stride]) + Double(s.itemBias[i * stride])
+      for f in 0 ..< k { raw += Double(s.p[u * k + f]) * Double(s.q[i * k + f]) }
+      let err = min(max(raw, Double(low)), Double(high)) - Double(e.rating)
+      naive += err * err
+    }
+    let wide = try #require(
+      s.entries.withUnsafeBufferPointer { entries in
+        SGDKernel.wideSquaredErrors(
+          entries.baseAddress!, entries.count, p: s.p, q: s.q, userBias: s.userBias, itemBias: s.itemBias,
+          biasStride: stride, k: k, mean: 3.5, range: low ... high, wide: true)
+      })
+    #expect(abs(wide - naive) <= 1e-5 * naive, "\(wide) against \(naive)")
+  }
 }

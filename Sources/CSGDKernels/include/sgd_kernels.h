@@ -36,6 +36,14 @@ double mf_sgd_adaptive_wide(const mf_rating_entry *entries, int64_t count, float
                             float *user_bias, float *item_bias, int64_t k, float mean,
                             float regularization, float bias_regularization);
 
+/// Σe² over `count` entries of the clamped prediction min(max(μ + b_u + b_i + p·q, low), high)
+/// against the rating, nothing updated (a fit's final training RMSE). Bias records are
+/// `bias_stride` floats, the bias first.
+double mf_sgd_squared_errors_wide(const mf_rating_entry *entries, int64_t count, const float *p,
+                                  const float *q, const float *user_bias, const float *item_bias,
+                                  int64_t bias_stride, int64_t k, float mean, float low,
+                                  float high);
+
 #ifdef __cplusplus
 }
 #endif

@@ -62,6 +62,21 @@ package enum SGDKernel {
     wideSelected.store(wide && wideAvailable, ordering: .relaxed)
   }
 
+  /// Σe² of the clamped predictions min(max(μ + b_u + b_i + p·q, low), high) over `count`
+  /// entries, nothing updated, by the C loop when the wide kernels are selected; `nil` otherwise
+  /// (the caller then runs its Swift loop). Bias records are `biasStride` floats, the bias first.
+  /// `wide` overrides the selection for this call, as in `run`.
+  package static func wideSquaredErrors(
+    _ entries: UnsafePointer<RatingEntry>, _ count: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>,
+    userBias: UnsafePointer<Float>, itemBias: UnsafePointer<Float>, biasStride: Int, k: Int, mean: Float,
+    range: ClosedRange<Float>, wide: Bool? = nil
+  ) -> Double? {
+    guard wide.map({ $0 && wideAvailable }) ?? wideSelected.load(ordering: .relaxed) else { return nil }
+    return mf_sgd_squared_errors_wide(
+      entries.asKernelEntries, Int64(count), p, q, userBias, itemBias, Int64(biasStride), Int64(k), mean,
+      range.lowerBound, range.upperBound)
+  }
+
   /// Runs `step`'s update for `count` entries and returns Σe² (errors before each update).
   ///
   /// On a CPU with AVX2 and FMA this is the C loop of `CSGDKernels` (8-wide, fused

@@ -311,6 +311,13 @@ package struct SGDSolver: FactorSolver {
         Parallel.forEach(blocks, threads: threads) { j in
           var squares: Double = 0
           let (start, end) = (bounds[j], bounds[j + 1])
+          if let wide = SGDKernel.wideSquaredErrors(
+            entries.base + start, end - start, p: p.base, q: q.base, userBias: userBias.base,
+            itemBias: itemBias.base, biasStride: stride, k: k, mean: mean, range: low ... high)
+          {
+            out[j] = wide
+            return
+          }
           for n in start ..< end {
             if n &+ 8 < end {
               let ahead = entries[n &+ 8]
