@@ -26,12 +26,8 @@ public final class MPICommunicator: Communicator {
   /// Ends MPI: every process calls it once, after its last collective.
   public func finalize() { MPI_Finalize() }
 
-  /// Ends the whole job now with `code` (every process of it), after a failure that the other
-  /// processes cannot know of.
-  public func abort(_ code: Int32) -> Never {
-    MPI_Abort(world, code)
-    fatalError("MPI_Abort returned")
-  }
+  /// Waits until every process has called it.
+  public func barrier() { MPI_Barrier(world) }
 
   public func allGather(_ bytes: [UInt8]) -> [[UInt8]] {
     var mine = Int32(checked(bytes.count))

@@ -16,19 +16,24 @@ struct MFMPI: ParsableCommand {
 
   static func main() {
     let comm = MPICommunicator()
+    var code: Int32 = 0
     do {
       let command = try parseAsRoot()
-      guard let fit = command as? FitMPI else {
-        throw CleanExit.helpRequest(self)
-      }
+      guard let fit = command as? FitMPI else { throw CleanExit.helpRequest(self) }
       try fit.run(comm)
-      comm.finalize()
     } catch {
-      // One message for the job: every process stops with the same error, rank 0 says it.
-      comm.finalize()
-      if comm.rank == 0 { exit(withError: error) }
-      Foundation.exit(exitCode(for: error).rawValue)
+      // One message for the job: every process stops with the same error and rank 0 says it,
+      // before any process exits (mpirun ends the whole job at the first non-zero exit, which
+      // could otherwise cut rank 0 off before it printed).
+      code = exitCode(for: error).rawValue
+      if comm.rank == 0 {
+        let text = fullMessage(for: error) + "\n"
+        if code == 0 { print(text, terminator: "") } else { Console.write(text) }
+      }
     }
+    comm.barrier()
+    comm.finalize()
+    Foundation.exit(code)
   }
 }
 
@@ -270,11 +275,9 @@ struct FitMPI: ParsableCommand {
 
 /// Progress and notes on stderr.
 enum Console {
-  static func note(_ text: String) {
-    FileHandle.standardError.write(Data(("mf-mpi: " + text + "\n").utf8))
-  }
+  static func note(_ text: String) { write("mf-mpi: " + text + "\n") }
 
-  static func progress(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-  }
+  static func progress(_ text: String) { write(text + "\n") }
+
+  static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 }
