@@ -76,7 +76,9 @@ def distributed(binaries, path, processes, threads, epochs, work):
 
 
 def median_sweep(runs):
-    return statistics.median(statistics.median(r["sweep"]) for r in runs)
+    """Seconds per sweep: the mean over a run's sweeps (as the processes report their solving
+    time), then the median over the repeats."""
+    return statistics.median(statistics.mean(r["sweep"]) for r in runs)
 
 
 def flops(ratings, users, items, k):
@@ -110,7 +112,15 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, "Benchmarks", "mpi", "out"))
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--skip-weak", action="store_true")
+    ap.add_argument("--reanalyze", action="store_true", help="recompute the tables from results/scaling.json's raw runs")
     a = ap.parse_args()
+    if a.reanalyze:
+        old = json.load(open(os.path.join(RESULTS, "scaling.json")))
+        strong = old["raw"]["strong"]
+        weak = {int(n): runs for n, runs in old["raw"]["weak"].items()}
+        a.epochs, a.repeats = old["epochs"], old["repeats"]
+        analyze(a, strong, weak, old["commit"], old["started"], old["finished"], os.path.join(a.data, "synth-10000000.csv"))
+        return
     os.makedirs(a.data, exist_ok=True)
     os.makedirs(RESULTS, exist_ok=True)
     if not a.no_build:
@@ -140,6 +150,11 @@ def main():
             weak[n] = [distributed(binaries, p, n, 1, a.epochs, work) for _ in range(max(1, a.repeats - 1))]
             print(f"weak {n}: sweep {median_sweep(weak[n]):.3f} s", flush=True)
 
+    analyze(a, strong, weak, commit, started, time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), path)
+
+
+def analyze(a, strong, weak, commit, started, finished, path):
+    """Writes results/scaling.json and .md from the raw runs."""
     k = 32
     mpi1 = strong["mpi-1"][0]
     f10 = flops(mpi1["ratings"], mpi1["users"], mpi1["items"], k)
@@ -157,7 +172,7 @@ def main():
             "processes": n, "sweep_seconds": sweep, "compute_seconds": compute,
             "communication_seconds": max(0.0, sweep - compute),
             # n processes share the cores' effective parallelism (measured: 1 vs 2 threads).
-            "predicted_compute_seconds": f10 / rate / min(n, parallelism),
+            "predicted_compute_seconds": f10 / rate / min(n, max(1.0, parallelism)),
             "allgather_bytes": runs[0]["bytes_allgather"], "inout_bytes": runs[0]["bytes_inout"],
             "predicted_allgather_bytes": (n - 1) * (mpi1["users"] + mpi1["items"]) * (k + 1) * 4,
             "owned": runs[0]["owned"], "setup_seconds": statistics.median(r["setup"] for r in runs),
@@ -171,6 +186,8 @@ def main():
     n_ratings = 1_000_000_000
     users, items = n_ratings // 150, int(8 * n_ratings ** 0.5)
     f1b = flops(n_ratings, users, items, k)
+    item_scale = (n_ratings / items) / (mpi1["ratings"] / mpi1["items"])
+    ideg_1b = [n * item_scale for n in ideg]
     row_bytes = (k + 1) * 4
     spark_per_rating_core = 11.6 * 2 / 9e6  # README: Spark ALS 11.6 s/iteration, 9M ratings, local[2]
     model = []
@@ -178,7 +195,10 @@ def main():
         cores = 16 * machines
         compute = f1b / (rate * cores)
         allgather = (users + items) * (1 - 1 / machines) * row_bytes
-        inout = (users * touched_fraction(udeg, machines) + items * touched_fraction(ideg, machines)) * row_bytes
+        # A machine receives the touched rows it does not own (1 - 1/M of them). Ratings per
+        # user stay about 150 at any size of this shape; ratings per item grow as √N/8.
+        inout = (users * touched_fraction(udeg, machines) + items * touched_fraction(ideg_1b, machines)) \
+            * (1 - 1 / machines) * row_bytes
         entry = {"machines": machines, "cores": cores, "compute_seconds": compute,
                  "allgather_bytes_per_machine": allgather, "inout_bytes_per_machine": inout,
                  "spark_seconds_linear": spark_per_rating_core * n_ratings / cores}
@@ -189,7 +209,7 @@ def main():
         model.append(entry)
 
     result = {
-        "commit": commit, "started": started, "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "commit": commit, "started": started, "finished": finished,
         "epochs": a.epochs, "repeats": a.repeats, "rank": k, "data": "mf synth --ratings 10000000 --seed 1 (train part)",
         "users": mpi1["users"], "items": mpi1["items"], "ratings": mpi1["ratings"],
         "single_process_sweep_seconds": {"1 thread": single1, "2 threads": single2},
@@ -208,7 +228,7 @@ def main():
           f"Single process (`mf fit --algorithm als --no-tune`): {single1:.3f} s per sweep with 1 thread,"
           f" {single2:.3f} s with 2.", "",
           f"2 threads give {parallelism:.2f}× one thread here; the predicted solving time of n processes is"
-          f" the measured 1-process flop rate over min(n, {parallelism:.2f}).", "",
+          f" the measured 1-process flop rate over min(n, max(1, {parallelism:.2f})).", "",
           "| processes × 1 thread | s/sweep | solving (slowest process) | predicted solving | communication + waiting | bytes/sweep all-gather (as run) | bytes/sweep in/out blocks (counted) | load averages |",
           "|---|---|---|---|---|---|---|---|"]
     for r in rows:
