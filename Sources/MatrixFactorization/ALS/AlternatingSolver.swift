@@ -91,7 +91,9 @@ func solveInParallel(
   _ rows: SparseRatingMatrix, _ owned: Range<Int>, threads: Int,
   _ solve: @Sendable (Range<Int>) -> RowRangeOutcome
 ) -> [RowRangeOutcome] {
-  let offsets = Array(rows.rowStart[owned.lowerBound ... owned.upperBound])
+  // The owned rows' offsets, from 0: `balancedRanges` cuts 0 ..< offsets.last into equal parts.
+  let base = rows.rowStart[owned.lowerBound]
+  let offsets = rows.rowStart[owned.lowerBound ... owned.upperBound].map { $0 - base }
   let ranges = Parallel.balancedRanges(offsets, parts: min(owned.count, threads * 8)).map {
     $0.lowerBound + owned.lowerBound ..< $0.upperBound + owned.lowerBound
   }
