@@ -181,7 +181,7 @@ public enum RatingFileReader {
 
   /// The first line that is neither blank nor a comment (trimmed, without its line break), and
   /// the offset where it ends: the chunk holding it decides the header and the delimiter.
-  private static func firstDataLine(_ bytes: UnsafeBufferPointer<UInt8>)
+  static func firstDataLine(_ bytes: UnsafeBufferPointer<UInt8>)
     -> (line: UnsafeBufferPointer<UInt8>, end: Int)?
   {
     var start = 0
@@ -209,22 +209,27 @@ public enum RatingFileReader {
     let n = bytes.count
     let threads = max(1, options.threads ?? defaultThreads)
     let chunks = max(1, min(threads, n / max(1, options.minimumChunkBytes)))
-    if chunks == 1 { return [0 ..< n] }
-    var ranges: [Range<Int>] = []
-    var lo = 0
-    for k in 1 ..< chunks {
-      var cut = max(n * k / chunks, firstLineEnd, lo)
+    let cuts = lineCuts(bytes, after: firstLineEnd, parts: chunks)
+    return (0 ..< chunks).map { cuts[$0] ..< cuts[$0 + 1] }.filter { !$0.isEmpty }
+  }
+
+  /// `parts + 1` offsets from 0 to `bytes.count`, non-decreasing, each just after a line break
+  /// (after a \n, after a \r not followed by \n, or at the end) and the first cut after the
+  /// first data line, which ends at `firstLineEnd`: part p is `cuts[p] ..< cuts[p + 1]`, about
+  /// `bytes.count / parts` bytes of whole lines, possibly none.
+  static func lineCuts(_ bytes: UnsafeBufferPointer<UInt8>, after firstLineEnd: Int, parts: Int) -> [Int] {
+    let n = bytes.count
+    var cuts = [0]
+    for k in 1 ..< max(1, parts) {
+      var cut = max(n * k / parts, firstLineEnd, cuts[k - 1])
       while cut < n && bytes[cut] != 10 && bytes[cut] != 13 { cut += 1 }
       if cut < n {
         cut += (bytes[cut] == 13 && cut + 1 < n && bytes[cut + 1] == 10) ? 2 : 1
       }
-      if cut > lo && cut < n {
-        ranges.append(lo ..< cut)
-        lo = cut
-      }
+      cuts.append(min(cut, n))
     }
-    ranges.append(lo ..< n)
-    return ranges
+    cuts.append(n)
+    return cuts
   }
 
   /// One rating set from the chunks: id maps merged in chunk order (so indices follow first

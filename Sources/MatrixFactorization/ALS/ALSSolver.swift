@@ -38,13 +38,23 @@ struct ALSSolver: AlternatingSolver {
     _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide,
     measure: Bool
   ) -> RowRangeOutcome {
-    let k = context.rank
+    Self.solveRows(
+      range, of: rows, fixed: fixed, target: target, measure: measure, rank: context.rank,
+      settings: settings, mean: data.mean, valueRange: data.range)
+  }
+
+  /// ``solveRows(_:of:fixed:target:measure:)`` given what it reads of the fit (a distributed
+  /// fit calls it on its own rows with the global μ and rating range).
+  static func solveRows(
+    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide,
+    measure: Bool, rank k: Int, settings: ALSSettings, mean: Float, valueRange: ClosedRange<Float>
+  ) -> RowRangeOutcome {
     let fixedRows = fixed.factors.readOnly
     let fixedBias = fixed.bias.readOnly
     let targetRows = target.factors.mutable
     let targetBias = target.bias.mutable
-    let low = data.range.lowerBound
-    let high = data.range.upperBound
+    let low = valueRange.lowerBound
+    let high = valueRange.upperBound
     return rows.withSharedRows { rowStart, columns, values in
       var outcome = RowRangeOutcome()
       var widest = 0
@@ -62,7 +72,7 @@ struct ALSSolver: AlternatingSolver {
         do {
           try system.solveBiasedRow(
             count: n, columns: columns.base + lo, values: values.base + lo, fixed: fixedRows,
-            fixedBias: fixedBias, mean: data.mean, penalty: settings.regularization * weight,
+            fixedBias: fixedBias, mean: mean, penalty: settings.regularization * weight,
             biasPenalty: settings.biasRegularization * weight)
         } catch {
           outcome.failedRow = r

@@ -105,13 +105,9 @@ extension AlternatingSolver {
     side: (kind: String, ids: IDMap)
   ) throws(MFError) -> Double {
     prepareHalfSweep(fixed: fixed)
-    let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, context.threads * 8))
-    var outcomes = [RowRangeOutcome](repeating: RowRangeOutcome(), count: ranges.count)
     let solver = self
-    outcomes.withSharedPointer { out in
-      Parallel.forEach(ranges.count, threads: context.threads) { part in
-        out[part] = solver.solveRows(ranges[part], of: rows, fixed: fixed, target: target, measure: measure)
-      }
+    let outcomes = solveInParallel(rows, 0 ..< rows.rowCount, threads: context.threads) { part in
+      solver.solveRows(part, of: rows, fixed: fixed, target: target, measure: measure)
     }
     if let bad = outcomes.lazy.compactMap(\.failedRow).first {
       let id = bad < side.ids.count ? " '\(side.ids.ids[bad])'" : ""
@@ -120,4 +116,23 @@ extension AlternatingSolver {
     }
     return outcomes.reduce(0) { $0 + $1.squaredError }
   }
+}
+
+/// Solves rows `owned` of `rows` in balanced ranges (a heavy row costs as much as many light
+/// ones) taken dynamically by `threads` threads; the outcomes are in range order.
+func solveInParallel(
+  _ rows: SparseRatingMatrix, _ owned: Range<Int>, threads: Int,
+  _ solve: @Sendable (Range<Int>) -> RowRangeOutcome
+) -> [RowRangeOutcome] {
+  // The owned rows' offsets, from 0: `balancedRanges` cuts 0 ..< offsets.last into equal parts.
+  let base = rows.rowStart[owned.lowerBound]
+  let offsets = rows.rowStart[owned.lowerBound ... owned.upperBound].map { $0 - base }
+  let ranges = Parallel.balancedRanges(offsets, parts: min(owned.count, threads * 8)).map {
+    $0.lowerBound + owned.lowerBound ..< $0.upperBound + owned.lowerBound
+  }
+  var outcomes = [RowRangeOutcome](repeating: RowRangeOutcome(), count: ranges.count)
+  outcomes.withSharedPointer { out in
+    Parallel.forEach(ranges.count, threads: threads) { part in out[part] = solve(ranges[part]) }
+  }
+  return outcomes
 }

@@ -55,12 +55,21 @@ struct ImplicitALSSolver: AlternatingSolver {
     _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide,
     measure: Bool
   ) -> RowRangeOutcome {
+    Self.solveRows(range, of: rows, fixed: fixed, target: target, rank: context.rank, settings: settings, gram: gram)
+  }
+
+  /// ``solveRows(_:of:fixed:target:measure:)`` given G = YᵀY + λI (a distributed fit sums
+  /// YᵀY over the processes).
+  static func solveRows(
+    _ range: Range<Int>, of rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide,
+    rank: Int, settings: ImplicitALSSettings, gram: [Float]
+  ) -> RowRangeOutcome {
     let solver = settings.solver
     let steps = settings.cgSteps
     return withSharedReadPointers(gram, rows.rowStart) { gram, rowStart in
       withSharedReadPointers(rows.columns, rows.values) { columns, confidence in
         let systems = RowSystems(
-          k: context.rank, gram: gram, rowStart: rowStart, columns: columns,
+          k: rank, gram: gram, rowStart: rowStart, columns: columns,
           confidence: confidence, fixed: fixed.factors.readOnly, target: target.factors.mutable)
         switch solver {
         case .cholesky:
