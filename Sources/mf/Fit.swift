@@ -168,20 +168,25 @@ struct Fit: ParsableCommand {
     if let plan {
       if showProgress {
         Console.progress(
-          "choosing " + [plan.regularization ? "λ" : nil, plan.epochs ? "the epochs" : nil].compactMap { $0 }
-            .joined(separator: " and ") + " on \(Int(plan.validationFraction * 100))% of each user's ratings held out")
+          "choosing " + [
+            plan.alternatives.isEmpty || train.count > plan.smallDataRatings
+              ? nil : "the algorithm (" + ([algorithm] + plan.alternatives).map(algorithmName).joined(separator: " or ") + ")",
+            plan.regularization ? "λ" : nil, plan.epochs ? "the epochs" : nil,
+          ].compactMap { $0 }.joinedAsList + " on \(Int(plan.validationFraction * 100))% of each user's ratings held out")
       }
       result = try SelfTuning.fit(
         train, options: options, plan: plan,
         trialDone: { t in
           guard showProgress else { return }
           Console.progress(
-            "  λ \(formatted(t.regularization, 4)) (λ_b \(formatted(t.biasRegularization, 4))): validation RMSE"
+            "  " + (plan.alternatives.isEmpty ? "" : t.algorithm.map { algorithmName($0) + " " } ?? "")
+              + "λ \(formatted(t.regularization, 4)) (λ_b \(formatted(t.biasRegularization, 4))): validation RMSE"
               + " \(formatted(t.bestRMSE)) at epoch \(t.bestEpoch) of \(t.validationCurve.count)  (\(formatted(t.seconds, 2)) s)")
         }, progress: printEpoch)
       if showProgress, let t = result.model.summary.tuning {
         Console.progress(
-          "chose λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)), \(t.epochs) epochs"
+          "chose " + (t.choseAlgorithm ? t.algorithm.map { algorithmName($0) + ", " } ?? "" : "")
+            + "λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)), \(t.epochs) epochs"
             + " (search \(formatted(t.seconds, 2)) s); final fit on all \(train.count) ratings")
       }
     } else {
@@ -207,7 +212,7 @@ struct Fit: ParsableCommand {
     }
     if json {
       var object: [String: Any] = [
-        "model": model, "algorithm": algorithm.rawValue, "rank": m.embeddingRank, "users": m.userCount,
+        "model": model, "algorithm": s.options.algorithm.rawValue, "rank": m.embeddingRank, "users": m.userCount,
         "items": m.itemCount, "ratings": s.trainingRatings, "duplicates_dropped": duplicates.count,
         "skipped_lines": report.skippedLines, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
         "train_rmse": (s.trainRMSE ?? .nan).json, "seconds": s.seconds.json,
@@ -228,7 +233,7 @@ struct Fit: ParsableCommand {
       if let a = s.noisePrecision { object["noise_precision"] = a.json }
       try Console.json(object)
     } else {
-      var line = "trained \(algorithmName(algorithm)) rank \(m.embeddingRank) on \(s.trainingRatings) ratings"
+      var line = "trained \(algorithmName(s.options.algorithm)) rank \(m.embeddingRank) on \(s.trainingRatings) ratings"
         + " (\(m.userCount) users, \(m.itemCount) items) in \(formatted(s.seconds, 2)) s"
         + "; train RMSE \(formatted(s.trainRMSE ?? .nan))"
       if let v = s.validationRMSE { line += ", validation RMSE \(formatted(v))" }
@@ -398,6 +403,10 @@ struct Fit: ParsableCommand {
     if algorithm == .svdpp { return nil }
     var plan = TuningPlan(regularization: regularization == nil, epochs: epochs == nil)
     plan.keepsBiasRegularization = biasRegularization != nil
+    // With no algorithm and no setting of one given, small data may get SVD++ instead of SGD
+    // when it validates better (README, "How the defaults choose their settings").
+    let givesSettings = [learningRate, learningRateDecay, initScale].contains { $0 != nil } || schedule != nil
+    if self.algorithm == nil && !givesSettings { plan.alternatives = [.svdpp] }
     if algorithm == .als {
       // ALS from unit-norm rows settles in a few sweeps: shorter trials.
       plan.maxEpochs = 30

@@ -25,7 +25,7 @@ import Testing
     #expect(ra.regularization == rb.regularization && ra.epochs == rb.epochs)
     #expect(a.model.userFactors == b.model.userFactors && a.model.itemBias == b.model.itemBias)
     #expect(ra.searchRatings + ra.validationRatings == train.count)
-    #expect(ra.trials.count >= 3 && ra.trials.count <= plan.maxTrials)
+    #expect(ra.trials.count >= 3 && ra.trials.count <= plan.maxTrials + plan.biasTrials)
     #expect(ra.epochs >= 1 && ra.epochs <= plan.maxEpochs)
     // The chosen trial is the one with the lowest validation RMSE, and the final fit used it.
     let best = try #require(ra.trials.min { $0.bestRMSE < $1.bestRMSE })
@@ -35,6 +35,60 @@ import Testing
     // The report survives the model file.
     let decoded = try ModelFile.decode(ModelFile.encode(a.model))
     #expect(decoded.summary.tuning == ra)
+  }
+
+  /// On small data the search also tries SVD++ from its defaults and λ_b on its own; the
+  /// choice is the trial with the lowest validation RMSE, recorded with the algorithms compared,
+  /// and the same for the same seed (SVD++ runs on one thread there, so bit for bit).
+  @Test func smallDataChoosesTheAlgorithmAndBiasPenalty() throws {
+    let (train, _) = plantedRatings(users: 120, items: 80, rank: 3, density: 0.3, noise: 0.3, seed: 21)
+    var plan = TuningPlan(maxEpochs: 30)
+    plan.alternatives = [.svdpp]
+    plan.alternativeMargin = 1  // never drop SVD++ early here: its λ search is what is tested
+    let a = try SelfTuning.fit(train, options: Self.sgdStart(), plan: plan)
+    let b = try SelfTuning.fit(train, options: Self.sgdStart(), plan: plan)
+    let report = try #require(a.model.summary.tuning)
+    let other = try #require(b.model.summary.tuning)
+    #expect(report.trials.map(\.validationCurve) == other.trials.map(\.validationCurve))
+    #expect(report.trials.map(\.biasRegularization) == other.trials.map(\.biasRegularization))
+    #expect(report.trials.map(\.algorithm) == other.trials.map(\.algorithm))
+    #expect(a.model.userFactors == b.model.userFactors && a.model.itemBias == b.model.itemBias)
+    #expect(report.algorithms == [.sgd, .svdpp] && report.choseAlgorithm)
+    #expect(Set(report.trials.compactMap(\.algorithm)) == [.sgd, .svdpp])
+    #expect(report.tunedBiasRegularization == true)
+    // λ_b trials: the chosen algorithm and λ, another λ_b.
+    let best = try #require(report.trials.min { $0.bestRMSE < $1.bestRMSE })
+    #expect(report.trials.contains {
+      $0.algorithm == best.algorithm && $0.regularization == best.regularization
+        && $0.biasRegularization != best.biasRegularization
+    })
+    #expect(report.algorithm == best.algorithm && a.model.summary.options.algorithm == best.algorithm)
+    #expect(report.regularization == best.regularization && report.biasRegularization == best.biasRegularization)
+    #expect(report.epochs == best.bestEpoch && a.model.summary.epochsRun == best.bestEpoch)
+    #expect(try ModelFile.decode(ModelFile.encode(a.model)).summary.tuning == report)
+  }
+
+  /// Above the small-data size nothing but the base algorithm's λ and epochs is searched (the
+  /// large-data default keeps its cost); an alternative far behind on its first trial gets no
+  /// λ search; an alternative is not tried when λ, λ_b or the epochs were given.
+  @Test func alternativesOnlyOnSmallDataAndWhenNothingIsGiven() throws {
+    let (train, _) = plantedRatings(users: 100, items: 70, rank: 3, density: 0.3, noise: 0.3, seed: 4)
+    var plan = TuningPlan(maxEpochs: 20)
+    plan.alternatives = [.svdpp]
+    var large = plan
+    large.smallDataRatings = train.count - 1
+    let big = try #require(SelfTuning.fit(train, options: Self.sgdStart(), plan: large).model.summary.tuning)
+    #expect(big.algorithms == [.sgd] && big.tunedBiasRegularization == false)
+    #expect(big.trials.allSatisfy { $0.algorithm == .sgd })
+    #expect(Set(big.trials.map { $0.biasRegularization / $0.regularization }).count == 1)
+    var dropping = plan
+    dropping.alternativeMargin = -1  // every alternative counts as far behind
+    let dropped = try #require(SelfTuning.fit(train, options: Self.sgdStart(), plan: dropping).model.summary.tuning)
+    #expect(dropped.trials.filter { $0.algorithm == .svdpp }.count == 1)
+    var given = plan
+    given.epochs = false
+    let fixed = try #require(SelfTuning.fit(train, options: Self.sgdStart(), plan: given).model.summary.tuning)
+    #expect(fixed.algorithms == [.sgd] && fixed.algorithm == .sgd)
   }
 
   /// λ moves with the data: heavy noise on few ratings wants more regularization than clean,

@@ -21,6 +21,19 @@ public struct TuningPlan: Sendable, Equatable {
   /// Above this many ratings the search runs on a random sample of users holding about this
   /// many ratings (the final fit always uses every rating).
   public var sampleRatings: Int
+  /// Other rating algorithms the search may choose instead of the base one (each searched
+  /// from its own defaults like the base: λ, then the epochs), on small data only.
+  public var alternatives: [Algorithm] = []
+  /// Data with at most this many ratings is small: there the search also tries the
+  /// ``alternatives`` and, once λ is chosen, searches λ_b on its own. Each costs a few more
+  /// trials, cheap at this size (ML-100K: about 1 s in all) and not spent on large data, whose
+  /// default fit must stay fast.
+  public var smallDataRatings: Int = 200_000
+  /// An alternative whose first trial's validation RMSE trails the best so far by more than
+  /// this fraction is dropped without a λ search (it would cost a few of its fits to lose).
+  public var alternativeMargin: Double = 0.01
+  /// The most trials of the λ_b search (after λ's): λ_b's effect is small, its search short.
+  public var biasTrials: Int = 3
 
   public init(
     regularization: Bool = true, epochs: Bool = true, validationFraction: Double = 0.1,
@@ -41,6 +54,9 @@ public struct TuningPlan: Sendable, Equatable {
 
 /// One setting tried by the search.
 public struct TuningTrial: Sendable, Equatable, Codable {
+  /// The algorithm trained (`nil` in models written before the search could choose one: the
+  /// model's own).
+  public var algorithm: Algorithm? = nil
   /// λ on the factors.
   public var regularization: Float
   /// λ_b on the biases.
@@ -71,6 +87,16 @@ public struct TuningReport: Sendable, Equatable, Codable {
   public var validationRatings: Int
   /// Seconds the search took (before the final fit).
   public var seconds: Double
+  /// The algorithms the search compared, the one it started from first (`nil` in models
+  /// written before it could; one entry when there was no other to try).
+  public var algorithms: [Algorithm]? = nil
+  /// The algorithm chosen (the final fit's).
+  public var algorithm: Algorithm? = nil
+  /// Whether λ_b was searched on its own once λ was chosen.
+  public var tunedBiasRegularization: Bool? = nil
+
+  /// Whether the search chose between algorithms.
+  public var choseAlgorithm: Bool { (algorithms?.count ?? 0) > 1 }
 }
 
 /// Fits with settings chosen from the data ("self-tuning defaults").
@@ -129,17 +155,19 @@ public enum SelfTuning {
       return try Trainer.fit(ratings, options: options, progress: progress)
     }
 
+    let small = ratings.count <= plan.smallDataRatings
     var trials: [TuningTrial] = []
-    func trial(_ lambda: Float) throws(MFError) -> TuningTrial {
-      var o = options.withRegularization(lambda, keepingBias: plan.keepsBiasRegularization)
+    func trial(_ o: TrainingOptions) throws(MFError) -> TuningTrial {
+      var o = o
       if plan.epochs {
         o.epochs = plan.maxEpochs
         o.earlyStopPatience = plan.patience
       }
       let trialStart = DispatchTime.now()
-      // A trial that has run twice as many epochs as the best one needed and still trails it
-      // cannot be chosen soon: it is stopped (its best epoch so far is kept as its result).
-      let leader = trials.min { $0.bestRMSE < $1.bestRMSE }
+      // A trial that has run twice as many epochs as the best one of its algorithm needed and
+      // still trails it cannot be chosen soon: it is stopped (its best epoch so far is kept).
+      // Not against another algorithm's: SVD++'s decaying step needs several times SGD's epochs.
+      let leader = trials.filter { $0.algorithm == o.algorithm }.min { $0.bestRMSE < $1.bestRMSE }
       let result = try Trainer.fit(
         train, validation: validation, options: o, measureTrainRMSE: false, progress: { _ in },
         stopAfter: { report in
@@ -149,38 +177,83 @@ public enum SelfTuning {
       let curve = result.history.compactMap(\.validationRMSE)
       let best = plan.epochs ? result.model.summary.keptEpoch : curve.count
       let done = TuningTrial(
-        regularization: o.regularization, biasRegularization: o.biasRegularization,
-        validationCurve: curve, bestEpoch: best, bestRMSE: curve[best - 1],
-        seconds: seconds(since: trialStart))
+        algorithm: o.algorithm, regularization: o.regularization,
+        biasRegularization: o.biasRegularization, validationCurve: curve, bestEpoch: best,
+        bestRMSE: curve[best - 1], seconds: seconds(since: trialStart))
+      trials.append(done)
       trialDone(done)
       return done
     }
+    /// Searches one value on a log₂ grid around `start`, whose trial `first` has run: one step
+    /// by `step` (×2 or ×½), on the same way while the validation RMSE improves, else the other
+    /// way; at most `probes` more trials.
+    func search(
+      _ first: TuningTrial, at start: Float, step: Float, probes: Int, _ options: (Float) -> TrainingOptions
+    ) throws(MFError) -> TuningTrial {
+      var best = first
+      var left = probes
+      for factor in [step, 1 / step] {
+        var value = start
+        var improved = false
+        while left > 0 {
+          value *= factor
+          left -= 1
+          let next = try trial(options(value))
+          guard next.bestRMSE < best.bestRMSE else { break }
+          (best, improved) = (next, true)
+        }
+        if improved { break }
+      }
+      return best
+    }
+    /// λ for `base` (its λ_b kept in ratio, or as given): its own trial, then up first. An
+    /// alternative whose first trial trails `leader` by more than ``TuningPlan/alternativeMargin``
+    /// is not searched further: λ moves the validation RMSE by less than that near its default.
+    func searchRegularization(
+      _ base: TrainingOptions, against leader: TuningTrial? = nil
+    ) throws(MFError) -> (TuningTrial, TrainingOptions) {
+      let keep = plan.keepsBiasRegularization
+      let lambda = base.regularization
+      let first = try trial(base.withRegularization(lambda, keepingBias: keep))
+      let behind = leader.map { first.bestRMSE > $0.bestRMSE * (1 + plan.alternativeMargin) } ?? false
+      let probes = plan.regularization && !behind ? plan.maxTrials - 1 : 0
+      let best = try search(first, at: lambda, step: 2, probes: probes) {
+        base.withRegularization($0, keepingBias: keep)
+      }
+      return (best, base.withRegularization(best.regularization, keepingBias: keep))
+    }
 
-    let base = options.regularization
-    trials.append(try trial(base))
-    if plan.regularization && plan.maxTrials >= 2 {
-      // Up one step; then keep going the way that improved.
-      let up = try trial(base * 2)
-      trials.append(up)
-      let factor: Float = up.bestRMSE < trials[0].bestRMSE ? 2 : 0.5
-      var best = min(up.bestRMSE, trials[0].bestRMSE)
-      var lambda = factor == 2 ? base * 2 : base
-      while trials.count < plan.maxTrials {
-        lambda *= factor
-        let next = try trial(lambda)
-        trials.append(next)
-        if next.bestRMSE < best { best = next.bestRMSE } else { break }
+    // The base algorithm, then each alternative (small data only); the best validation RMSE wins.
+    // Alternatives start from their own defaults, so only when nothing of the base was given.
+    let switches = small && plan.regularization && plan.epochs && !plan.keepsBiasRegularization
+    let candidates = [options] + (switches ? plan.alternatives.filter { $0 != options.algorithm }.map { options.switching(to: $0) } : [])
+    var (chosen, final) = try searchRegularization(candidates[0])
+    for candidate in candidates.dropFirst() {
+      let (best, settings) = try searchRegularization(candidate, against: chosen)
+      if best.bestRMSE < chosen.bestRMSE { (chosen, final) = (best, settings) }
+    }
+    // λ_b on its own, from the chosen λ: sparse data, where the biases carry most of the
+    // signal, wants a different ratio than dense data.
+    let searchesBias = small && plan.regularization && !plan.keepsBiasRegularization
+    if searchesBias && final.biasRegularization > 0 {
+      // Down first: the per-rating λ_b that suits the factors over-shrinks rare rows' biases.
+      let settings = final
+      let bias = try search(chosen, at: final.biasRegularization, step: 0.5, probes: plan.biasTrials) {
+        settings.withBiasRegularization($0)
+      }
+      if bias != chosen {
+        chosen = bias
+        final = final.withBiasRegularization(bias.biasRegularization)
       }
     }
-    let chosen = trials.min { $0.bestRMSE < $1.bestRMSE }!
-    var final = options.withRegularization(chosen.regularization, keepingBias: plan.keepsBiasRegularization)
     if plan.epochs { final.epochs = chosen.bestEpoch }
     let report = TuningReport(
       trials: trials, regularization: final.regularization,
       biasRegularization: final.biasRegularization, epochs: final.epochs,
       tunedRegularization: plan.regularization, tunedEpochs: plan.epochs,
       searchRatings: train.count, validationRatings: validation.count,
-      seconds: seconds(since: start))
+      seconds: seconds(since: start), algorithms: candidates.map(\.algorithm), algorithm: final.algorithm,
+      tunedBiasRegularization: searchesBias)
     var result = try Trainer.fit(ratings, options: final, progress: progress)
     result.model.summary.tuning = report
     result.model.summary.seconds = seconds(since: start)
@@ -211,6 +284,31 @@ extension TrainingOptions {
     case .bayes: 0
     case .svdpp(let s): s.biasRegularization
     }
+  }
+
+  /// The options with λ_b set to `lambda` (SGD, ALS, SVD++; the others have none).
+  func withBiasRegularization(_ lambda: Float) -> TrainingOptions {
+    var o = self
+    switch solver {
+    case .sgd(var s): s.biasRegularization = lambda; o.solver = .sgd(s)
+    case .als(var s): s.biasRegularization = lambda; o.solver = .als(s)
+    case .svdpp(var s): s.biasRegularization = lambda; o.solver = .svdpp(s)
+    case .implicitALS, .bpr, .bayes: break
+    }
+    return o
+  }
+
+  /// The defaults of `algorithm` where self-tuning starts it, with these options' rank,
+  /// threads and seed. SVD++ runs on one thread there: its threads update shared item factors
+  /// without locks, so only one thread gives the same model for the same seed (and on small
+  /// data, where it is tried, one thread is as fast: ML-100K 0.17 s against 0.25 s on two).
+  func switching(to algorithm: Algorithm) -> TrainingOptions {
+    var o = TrainingOptions.defaults(for: algorithm, rank: rank)
+    o.seed = seed
+    o.threads = algorithm == .svdpp ? 1 : threads
+    o.divergenceRetries = divergenceRetries
+    if algorithm == .sgd { o.sgd = .selfTuningStart }
+    return o
   }
 
   /// The options with λ set to `lambda` and λ_b scaled with it (their ratio kept), or left as
