@@ -97,10 +97,12 @@ extension TuningReport {
       "seconds": seconds.json, "algorithm": algorithm.map { $0.rawValue as Any } ?? NSNull(),
       "algorithms": (algorithms ?? []).map(\.rawValue),
       "tuned_bias_regularization": tunedBiasRegularization ?? false,
+      "alpha": alpha.map { $0.json as Any } ?? NSNull(), "tuned_alpha": tunedAlpha ?? false,
       "trials": trials.map { t -> [String: Any] in
         [
           "algorithm": t.algorithm.map { $0.rawValue as Any } ?? NSNull(), "regularization": t.regularization.json, "bias_regularization": t.biasRegularization.json,
           "best_epoch": t.bestEpoch, "best_rmse": t.bestRMSE.json, "seconds": t.seconds.json,
+          "alpha": t.alpha.map { $0.json as Any } ?? NSNull(), "ndcg": t.ndcg.map { $0.json as Any } ?? NSNull(),
           "validation_curve": t.validationCurve.map(\.json),
         ]
       },
@@ -113,6 +115,13 @@ extension TuningReport {
       + "λ \(formatted(regularization, 4)), λ_b \(formatted(biasRegularization, 4)), \(epochs) epochs"
       + " from \(trials.count) trial(s) on \(searchRatings) ratings, validated on \(validationRatings)"
       + " (\(formatted(seconds, 2)) s)"
+    if let alpha {
+      return ["chose λ \(formatted(regularization, 4)), α \(formatted(alpha, 2)) from \(trials.count) trial(s) on"
+        + " \(searchRatings) interactions, validated on \(validationRatings) (\(formatted(seconds, 2)) s)"]
+        + trials.map { t in
+          "  λ \(formatted(t.regularization, 4)), α \(formatted(t.alpha ?? 0, 2)): validation NDCG \(formatted(t.ndcg ?? 0))"
+        }
+    }
     return [chosen] + trials.map { t in
       "  " + (choseAlgorithm ? (t.algorithm?.rawValue).map { $0 + " " } ?? "" : "")
         + "λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)): validation RMSE \(formatted(t.bestRMSE)) at epoch \(t.bestEpoch)"

@@ -171,19 +171,30 @@ struct Fit: ParsableCommand {
           "choosing " + [
             plan.alternatives.isEmpty || train.count > plan.smallDataRatings
               ? nil : "the algorithm (" + ([algorithm] + plan.alternatives).map(algorithmName).joined(separator: " or ") + ")",
-            plan.regularization ? "λ" : nil, plan.epochs ? "the epochs" : nil,
-          ].compactMap { $0 }.joinedAsList + " on \(Int(plan.validationFraction * 100))% of each user's ratings held out")
+            plan.regularization ? "λ" : nil, plan.alpha ? "α" : nil, plan.epochs ? "the epochs" : nil,
+          ].compactMap { $0 }.joinedAsList + " on \(Int(plan.validationFraction * 100))% of each user's "
+            + (implicit ? "interactions held out, by NDCG@\(plan.rankingLength)" : "ratings held out"))
       }
       result = try SelfTuning.fit(
         train, options: options, plan: plan,
         trialDone: { t in
           guard showProgress else { return }
+          if let ndcg = t.ndcg {
+            Console.progress(
+              "  λ \(formatted(t.regularization, 4)), α \(formatted(t.alpha ?? 0, 2)): validation NDCG@\(plan.rankingLength)"
+                + " \(formatted(ndcg))  (\(formatted(t.seconds, 2)) s)")
+            return
+          }
           Console.progress(
             "  " + (plan.alternatives.isEmpty ? "" : t.algorithm.map { algorithmName($0) + " " } ?? "")
               + "λ \(formatted(t.regularization, 4)) (λ_b \(formatted(t.biasRegularization, 4))): validation RMSE"
               + " \(formatted(t.bestRMSE)) at epoch \(t.bestEpoch) of \(t.validationCurve.count)  (\(formatted(t.seconds, 2)) s)")
         }, progress: printEpoch)
-      if showProgress, let t = result.model.summary.tuning {
+      if showProgress, let t = result.model.summary.tuning, let alpha = t.alpha {
+        Console.progress(
+          "chose λ \(formatted(t.regularization, 4)), α \(formatted(alpha, 2)) (search \(formatted(t.seconds, 2)) s);"
+            + " final fit on all \(train.count) interactions")
+      } else if showProgress, let t = result.model.summary.tuning {
         Console.progress(
           "chose " + (t.choseAlgorithm ? t.algorithm.map { algorithmName($0) + ", " } ?? "" : "")
             + "λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)), \(t.epochs) epochs"
@@ -396,7 +407,15 @@ struct Fit: ParsableCommand {
   /// --no-tune, a preset, the user's own validation (--validation, --holdout, --early-stop),
   /// or an implicit model.
   func tuningPlan(for algorithm: Algorithm) -> TuningPlan? {
-    guard !noTune, !implicit, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
+    guard !noTune, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
+    if implicit {
+      // Implicit ALS: λ and α by NDCG@10 on held-out interactions (the linear confidence's α;
+      // the log scaling's α is left as given). BPR is not tuned.
+      guard algorithm == .implicitALS else { return nil }
+      var plan = TuningPlan(regularization: regularization == nil, epochs: false)
+      plan.alpha = alpha == nil && confidence == nil
+      return plan.isEmpty ? nil : plan
+    }
     // Bayesian MF has nothing to choose: its priors are sampled.
     if algorithm == .bayes { return nil }
     // SVD++ runs its fixed defaults, chosen on ML-100K (README, "SVD++"); flags change them.
@@ -470,6 +489,7 @@ struct Fit: ParsableCommand {
         object["confidence"] = settings.confidence.rawValue
       }
       if let l = s.trainLoss { object["train_loss"] = l.json }
+      if let t = s.tuning { object["tuning"] = t.jsonObject }
       try Console.json(object)
     } else {
       var line = "trained implicit \(s.options.algorithm == .bpr ? "BPR" : "ALS") rank \(m.rank) on"

@@ -91,6 +91,33 @@ import Testing
     #expect(fixed.algorithms == [.sgd] && fixed.algorithm == .sgd)
   }
 
+  /// Implicit ALS: λ and α are chosen by NDCG@10 on interactions held out of the training
+  /// data alone (search + validation = every interaction given), the same for the same seed;
+  /// the final model uses the trial with the highest NDCG, and the report survives the file.
+  @Test func implicitALSChoosesLambdaAndAlphaByRanking() throws {
+    let (train, _) = plantedInteractions(users: 80, items: 50, rank: 3, perUser: 10, testPerUser: 2, seed: 3)
+    var options = TrainingOptions.defaults(for: .implicitALS, rank: 4)
+    options.epochs = 6
+    options.threads = 2
+    var plan = TuningPlan(regularization: true, epochs: false)
+    plan.alpha = true
+    let a = try SelfTuning.fit(train, options: options, plan: plan)
+    let b = try SelfTuning.fit(train, options: options, plan: plan)
+    let report = try #require(a.model.summary.tuning)
+    let other = try #require(b.model.summary.tuning)
+    #expect(report.trials.map(\.ndcg) == other.trials.map(\.ndcg))
+    #expect(a.model.userFactors == b.model.userFactors && a.model.itemFactors == b.model.itemFactors)
+    #expect(report.searchRatings + report.validationRatings == train.count)
+    #expect(report.trials.allSatisfy { $0.ndcg != nil && $0.algorithm == .implicitALS })
+    #expect(Set(report.trials.map(\.regularization)).count >= 2 && Set(report.trials.compactMap(\.alpha)).count >= 2)
+    let best = try #require(report.trials.max { ($0.ndcg ?? 0) < ($1.ndcg ?? 0) })
+    #expect(report.regularization == best.regularization && report.alpha == best.alpha)
+    let used = try #require(a.model.summary.options.implicitALS)
+    #expect(used.regularization == best.regularization && used.alpha == best.alpha)
+    #expect(report.tunedAlpha == true && report.epochs == options.epochs)
+    #expect(try ModelFile.decode(ModelFile.encode(a.model)).summary.tuning == report)
+  }
+
   /// λ moves with the data: heavy noise on few ratings wants more regularization than clean,
   /// dense data (the fixed default cannot serve both).
   @Test func choiceFollowsTheData() throws {

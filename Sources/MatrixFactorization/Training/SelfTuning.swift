@@ -31,7 +31,13 @@ public struct TuningPlan: Sendable, Equatable {
   public var smallDataRatings: Int = 200_000
   /// An alternative whose first trial's validation RMSE trails the best so far by more than
   /// this fraction is dropped without a λ search (it would cost a few of its fits to lose).
-  public var alternativeMargin: Double = 0.01
+  /// λ moved SVD++'s validation RMSE by at most 0.08% from its default on ML-100K u1 and the
+  /// very sparse suite set, where its first trial trailed SGD's by 0.25% and lost after 6 trials.
+  public var alternativeMargin: Double = 0.002
+  /// Implicit ALS: choose the confidence scale α (after λ).
+  public var alpha: Bool = false
+  /// Implicit ALS: the list length of the NDCG the search maximizes.
+  public var rankingLength: Int = 10
   /// The most trials of the λ_b search (after λ's): λ_b's effect is small, its search short.
   public var biasTrials: Int = 3
 
@@ -49,7 +55,7 @@ public struct TuningPlan: Sendable, Equatable {
   }
 
   /// Whether there is anything to choose.
-  public var isEmpty: Bool { !regularization && !epochs }
+  public var isEmpty: Bool { !regularization && !epochs && !alpha }
 }
 
 /// One setting tried by the search.
@@ -69,6 +75,14 @@ public struct TuningTrial: Sendable, Equatable, Codable {
   public var bestRMSE: Double
   /// Seconds the trial took.
   public var seconds: Double
+  /// Implicit ALS: the confidence scale α tried.
+  public var alpha: Float? = nil
+  /// Implicit ALS: NDCG at ``TuningPlan/rankingLength`` on the validation sample (the search
+  /// maximizes it; `bestRMSE` is 0 and the curve empty, ranking models have no RMSE).
+  public var ndcg: Double? = nil
+
+  /// What the search minimizes: the validation RMSE, or minus the NDCG of a ranking model.
+  public var objective: Double { ndcg.map { -$0 } ?? bestRMSE }
 }
 
 /// What self-tuning tried and chose; stored in the model's summary.
@@ -94,6 +108,9 @@ public struct TuningReport: Sendable, Equatable, Codable {
   public var algorithm: Algorithm? = nil
   /// Whether λ_b was searched on its own once λ was chosen.
   public var tunedBiasRegularization: Bool? = nil
+  /// Implicit ALS: the chosen α, and whether it was chosen.
+  public var alpha: Float? = nil
+  public var tunedAlpha: Bool? = nil
 
   /// Whether the search chose between algorithms.
   public var choseAlgorithm: Bool { (algorithms?.count ?? 0) > 1 }
@@ -109,10 +126,20 @@ public struct TuningReport: Sendable, Equatable, Codable {
 ///    improving or ``TuningPlan/maxTrials`` is reached; a trial's cost is one early-stopped fit,
 ///    so the search costs a bounded multiple (typically 3–4) of one fit — on at most
 ///    ``TuningPlan/sampleRatings`` ratings.
-/// 3. The final model trains on all the ratings with the best trial's λ and epochs.
+/// 3. On small data (at most ``TuningPlan/smallDataRatings`` ratings) each of
+///    ``TuningPlan/alternatives`` (the CLI's default: SVD++) is searched the same way from its
+///    own defaults, unless its first trial is far behind (``TuningPlan/alternativeMargin``); the
+///    algorithm with the lowest validation RMSE wins. Then λ_b is searched on its own (SGD,
+///    SVD++), at most ``TuningPlan/biasTrials`` more trials, halving first.
+/// 4. The final model trains on all the ratings with the best trial's algorithm, λ, λ_b and
+///    epochs.
+///
+/// Worst case on small data: 6 λ trials per algorithm plus 3 λ_b trials, each at most
+/// ``TuningPlan/maxEpochs`` epochs on 90% of the ratings; typically 3 + 3 + 3 (ML-100K).
 public enum SelfTuning {
-  /// Self-tunes the rating algorithm of `options` (SGD or ALS) on `ratings` per `plan`, then
-  /// fits the final model; `options` gives everything else and the starting λ.
+  /// Self-tunes the rating algorithm of `options` (SGD, ALS or SVD++; on small data possibly
+  /// one of `plan`'s alternatives instead) on `ratings` per `plan`, then fits the final model;
+  /// `options` gives everything else and the starting λ.
   ///
   /// - Parameters:
   ///   - trialDone: called after each trial (for progress).
@@ -133,9 +160,12 @@ public enum SelfTuning {
     // The search does its own early stopping; the final fit has no validation ratings.
     var options = options
     options.earlyStopPatience = nil
-    guard options.algorithm.kind == .rating else {
+    guard options.algorithm.kind == .rating || options.algorithm == .implicitALS else {
       throw .invalidParameter(
-        .validation, requirement: "does not apply: self-tuning scores RMSE, which ranking models do not have")
+        .validation, requirement: "does not apply to BPR: self-tuning covers the rating algorithms and implicit ALS")
+    }
+    if options.algorithm == .implicitALS {
+      return try fitImplicit(ratings, options: options, plan: plan, trialDone: trialDone, progress: progress)
     }
     // Bayesian MF has no λ or epoch count to choose: its priors are sampled, its length is set.
     if plan.isEmpty || options.algorithm == .bayes {
@@ -144,13 +174,7 @@ public enum SelfTuning {
     // The final fit's tables are the largest: refuse up front rather than after the search.
     try Limits.checkFactorTables(users: ratings.users.count, items: ratings.items.count, options: options)
     let start = DispatchTime.now()
-    let sample = Splitting.userSample(ratings, ratings: plan.sampleRatings, seed: options.seed)
-    let (train, validation): (RatingSet, RatingSet)
-    do {
-      (train, validation) = try Splitting.perUserSample(
-        sample, fraction: plan.validationFraction, seed: options.seed)
-    } catch { throw .ratings(error) }
-    guard validation.count > 0 else {
+    guard let (train, validation) = try searchSplit(ratings, plan: plan, seed: options.seed) else {
       // Too few ratings to hold any out: nothing to choose with.
       return try Trainer.fit(ratings, options: options, progress: progress)
     }
@@ -167,7 +191,7 @@ public enum SelfTuning {
       // A trial that has run twice as many epochs as the best one of its algorithm needed and
       // still trails it cannot be chosen soon: it is stopped (its best epoch so far is kept).
       // Not against another algorithm's: SVD++'s decaying step needs several times SGD's epochs.
-      let leader = trials.filter { $0.algorithm == o.algorithm }.min { $0.bestRMSE < $1.bestRMSE }
+      let leader = trials.filter { $0.algorithm == o.algorithm }.min { $0.objective < $1.objective }
       let result = try Trainer.fit(
         train, validation: validation, options: o, measureTrainRMSE: false, progress: { _ in },
         stopAfter: { report in
@@ -184,27 +208,10 @@ public enum SelfTuning {
       trialDone(done)
       return done
     }
-    /// Searches one value on a log₂ grid around `start`, whose trial `first` has run: one step
-    /// by `step` (×2 or ×½), on the same way while the validation RMSE improves, else the other
-    /// way; at most `probes` more trials.
     func search(
       _ first: TuningTrial, at start: Float, step: Float, probes: Int, _ options: (Float) -> TrainingOptions
     ) throws(MFError) -> TuningTrial {
-      var best = first
-      var left = probes
-      for factor in [step, 1 / step] {
-        var value = start
-        var improved = false
-        while left > 0 {
-          value *= factor
-          left -= 1
-          let next = try trial(options(value))
-          guard next.bestRMSE < best.bestRMSE else { break }
-          (best, improved) = (next, true)
-        }
-        if improved { break }
-      }
-      return best
+      try logSearch(first, at: start, step: step, probes: probes) { value throws(MFError) in try trial(options(value)) }
     }
     /// λ for `base` (its λ_b kept in ratio, or as given): its own trial, then up first. An
     /// alternative whose first trial trails `leader` by more than ``TuningPlan/alternativeMargin``
@@ -233,8 +240,9 @@ public enum SelfTuning {
       if best.bestRMSE < chosen.bestRMSE { (chosen, final) = (best, settings) }
     }
     // λ_b on its own, from the chosen λ: sparse data, where the biases carry most of the
-    // signal, wants a different ratio than dense data.
-    let searchesBias = small && plan.regularization && !plan.keepsBiasRegularization
+    // signal, wants a different ratio than dense data. SGD and SVD++ only: for ALS (ML-100K u1)
+    // it found nothing better in two more trials, 40% more search.
+    let searchesBias = small && plan.regularization && !plan.keepsBiasRegularization && final.algorithm != .als
     if searchesBias && final.biasRegularization > 0 {
       // Down first: the per-rating λ_b that suits the factors over-shrinks rare rows' biases.
       let settings = final
@@ -255,6 +263,108 @@ public enum SelfTuning {
       seconds: seconds(since: start), algorithms: candidates.map(\.algorithm), algorithm: final.algorithm,
       tunedBiasRegularization: searchesBias)
     var result = try Trainer.fit(ratings, options: final, progress: progress)
+    result.model.summary.tuning = report
+    result.model.summary.seconds = seconds(since: start)
+    return result
+  }
+
+  /// The ratings a search trains on and the validation sample it scores on: about
+  /// ``TuningPlan/validationFraction`` of each user's ratings, from a user sample of at most
+  /// about ``TuningPlan/sampleRatings``; `nil` when no rating could be held out.
+  static func searchSplit(
+    _ ratings: RatingSet, plan: TuningPlan, seed: UInt64
+  ) throws(MFError) -> (train: RatingSet, validation: RatingSet)? {
+    let sample = Splitting.userSample(ratings, ratings: plan.sampleRatings, seed: seed)
+    let (train, validation): (RatingSet, RatingSet)
+    do {
+      (train, validation) = try Splitting.perUserSample(sample, fraction: plan.validationFraction, seed: seed)
+    } catch { throw .ratings(error) }
+    return validation.count > 0 ? (train, validation) : nil
+  }
+
+  /// Searches one value on a log grid around `start`, whose trial `first` has run: one step by
+  /// `step` (e.g. ×2 or ×½), on the same way while the trials improve (``TuningTrial/objective``),
+  /// else the other way; at most `probes` more trials.
+  static func logSearch(
+    _ first: TuningTrial, at start: Float, step: Float, probes: Int,
+    _ trial: (Float) throws(MFError) -> TuningTrial
+  ) throws(MFError) -> TuningTrial {
+    var best = first
+    var left = probes
+    for factor in [step, 1 / step] {
+      var value = start
+      var improved = false
+      while left > 0 {
+        value *= factor
+        left -= 1
+        let next = try trial(value)
+        guard next.objective < best.objective else { break }
+        (best, improved) = (next, true)
+      }
+      if improved { break }
+    }
+    return best
+  }
+
+  /// Implicit ALS: λ (×4 steps: its penalty is not scaled by the rows' counts, so its useful
+  /// range is wide) and then α (×2 steps) chosen by NDCG@``TuningPlan/rankingLength`` on a
+  /// held-out sample of each user's interactions, every item the user has not interacted with in
+  /// the rest as a candidate (``RankingEvaluation``); the sweeps stay as given (implicit ALS
+  /// converges in its default 15). Then the final fit on every interaction.
+  static func fitImplicit(
+    _ interactions: RatingSet, options: TrainingOptions, plan: TuningPlan,
+    trialDone: (TuningTrial) -> Void, progress: (EpochReport) -> Void
+  ) throws(MFError) -> FitResult {
+    guard plan.regularization || plan.alpha, let base = options.implicitALS else {
+      return try Trainer.fit(interactions, options: options, progress: progress)
+    }
+    try Limits.checkFactorTables(users: interactions.users.count, items: interactions.items.count, options: options)
+    let start = DispatchTime.now()
+    guard let (train, validation) = try searchSplit(interactions, plan: plan, seed: options.seed) else {
+      return try Trainer.fit(interactions, options: options, progress: progress)
+    }
+    var trials: [TuningTrial] = []
+    func trial(_ settings: ImplicitALSSettings) throws(MFError) -> TuningTrial {
+      let trialStart = DispatchTime.now()
+      var o = options
+      o.implicitALS = settings
+      let model = try Trainer.fit(train, options: o, measureTrainRMSE: false).model
+      let ranking = try RankingEvaluation.evaluate(model, on: validation, k: plan.rankingLength, threads: o.threads)
+      let done = TuningTrial(
+        algorithm: .implicitALS, regularization: settings.regularization, biasRegularization: 0,
+        validationCurve: [], bestEpoch: o.epochs, bestRMSE: 0, seconds: seconds(since: trialStart),
+        alpha: settings.alpha, ndcg: ranking.ndcg)
+      trials.append(done)
+      trialDone(done)
+      return done
+    }
+    var chosen = base
+    var best = try trial(chosen)
+    if plan.regularization {
+      best = try logSearch(best, at: base.regularization, step: 4, probes: plan.maxTrials - 1) { value throws(MFError) in
+        var s = chosen
+        s.regularization = value
+        return try trial(s)
+      }
+      chosen.regularization = best.regularization
+    }
+    if plan.alpha {
+      let settings = chosen
+      best = try logSearch(best, at: base.alpha, step: 2, probes: plan.maxTrials - 1) { value throws(MFError) in
+        var s = settings
+        s.alpha = value
+        return try trial(s)
+      }
+      chosen.alpha = best.alpha ?? chosen.alpha
+    }
+    var final = options
+    final.implicitALS = chosen
+    let report = TuningReport(
+      trials: trials, regularization: chosen.regularization, biasRegularization: 0, epochs: final.epochs,
+      tunedRegularization: plan.regularization, tunedEpochs: false, searchRatings: train.count,
+      validationRatings: validation.count, seconds: seconds(since: start), algorithms: [.implicitALS],
+      algorithm: .implicitALS, tunedBiasRegularization: false, alpha: chosen.alpha, tunedAlpha: plan.alpha)
+    var result = try Trainer.fit(interactions, options: final, progress: progress)
     result.model.summary.tuning = report
     result.model.summary.seconds = seconds(since: start)
     return result
