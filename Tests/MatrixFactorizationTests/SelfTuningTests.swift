@@ -11,19 +11,36 @@ import Testing
     return o
   }
 
+  /// Two self-tuned fits of `train` with the same options and plan (so the same seed), and
+  /// their reports; the trials must agree setting for setting and curve for curve, and the
+  /// models bit for bit.
+  static func fitTwice(
+    _ train: RatingSet, options: TrainingOptions = sgdStart(), plan: TuningPlan
+  ) throws -> (FitResult, TuningReport) {
+    let a = try SelfTuning.fit(train, options: options, plan: plan)
+    let b = try SelfTuning.fit(train, options: options, plan: plan)
+    let ra = try #require(a.model.summary.tuning)
+    let rb = try #require(b.model.summary.tuning)
+    #expect(ra.trials.map(\.algorithm) == rb.trials.map(\.algorithm))
+    #expect(ra.trials.map(\.regularization) == rb.trials.map(\.regularization))
+    #expect(ra.trials.map(\.biasRegularization) == rb.trials.map(\.biasRegularization))
+    #expect(ra.trials.map(\.alpha) == rb.trials.map(\.alpha))
+    #expect(ra.trials.map(\.validationCurve) == rb.trials.map(\.validationCurve))
+    #expect(ra.trials.map(\.ndcg) == rb.trials.map(\.ndcg))
+    #expect(ra.regularization == rb.regularization && ra.epochs == rb.epochs && ra.algorithm == rb.algorithm)
+    #expect(a.model.userFactors == b.model.userFactors && a.model.itemFactors == b.model.itemFactors)
+    #expect(a.model.userBias == b.model.userBias && a.model.itemBias == b.model.itemBias)
+    // The report survives the model file.
+    #expect(try ModelFile.decode(ModelFile.encode(a.model)).summary.tuning == ra)
+    return (a, ra)
+  }
+
   /// The same seed gives the same trials, the same choice and the same model; the validation
   /// sample is carved out of the training ratings given (no other data is seen).
   @Test func sameSeedSameChoiceFromTheTrainingRatingsAlone() throws {
     let (train, _) = plantedRatings(users: 120, items: 80, rank: 3, density: 0.3, noise: 0.3, seed: 21)
     let plan = TuningPlan(maxEpochs: 40)
-    let a = try SelfTuning.fit(train, options: Self.sgdStart(), plan: plan)
-    let b = try SelfTuning.fit(train, options: Self.sgdStart(), plan: plan)
-    let ra = try #require(a.model.summary.tuning)
-    let rb = try #require(b.model.summary.tuning)
-    #expect(ra.trials.map(\.regularization) == rb.trials.map(\.regularization))
-    #expect(ra.trials.map(\.validationCurve) == rb.trials.map(\.validationCurve))
-    #expect(ra.regularization == rb.regularization && ra.epochs == rb.epochs)
-    #expect(a.model.userFactors == b.model.userFactors && a.model.itemBias == b.model.itemBias)
+    let (a, ra) = try Self.fitTwice(train, plan: plan)
     #expect(ra.searchRatings + ra.validationRatings == train.count)
     #expect(ra.trials.count >= 3 && ra.trials.count <= plan.maxTrials + plan.biasTrials)
     #expect(ra.epochs >= 1 && ra.epochs <= plan.maxEpochs)
@@ -32,9 +49,6 @@ import Testing
     #expect(best.regularization == ra.regularization && best.bestEpoch == ra.epochs)
     #expect(a.model.summary.options.sgd?.regularization == ra.regularization)
     #expect(a.model.summary.epochsRun == ra.epochs)
-    // The report survives the model file.
-    let decoded = try ModelFile.decode(ModelFile.encode(a.model))
-    #expect(decoded.summary.tuning == ra)
   }
 
   /// On small data the search also tries SVD++ from its defaults and λ_b on its own; the
@@ -45,14 +59,7 @@ import Testing
     var plan = TuningPlan(maxEpochs: 30)
     plan.alternatives = [.svdpp]
     plan.alternativeMargin = 1  // never drop SVD++ early here: its λ search is what is tested
-    let a = try SelfTuning.fit(train, options: Self.sgdStart(), plan: plan)
-    let b = try SelfTuning.fit(train, options: Self.sgdStart(), plan: plan)
-    let report = try #require(a.model.summary.tuning)
-    let other = try #require(b.model.summary.tuning)
-    #expect(report.trials.map(\.validationCurve) == other.trials.map(\.validationCurve))
-    #expect(report.trials.map(\.biasRegularization) == other.trials.map(\.biasRegularization))
-    #expect(report.trials.map(\.algorithm) == other.trials.map(\.algorithm))
-    #expect(a.model.userFactors == b.model.userFactors && a.model.itemBias == b.model.itemBias)
+    let (a, report) = try Self.fitTwice(train, plan: plan)
     #expect(report.algorithms == [.sgd, .svdpp] && report.choseAlgorithm)
     #expect(Set(report.trials.compactMap(\.algorithm)) == [.sgd, .svdpp])
     #expect(report.tunedBiasRegularization == true)
@@ -65,7 +72,6 @@ import Testing
     #expect(report.algorithm == best.algorithm && a.model.summary.options.algorithm == best.algorithm)
     #expect(report.regularization == best.regularization && report.biasRegularization == best.biasRegularization)
     #expect(report.epochs == best.bestEpoch && a.model.summary.epochsRun == best.bestEpoch)
-    #expect(try ModelFile.decode(ModelFile.encode(a.model)).summary.tuning == report)
   }
 
   /// Above the small-data size nothing but the base algorithm's λ and epochs is searched (the
@@ -101,12 +107,7 @@ import Testing
     options.threads = 2
     var plan = TuningPlan(regularization: true, epochs: false)
     plan.alpha = true
-    let a = try SelfTuning.fit(train, options: options, plan: plan)
-    let b = try SelfTuning.fit(train, options: options, plan: plan)
-    let report = try #require(a.model.summary.tuning)
-    let other = try #require(b.model.summary.tuning)
-    #expect(report.trials.map(\.ndcg) == other.trials.map(\.ndcg))
-    #expect(a.model.userFactors == b.model.userFactors && a.model.itemFactors == b.model.itemFactors)
+    let (a, report) = try Self.fitTwice(train, options: options, plan: plan)
     #expect(report.searchRatings + report.validationRatings == train.count)
     #expect(report.trials.allSatisfy { $0.ndcg != nil && $0.algorithm == .implicitALS })
     #expect(Set(report.trials.map(\.regularization)).count >= 2 && Set(report.trials.compactMap(\.alpha)).count >= 2)
@@ -115,7 +116,6 @@ import Testing
     let used = try #require(a.model.summary.options.implicitALS)
     #expect(used.regularization == best.regularization && used.alpha == best.alpha)
     #expect(report.tunedAlpha == true && report.epochs == options.epochs)
-    #expect(try ModelFile.decode(ModelFile.encode(a.model)).summary.tuning == report)
   }
 
   /// λ moves with the data: heavy noise on few ratings wants more regularization than clean,
