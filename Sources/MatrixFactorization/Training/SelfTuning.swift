@@ -21,13 +21,17 @@ public struct TuningPlan: Sendable, Equatable {
   /// Above this many ratings the search runs on a random sample of users holding about this
   /// many ratings (the final fit always uses every rating).
   public var sampleRatings: Int
-  /// Other rating algorithms the search may choose instead of the base one (each searched
-  /// from its own defaults like the base: λ, then the epochs), on small data only.
+  /// Other rating algorithms the search may choose instead of the base one (each tried from
+  /// its own defaults, the epochs chosen like the base's), on small data only.
   public var alternatives: [Algorithm] = []
+  /// Trials per alternative: 1 tries its defaults only; more search its λ like the base's.
+  /// One by default: on ML-100K SVD++'s λ search (3 trials) found nothing better than its
+  /// default λ and tripled the alternative's cost, and on the suite's other sets SVD++ lost.
+  public var alternativeTrials: Int = 1
   /// Data with at most this many ratings is small: there the search also tries the
-  /// ``alternatives`` and, once λ is chosen, searches λ_b on its own. Each costs a few more
-  /// trials, cheap at this size (ML-100K: about 1 s in all) and not spent on large data, whose
-  /// default fit must stay fast.
+  /// ``alternatives`` and, once SGD's λ is chosen, searches λ_b on its own. Each costs a few
+  /// more trials, cheap at this size and not spent on large data, whose default fit must stay
+  /// fast.
   public var smallDataRatings: Int = 200_000
   /// An alternative whose first trial's validation RMSE trails the best so far by more than
   /// this fraction is dropped without a λ search (it would cost a few of its fits to lose).
@@ -127,15 +131,17 @@ public struct TuningReport: Sendable, Equatable, Codable {
 ///    so the search costs a bounded multiple (typically 3–4) of one fit — on at most
 ///    ``TuningPlan/sampleRatings`` ratings.
 /// 3. On small data (at most ``TuningPlan/smallDataRatings`` ratings) each of
-///    ``TuningPlan/alternatives`` (the CLI's default: SVD++) is searched the same way from its
-///    own defaults, unless its first trial is far behind (``TuningPlan/alternativeMargin``); the
-///    algorithm with the lowest validation RMSE wins. Then λ_b is searched on its own (SGD,
-///    SVD++), at most ``TuningPlan/biasTrials`` more trials, halving first.
+///    ``TuningPlan/alternatives`` (the CLI's default: SVD++) is tried from its own defaults
+///    (``TuningPlan/alternativeTrials`` trials, λ searched when more than one, unless the first
+///    is far behind: ``TuningPlan/alternativeMargin``); the algorithm with the lowest validation
+///    RMSE wins. If SGD won, λ_b is then searched on its own, at most
+///    ``TuningPlan/biasTrials`` more trials, halving first.
 /// 4. The final model trains on all the ratings with the best trial's algorithm, λ, λ_b and
 ///    epochs.
 ///
-/// Worst case on small data: 6 λ trials per algorithm plus 3 λ_b trials, each at most
-/// ``TuningPlan/maxEpochs`` epochs on 90% of the ratings; typically 3 + 3 + 3 (ML-100K).
+/// Worst case on small data: 6 λ trials of the base, one per alternative, plus 3 λ_b trials,
+/// each at most ``TuningPlan/maxEpochs`` epochs on 90% of the ratings; on ML-100K 3 SGD trials
+/// and one SVD++ trial.
 public enum SelfTuning {
   /// Self-tunes the rating algorithm of `options` (SGD, ALS or SVD++; on small data possibly
   /// one of `plan`'s alternatives instead) on `ratings` per `plan`, then fits the final model;
@@ -223,7 +229,8 @@ public enum SelfTuning {
       let lambda = base.regularization
       let first = try trial(base.withRegularization(lambda, keepingBias: keep))
       let behind = leader.map { first.bestRMSE > $0.bestRMSE * (1 + plan.alternativeMargin) } ?? false
-      let probes = plan.regularization && !behind ? plan.maxTrials - 1 : 0
+      let budget = leader == nil ? plan.maxTrials : plan.alternativeTrials
+      let probes = plan.regularization && !behind ? budget - 1 : 0
       let best = try search(first, at: lambda, step: 2, probes: probes) {
         base.withRegularization($0, keepingBias: keep)
       }
@@ -240,9 +247,10 @@ public enum SelfTuning {
       if best.bestRMSE < chosen.bestRMSE { (chosen, final) = (best, settings) }
     }
     // λ_b on its own, from the chosen λ: sparse data, where the biases carry most of the
-    // signal, wants a different ratio than dense data. SGD and SVD++ only: for ALS (ML-100K u1)
-    // it found nothing better in two more trials, 40% more search.
-    let searchesBias = small && plan.regularization && !plan.keepsBiasRegularization && final.algorithm != .als
+    // signal, wants a different ratio than dense data (it won the suite's very sparse set).
+    // SGD only: for ALS (ML-100K u1) it found nothing better in two more trials, 40% more
+    // search; for SVD++ (ML-100K) 0.0005 of RMSE for three trials of its slower epochs.
+    let searchesBias = small && plan.regularization && !plan.keepsBiasRegularization && final.algorithm == .sgd
     if searchesBias && final.biasRegularization > 0 {
       // Down first: the per-rating λ_b that suits the factors over-shrinks rare rows' biases.
       let settings = final
