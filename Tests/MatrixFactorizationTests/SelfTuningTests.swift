@@ -61,7 +61,7 @@ import Testing
     var plan = TuningPlan(maxEpochs: 30)
     plan.alternatives = [.svdpp]
     plan.alternativeTrials = alternativeTrials
-    plan.alternativeMargin = 1  // never drop SVD++ early here: its λ search is what is tested
+    plan.alternativeMargin = .infinity  // never drop SVD++ early here: its λ search is tested
     let (a, report) = try Self.fitTwice(train, plan: plan)
     #expect(report.algorithms == [.sgd, .svdpp] && report.choseAlgorithm)
     let svdppTrials = report.trials.filter { $0.algorithm == .svdpp }
