@@ -94,11 +94,15 @@ extension TuningReport {
       "regularization": regularization.json, "bias_regularization": biasRegularization.json,
       "epochs": epochs, "tuned_regularization": tunedRegularization, "tuned_epochs": tunedEpochs,
       "search_ratings": searchRatings, "validation_ratings": validationRatings,
-      "seconds": seconds.json,
+      "seconds": seconds.json, "algorithm": algorithm.map { $0.rawValue as Any } ?? NSNull(),
+      "algorithms": (algorithms ?? []).map(\.rawValue),
+      "tuned_bias_regularization": tunedBiasRegularization ?? false,
+      "alpha": alpha.map { $0.json as Any } ?? NSNull(), "tuned_alpha": tunedAlpha ?? false,
       "trials": trials.map { t -> [String: Any] in
         [
-          "regularization": t.regularization.json, "bias_regularization": t.biasRegularization.json,
+          "algorithm": t.algorithm.map { $0.rawValue as Any } ?? NSNull(), "regularization": t.regularization.json, "bias_regularization": t.biasRegularization.json,
           "best_epoch": t.bestEpoch, "best_rmse": t.bestRMSE.json, "seconds": t.seconds.json,
+          "alpha": t.alpha.map { $0.json as Any } ?? NSNull(), "ndcg": t.ndcg.map { $0.json as Any } ?? NSNull(),
           "validation_curve": t.validationCurve.map(\.json),
         ]
       },
@@ -107,13 +111,29 @@ extension TuningReport {
 
   /// One line per trial and the choice, as `mf info` prints them.
   var lines: [String] {
-    let chosen = "chose λ \(formatted(regularization, 4)), λ_b \(formatted(biasRegularization, 4)), \(epochs) epochs"
+    let chosen = "chose " + (choseAlgorithm ? (algorithm?.rawValue).map { $0 + ", " } ?? "" : "")
+      + "λ \(formatted(regularization, 4)), λ_b \(formatted(biasRegularization, 4)), \(epochs) epochs"
       + " from \(trials.count) trial(s) on \(searchRatings) ratings, validated on \(validationRatings)"
       + " (\(formatted(seconds, 2)) s)"
+    if let alpha {
+      return ["chose λ \(formatted(regularization, 4)), α \(formatted(alpha, 2)) from \(trials.count) trial(s) on"
+        + " \(searchRatings) interactions, validated on \(validationRatings) (\(formatted(seconds, 2)) s)"]
+        + trials.map { t in
+          "  λ \(formatted(t.regularization, 4)), α \(formatted(t.alpha ?? 0, 2)): validation NDCG \(formatted(t.ndcg ?? 0))"
+        }
+    }
     return [chosen] + trials.map { t in
-      "  λ \(formatted(t.regularization, 4)): validation RMSE \(formatted(t.bestRMSE)) at epoch \(t.bestEpoch)"
+      "  " + (choseAlgorithm ? (t.algorithm?.rawValue).map { $0 + " " } ?? "" : "")
+        + "λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)): validation RMSE \(formatted(t.bestRMSE)) at epoch \(t.bestEpoch)"
         + " of \(t.validationCurve.count)"
     }
+  }
+}
+
+extension [String] {
+  /// "a", "a and b", "a, b and c".
+  var joinedAsList: String {
+    count <= 2 ? joined(separator: " and ") : dropLast().joined(separator: ", ") + " and " + self[count - 1]
   }
 }
 

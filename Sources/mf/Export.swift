@@ -81,6 +81,11 @@ struct Info: ParsableCommand {
       options["init_scale"] = s.initScale.json
     }
     let version = ModelFile.version(of: m)
+    /// What self-tuning tried and chose, one line per trial.
+    func printTuning() {
+      guard let t = s.tuning else { return }
+      for (n, line) in t.lines.enumerated() { print((n == 0 ? "self-tuning   " : "              ") + line) }
+    }
     if json {
       var object: [String: Any] = [
         "model": modelOptions.model, "format_version": Int(version), "users": m.userCount,
@@ -110,6 +115,7 @@ struct Info: ParsableCommand {
       print("users, items  \(m.userCount), \(m.itemCount)")
       print("interactions  \(s.trainingRatings), values in [\(formatted(m.ratingRange.lowerBound, 1)), \(formatted(m.ratingRange.upperBound, 1))]")
       print("epochs        \(s.epochsRun), \(formatted(s.seconds, 2)) s" + (s.trainLoss.map { "; loss \(formatted($0, 2))" } ?? ""))
+      printTuning()
       let opts = options.keys.sorted().filter { $0 != "algorithm" && $0 != "rank" }.map { "\($0)=\(options[$0]!)" }
       print("options       " + opts.joined(separator: " "))
     } else {
@@ -128,9 +134,7 @@ struct Info: ParsableCommand {
         print("epochs        \(s.epochsRun) run, epoch \(s.keptEpoch) kept, \(formatted(s.seconds, 2)) s")
       }
       print("train RMSE    \(s.trainRMSE.map { formatted($0) } ?? "-")" + (s.validationRMSE.map { ", validation RMSE \(formatted($0))" } ?? ""))
-      if let t = s.tuning {
-        for (n, line) in t.lines.enumerated() { print((n == 0 ? "self-tuning   " : "              ") + line) }
-      }
+      printTuning()
       for (n, line) in s.recoveries.enumerated() { print((n == 0 ? "recovered     " : "              ") + line) }
       let opts = options.keys.sorted().filter { $0 != "algorithm" && $0 != "rank" }.map { "\($0)=\(options[$0]!)" }
       print("options       " + opts.joined(separator: " "))

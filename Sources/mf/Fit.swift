@@ -168,21 +168,37 @@ struct Fit: ParsableCommand {
     if let plan {
       if showProgress {
         Console.progress(
-          "choosing " + [plan.regularization ? "λ" : nil, plan.epochs ? "the epochs" : nil].compactMap { $0 }
-            .joined(separator: " and ") + " on \(Int(plan.validationFraction * 100))% of each user's ratings held out")
+          "choosing " + [
+            plan.alternatives.isEmpty || train.count > plan.smallDataRatings
+              ? nil : "the algorithm (" + ([algorithm] + plan.alternatives).map(algorithmName).joined(separator: " or ") + ")",
+            plan.regularization ? "λ" : nil, plan.alpha ? "α" : nil, plan.epochs ? "the epochs" : nil,
+          ].compactMap { $0 }.joinedAsList + " on \(Int(plan.validationFraction * 100))% of each user's "
+            + (implicit ? "interactions held out, by NDCG@\(plan.rankingLength)" : "ratings held out"))
       }
       let trainingRatings = train.count
       result = try SelfTuning.fit(
         handingOver: train.moved(), options: options, plan: plan,
         trialDone: { t in
           guard showProgress else { return }
+          if let ndcg = t.ndcg {
+            Console.progress(
+              "  λ \(formatted(t.regularization, 4)), α \(formatted(t.alpha ?? 0, 2)): validation NDCG@\(plan.rankingLength)"
+                + " \(formatted(ndcg))  (\(formatted(t.seconds, 2)) s)")
+            return
+          }
           Console.progress(
-            "  λ \(formatted(t.regularization, 4)) (λ_b \(formatted(t.biasRegularization, 4))): validation RMSE"
+            "  " + (plan.alternatives.isEmpty ? "" : t.algorithm.map { algorithmName($0) + " " } ?? "")
+              + "λ \(formatted(t.regularization, 4)) (λ_b \(formatted(t.biasRegularization, 4))): validation RMSE"
               + " \(formatted(t.bestRMSE)) at epoch \(t.bestEpoch) of \(t.validationCurve.count)  (\(formatted(t.seconds, 2)) s)")
         }, progress: printEpoch)
-      if showProgress, let t = result.model.summary.tuning {
+      if showProgress, let t = result.model.summary.tuning, let alpha = t.alpha {
         Console.progress(
-          "chose λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)), \(t.epochs) epochs"
+          "chose λ \(formatted(t.regularization, 4)), α \(formatted(alpha, 2)) (search \(formatted(t.seconds, 2)) s);"
+            + " final fit on all \(trainingRatings) interactions")
+      } else if showProgress, let t = result.model.summary.tuning {
+        Console.progress(
+          "chose " + (t.choseAlgorithm ? t.algorithm.map { algorithmName($0) + ", " } ?? "" : "")
+            + "λ \(formatted(t.regularization, 4)), λ_b \(formatted(t.biasRegularization, 4)), \(t.epochs) epochs"
             + " (search \(formatted(t.seconds, 2)) s); final fit on all \(trainingRatings) ratings")
       }
     } else {
@@ -209,7 +225,7 @@ struct Fit: ParsableCommand {
     }
     if json {
       var object: [String: Any] = [
-        "model": model, "algorithm": algorithm.rawValue, "rank": m.embeddingRank, "users": m.userCount,
+        "model": model, "algorithm": s.options.algorithm.rawValue, "rank": m.embeddingRank, "users": m.userCount,
         "items": m.itemCount, "ratings": s.trainingRatings, "duplicates_dropped": duplicates.count,
         "skipped_lines": report.skippedLines, "epochs_run": s.epochsRun, "kept_epoch": s.keptEpoch,
         "train_rmse": (s.trainRMSE ?? .nan).json, "seconds": s.seconds.json,
@@ -230,7 +246,7 @@ struct Fit: ParsableCommand {
       if let a = s.noisePrecision { object["noise_precision"] = a.json }
       try Console.json(object)
     } else {
-      var line = "trained \(algorithmName(algorithm)) rank \(m.embeddingRank) on \(s.trainingRatings) ratings"
+      var line = "trained \(algorithmName(s.options.algorithm)) rank \(m.embeddingRank) on \(s.trainingRatings) ratings"
         + " (\(m.userCount) users, \(m.itemCount) items) in \(formatted(s.seconds, 2)) s"
         + "; train RMSE \(formatted(s.trainRMSE ?? .nan))"
       if let v = s.validationRMSE { line += ", validation RMSE \(formatted(v))" }
@@ -393,13 +409,25 @@ struct Fit: ParsableCommand {
   /// --no-tune, a preset, the user's own validation (--validation, --holdout, --early-stop),
   /// or an implicit model.
   func tuningPlan(for algorithm: Algorithm) -> TuningPlan? {
-    guard !noTune, !implicit, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
+    guard !noTune, preset == nil, validation == nil, holdout == nil, !earlyStop else { return nil }
+    if implicit {
+      // Implicit ALS: λ and α by NDCG@10 on held-out interactions (the linear confidence's α;
+      // the log scaling's α is left as given). BPR is not tuned.
+      guard algorithm == .implicitALS else { return nil }
+      var plan = TuningPlan(regularization: regularization == nil, epochs: false)
+      plan.alpha = alpha == nil && confidence == nil
+      return plan.isEmpty ? nil : plan
+    }
     // Bayesian MF has nothing to choose: its priors are sampled.
     if algorithm == .bayes { return nil }
     // SVD++ runs its fixed defaults, chosen on ML-100K (README, "SVD++"); flags change them.
     if algorithm == .svdpp { return nil }
     var plan = TuningPlan(regularization: regularization == nil, epochs: epochs == nil)
     plan.keepsBiasRegularization = biasRegularization != nil
+    // With no algorithm and no setting of one given, small data may get SVD++ instead of SGD
+    // when it validates better (README, "How the defaults choose their settings").
+    let givesSettings = [learningRate, learningRateDecay, initScale].contains { $0 != nil } || schedule != nil
+    if self.algorithm == nil && !givesSettings { plan.alternatives = [.svdpp] }
     if algorithm == .als {
       // ALS from unit-norm rows settles in a few sweeps: shorter trials.
       plan.maxEpochs = 30
@@ -463,6 +491,7 @@ struct Fit: ParsableCommand {
         object["confidence"] = settings.confidence.rawValue
       }
       if let l = s.trainLoss { object["train_loss"] = l.json }
+      if let t = s.tuning { object["tuning"] = t.jsonObject }
       try Console.json(object)
     } else {
       var line = "trained implicit \(s.options.algorithm == .bpr ? "BPR" : "ALS") rank \(m.rank) on"

@@ -22,6 +22,24 @@ import Testing
     write(sampleRatingsCSV(), to: folder + "/ratings.csv")
   }
 
+  /// With no λ or α given, implicit ALS chooses them by NDCG@10 on held-out interactions and
+  /// records the choice (fit --json, info); given, they are kept and nothing is searched.
+  @Test func implicitFitChoosesLambdaAndAlpha() throws {
+    let fit = try mf(["fit", "plays.csv", "--implicit", "--rank", "4", "--model", "tuned.mf", "--json"], in: folder)
+    #expect(fit.status == 0, "\(fit.stderr)")
+    #expect(fit.stderr.contains("choosing λ and α") && fit.stderr.contains("NDCG@10"))
+    let tuning = try #require(try fit.json()["tuning"] as? [String: Any])
+    #expect(tuning["tuned_alpha"] as? Bool == true && tuning["tuned_regularization"] as? Bool == true)
+    #expect((tuning["trials"] as? [[String: Any]])?.allSatisfy { $0["ndcg"] is Double } == true)
+    #expect(try fit.json()["alpha"] as? Double == tuning["alpha"] as? Double)
+    let info = try mf(["info", "--model", "tuned.mf"], in: folder)
+    #expect(info.stdout.contains("self-tuning   chose λ") && info.stdout.contains("validation NDCG"))
+    let given = try mf(
+      ["fit", "plays.csv", "--implicit", "--rank", "4", "--regularization", "0.1", "--alpha", "5", "--model", "g.mf",
+       "--json", "--quiet"], in: folder)
+    #expect(try given.json()["tuning"] == nil && given.json()["alpha"] as? Double == 5)
+  }
+
   @Test func splitFitEvaluateRoundTrip() throws {
     let split = try mf(
       ["split", "plays.csv", "--train-output", "train.csv", "--test-output", "test.csv", "--test-fraction", "0.25", "--json"],

@@ -14,16 +14,34 @@ import Testing
   @Test func defaultFitChoosesAndRecordsItsSettings() throws {
     let fit = try mf(["fit", "ratings.csv", "--rank", "4", "--model", "auto.mf", "--json"], in: folder)
     #expect(fit.status == 0, "\(fit.stderr)")
-    #expect(fit.stderr.contains("choosing λ and the epochs"))
-    #expect(fit.stderr.contains("chose λ"))
+    #expect(fit.stderr.contains("choosing the algorithm (SGD or SVD++), λ and the epochs"))
+    #expect(fit.stderr.contains("chose "))
     let tuning = try #require(try fit.json()["tuning"] as? [String: Any])
+    // Small data: SVD++ was tried beside SGD; the model is the algorithm chosen.
+    #expect(tuning["algorithms"] as? [String] == ["sgd", "svdpp"])
+    let chosen = try #require(tuning["algorithm"] as? String)
+    #expect(try fit.json()["algorithm"] as? String == chosen)
+    #expect(tuning["tuned_bias_regularization"] as? Bool == (chosen == "sgd"))
     #expect((tuning["trials"] as? [[String: Any]])?.count ?? 0 >= 3)
     #expect(tuning["tuned_regularization"] as? Bool == true && tuning["tuned_epochs"] as? Bool == true)
     let info = try mf(["info", "--model", "auto.mf", "--json"], in: folder).json()
     let stored = try #require(info["tuning"] as? [String: Any])
     #expect(stored["epochs"] as? Int == tuning["epochs"] as? Int)
     let text = try mf(["info", "--model", "auto.mf"], in: folder)
-    #expect(text.stdout.contains("self-tuning   chose λ"))
+    #expect(text.stdout.contains("self-tuning   chose \(chosen), λ"))
+    #expect(text.stdout.contains("svdpp λ") && text.stdout.contains("sgd λ"))
+  }
+
+  /// An explicit algorithm, or any setting of SGD's, keeps SGD: the algorithm is chosen only
+  /// when nothing about it was given.
+  @Test func explicitAlgorithmOrSettingKeepsSGD() throws {
+    for extra in [["--algorithm", "sgd"], ["--learning-rate", "0.04"], ["--regularization", "0.05"]] {
+      let fit = try mf(["fit", "ratings.csv", "--rank", "4", "--model", "s.mf", "--json", "--quiet"] + extra, in: folder)
+      #expect(fit.status == 0, "\(fit.stderr)")
+      let tuning = try #require(try fit.json()["tuning"] as? [String: Any])
+      #expect(tuning["algorithms"] as? [String] == ["sgd"], "\(extra)")
+      #expect(try fit.json()["algorithm"] as? String == "sgd", "\(extra)")
+    }
   }
 
   @Test func explicitFlagsWin() throws {

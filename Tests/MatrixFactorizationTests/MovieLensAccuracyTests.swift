@@ -24,27 +24,35 @@ enum MovieLens100K {
     "MovieLens-100K not found at ../shared/data/ml-100k (it is read from there, never bundled)"))
 struct MovieLensAccuracyTests {
   /// Mean RMSE over the five folds with `options` (self-tuned per `plan`, when given).
-  func fiveFoldRMSE(_ options: TrainingOptions, plan: TuningPlan? = nil) throws -> (mean: Double, folds: [Double]) {
+  func fiveFoldRMSE(
+    _ options: TrainingOptions, plan: TuningPlan? = nil
+  ) throws -> (mean: Double, folds: [Double], algorithms: [Algorithm]) {
     let folder = try #require(MovieLens100K.folder)
     var folds: [Double] = []
+    var algorithms: [Algorithm] = []
     for k in 1 ... 5 {
       let (train, _) = try RatingFileReader.read(path: "\(folder)/u\(k).base")
       let (test, _) = try RatingFileReader.read(path: "\(folder)/u\(k).test")
       let model = try plan.map { plan throws(MFError) in try SelfTuning.fit(train, options: options, plan: plan).model }
         ?? Trainer.fit(train, options: options, measureTrainRMSE: false).model
       folds.append(Evaluation.errors(of: model, on: test).rmse)
+      algorithms.append(model.summary.options.algorithm)
     }
-    return (folds.reduce(0, +) / 5, folds)
+    return (folds.reduce(0, +) / 5, folds, algorithms)
   }
 
-  /// `mf fit --rank 32` with no other flag (self-tuned SGD from the adaptive step, as the CLI
-  /// runs it): mean RMSE ≤ 0.915.
+  /// `mf fit --rank 32` with no other flag, as the CLI runs it (self-tuned SGD from the
+  /// adaptive step, SVD++ tried beside it on data this small, the better on validation kept):
+  /// mean RMSE ≤ 0.905 (issue 8's bar), with SVD++ chosen on every fold.
   @Test func defaultFitMeetsTheBar() throws {
     var options = TrainingOptions.defaults(for: .sgd, rank: 32)
     options.sgd = .selfTuningStart
-    let r = try fiveFoldRMSE(options, plan: TuningPlan())
-    print("ML-100K default (self-tuned SGD rank 32) mean RMSE \(r.mean), folds \(r.folds)")
-    #expect(r.mean <= 0.915)
+    var plan = TuningPlan()
+    plan.alternatives = [.svdpp]
+    let r = try fiveFoldRMSE(options, plan: plan)
+    print("ML-100K default (self-tuned, SGD or SVD++, rank 32) mean RMSE \(r.mean), folds \(r.folds)")
+    #expect(r.mean <= 0.905)
+    #expect(r.algorithms == Array(repeating: .svdpp, count: 5))
   }
 
   /// `mf fit --rank 32 --no-tune`: the fixed defaults, mean RMSE ≤ 0.915.
