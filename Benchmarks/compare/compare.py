@@ -884,8 +884,10 @@ class Harness:
             else:
                 cal = lb.get("calibration", {})
                 chosen = lb.get("chosen", "?")
+                flags = lb.get("flags", {})
                 lines += ["", f"{LIBMF_LABEL}: built from the PyPI sdist's bundled 2017 LIBMF source: "
-                              f"`{lb.get('flags', {}).get(chosen, '')}`"
+                              + (f"`{flags.get(chosen)}`" if flags.get(chosen) else
+                                 " and ".join(f"`{f}`" for f in flags.values()) + " (not yet compared)")
                           + (f" (faster than the other build on {cal.get('set')}: "
                              + ", ".join(f"{k.upper()} {v:.4f} s/epoch" for k, v in cal.get("seconds_per_epoch", {}).items()
                                          if v is not None) + ")" if cal else "") + "."]
