@@ -29,7 +29,10 @@ def _metric(row, key="rmse"):
 def _variant_text(row):
     if not row:
         return "—"
-    return "defaults" if row.get("variant") == "defaults" else row["label"].split(", ", 1)[1]
+    if row.get("variant") == "defaults":
+        return "defaults"
+    parts = row["label"].split(", ", 1)
+    return parts[1] if len(parts) > 1 else (row.get("variant") or "—")
 
 
 def sgd_table(results):
