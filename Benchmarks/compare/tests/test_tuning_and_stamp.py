@@ -81,3 +81,27 @@ class Spread(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReadmeTables(unittest.TestCase):
+    def test_tables_from_rows_of_every_kind(self):
+        from harness import readme_tables
+
+        def row(engine, label, variant, is_mf, family="sgd", rank=32):
+            return {"engine": engine, "label": label, "variant": variant, "is_mf": is_mf, "family": family,
+                    "rank": rank, "status": "ok", "epochs": 20,
+                    "runs": [{"train_seconds": 1.0, "seconds_per_epoch": 0.05, "rmse": 0.9, "repeat": 0,
+                              "fold": "u1"}]}
+        folds = {"name": "ml100k", "kind": "folds", "rows": [
+            row("mf-sgd", "mf SGD, defaults", "defaults", True),
+            row("mf-sgd-preset", "mf SGD --preset ml100k", "preset", True),
+            row("libmf", "LIBMF (2017 src, PyPI libmf 0.9.2), tuned (eta 0.1, bins 20)", "tuned", False)]}
+        synth = {"name": "synth-1M", "kind": "explicit", "rows": [
+            row("mf-sgd", "mf SGD r32, defaults", "defaults", True),
+            row("libmf", "LIBMF r32, defaults", "defaults", False)]}
+        for ds in (folds, synth):
+            summary.compare_rows(ds["rows"])
+        text = readme_tables.tables({"datasets": [folds, synth]})
+        self.assertIn("| mf SGD --preset ml100k | preset |", text)
+        self.assertIn("| synth-1M | 32 | defaults | 0.050 | 0.050 | 1.00× | 0.9000 | 0.9000 | 0 |", text)
+        self.assertIn("tuned (eta 0.1, bins 20)", text)
