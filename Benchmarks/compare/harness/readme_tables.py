@@ -31,8 +31,17 @@ def _variant_text(row):
         return "—"
     if row.get("variant") == "defaults":
         return "defaults"
-    parts = row["label"].split(", ", 1)
-    return parts[1] if len(parts) > 1 else (row.get("variant") or "—")
+    name = engine_name(row)
+    return row["label"][len(name) + 2:] if len(row["label"]) > len(name) else (row.get("variant") or "—")
+
+
+def engine_name(row):
+    """The row's label without its variant: 'LIBMF (2017 src, PyPI libmf 0.9.2)' of '…, defaults'."""
+    label = row["label"]
+    for marker in (", defaults", ", tuned", ", shared settings"):
+        if marker in label:
+            return label.split(marker, 1)[0]
+    return label
 
 
 def sgd_table(results):
@@ -75,10 +84,13 @@ def ml100k_table(results):
     header = ["engine", "row", "epochs", "mean RMSE", "train s", "s/epoch", "timings", "load avg"]
     for ds in results.get("datasets", []):
         if ds.get("kind") == "folds":
-            out = [[r["label"].split(",")[0], _variant_text(r), r.get("epochs"), summary.fmt_metric(r["summary"]["rmse"]),
+            out = [[engine_name(r), _variant_text(r), r.get("epochs"), summary.fmt_metric(r["summary"]["rmse"]),
                     summary.fmt_spread(r["summary"], "train_seconds"), _spe(r), r["summary"]["runs"],
                     summary.load_range(r)]
-                   for r in ds["rows"] if r.get("status") == "ok" and r.get("summary")]
+                   if r.get("status") == "ok" and r.get("summary") else
+                   [engine_name(r), _variant_text(r), r.get("epochs"), f"{r.get('status')}: {r.get('error')}", "—",
+                    "—", len(r.get("runs") or []), summary.load_range(r)]
+                   for r in ds["rows"]]
             return summary._table(header, out)
     return ""
 
@@ -87,7 +99,7 @@ def ranking_table(results):
     header = ["engine", "row", "NDCG@10", "P@10", "s/iter", "mf ÷ peer s/iter", "train s", "load avg"]
     for ds in results.get("datasets", []):
         if ds.get("kind") == "ranking":
-            out = [[r["label"].split(",")[0], _variant_text(r), _metric(r, "ndcg"), _metric(r, "precision"), _spe(r),
+            out = [[engine_name(r), _variant_text(r), _metric(r, "ndcg"), _metric(r, "precision"), _spe(r),
                     _ratio(r), summary.fmt_spread(r["summary"], "train_seconds"), summary.load_range(r)]
                    for r in ds["rows"] if r.get("status") == "ok" and r.get("summary")]
             return summary._table(header, out)
