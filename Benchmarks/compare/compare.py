@@ -804,7 +804,10 @@ class Harness:
         return "\n".join(lines) + "\n"
 
     def _params_of(self, ds, engine):
-        return tuning.best([(p["params"], p["value"]) for p in ds["tuning"]["engines"].get(engine, [])])[0]
+        """The setting the sweep chose for engine (highest NDCG for implicit feedback, else lowest RMSE)."""
+        ranking = "NDCG" in (ds["tuning"].get("criterion") or "")
+        return tuning.best([(p["params"], p["value"]) for p in ds["tuning"]["engines"].get(engine, [])],
+                           higher_is_better=ranking)[0]
 
     # --- output -------------------------------------------------------------------------------------
 
@@ -874,6 +877,8 @@ class Harness:
                  "Load average (1, 5, 15 min): " + (f"{la0} at the start" if la0 else "not recorded at the start")
                  + (f", {la1} at the end" if la1 else "") + "; each row's `load avg` column is the range of the "
                  "1-minute figure read before and after each of its repeats.", ""]
+        for note in m.get("notes", []):
+            lines += [f"**Note**: {note}", ""]
         lines.append("Peers (pinned): " + "; ".join(
             f"{n} {p['version']}" if p.get("installed") else f"{n}: NOT INSTALLED ({p.get('error')})"
             for n, p in self.results["peers"].items()) + ".")

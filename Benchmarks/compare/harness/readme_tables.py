@@ -30,7 +30,7 @@ def _variant_text(row):
     if not row:
         return "—"
     if row.get("variant") == "defaults":
-        return "defaults"
+        return "shared settings" if "shared settings" in row["label"] else "defaults"
     name = engine_name(row)
     return row["label"][len(name) + 2:] if len(row["label"]) > len(name) else (row.get("variant") or "—")
 
