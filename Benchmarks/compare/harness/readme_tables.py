@@ -81,15 +81,16 @@ def als_table(results):
 
 
 def ml100k_table(results):
-    header = ["engine", "row", "epochs", "mean RMSE", "train s", "s/epoch", "timings", "load avg"]
+    header = ["engine", "row", "epochs", "mean RMSE", "train s", "s/epoch", "mf ÷ peer s/epoch", "timings",
+              "load avg"]
     for ds in results.get("datasets", []):
         if ds.get("kind") == "folds":
             out = [[engine_name(r), _variant_text(r), r.get("epochs"), summary.fmt_metric(r["summary"]["rmse"]),
-                    summary.fmt_spread(r["summary"], "train_seconds"), _spe(r), r["summary"]["runs"],
+                    summary.fmt_spread(r["summary"], "train_seconds"), _spe(r), _ratio(r), r["summary"]["runs"],
                     summary.load_range(r)]
                    if r.get("status") == "ok" and r.get("summary") else
                    [engine_name(r), _variant_text(r), r.get("epochs"), f"{r.get('status')}: {r.get('error')}", "—",
-                    "—", len(r.get("runs") or []), summary.load_range(r)]
+                    "—", "—", len(r.get("runs") or []), summary.load_range(r)]
                    for r in ds["rows"]]
             return summary._table(header, out)
     return ""
