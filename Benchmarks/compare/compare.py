@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -24,13 +25,43 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from harness import datasets, engines, env, summary  # noqa: E402
+from harness import datasets, engines, env, readme_tables, stamp, summary, tuning  # noqa: E402
 from harness.proc import Log, run_child, tail  # noqa: E402
 
-ALL_ENGINES = ("mf-sgd", "mf-sgd-preset", "mf-als", "mf-implicit-als", "libmf", "surprise-svd", "surprise-svdpp",
-               "surprise-baseline", "implicit-als", "spark-als")
+ALL_ENGINES = ("mf-sgd", "mf-sgd-preset", "mf-als", "mf-implicit-als", "mf-bpr", "libmf", "surprise-svd",
+               "surprise-svdpp", "surprise-baseline", "implicit-als", "implicit-bpr", "spark-als")
+# What the LIBMF rows run, named exactly (issue 14): not upstream's current LIBMF but the copy of its
+# mf.cpp that the third-party Python binding on PyPI bundles, compiled by us with LIBMF's SIMD and
+# OpenMP flags. That copy predates upstream's 2018 fix of an end-of-training deadlock.
+LIBMF_LABEL = "LIBMF (2017 src, PyPI libmf 0.9.2)"
+LIBMF_NOTE = ("LIBMF here is LIBMF's 2017 source bundled in PyPI libmf 0.9.2 (a third party's Python binding; "
+              "its mf.cpp has 3,815 lines, upstream's current one 4,678), compiled by the harness with LIBMF's "
+              "SIMD and OpenMP flags and driven through LIBMF's C API by libmf_driver.cpp. That copy can deadlock "
+              "when training ends (the scheduler is resumed after the last iteration and terminated too late); "
+              "upstream fixed it in 2018 (commit \"fix dead lock\": the scheduler is terminated before the last "
+              "resume). The driver's watchdog catches the hang and the harness starts the run again: restarts are "
+              "counted in the table. Upstream's current source, built the same way, measured 0.194 s per epoch "
+              "against 0.176 s for this copy on a 10M set at rank 32 (issue 14), so the speed figures stand.")
+
+# The generator's model, said next to each synthetic table (Sources/RatingData/SyntheticRatings.swift).
+SYNTH_MODELS = {
+    "biased": {"args": [], "short": "planted biases",
+               "text": "r = round(clamp(3.55 + b_u + b_i + p_u·q_i + ε, 1, 5)), planted rank 8, p·q of standard "
+                       "deviation ≈ 0.8, ε ~ N(0, 0.5²), b_u ~ N(0, 0.35²), b_i ~ N(0, 0.45²); Zipf user activity "
+                       "(0.8) and item popularity (0.9). mf and Surprise SVD model b_u and b_i; LIBMF and Spark "
+                       "do not, so part of their RMSE gap is built into this data."},
+    "unbiased": {"args": ["--user-bias-spread", "0", "--item-bias-spread", "0"], "short": "no planted biases",
+                 "text": "r = round(clamp(3.55 + p_u·q_i + ε, 1, 5)), planted rank 8, p·q of standard deviation "
+                         "≈ 0.8, ε ~ N(0, 0.5²), no user or item biases (b_u = b_i = 0); Zipf user activity (0.8) "
+                         "and item popularity (0.9). A model without bias terms loses nothing here but the mean, "
+                         "which its factors can carry."},
+}
+# Epoch counts of the time-to-accuracy points, per family.
+CURVE_EPOCHS = {"sgd": [1, 2, 4, 8, 12, 16, 20], "als": [1, 2, 3, 4, 6, 8, 10], "implicit": [1, 2, 4, 8, 15],
+                "bpr": [5, 10, 25, 50, 100]}
 PEER_OF_ENGINE = {"libmf": "libmf", "surprise-svd": "scikit-surprise", "surprise-svdpp": "scikit-surprise",
-                  "surprise-baseline": "scikit-surprise", "implicit-als": "implicit", "spark-als": "pyspark"}
+                  "surprise-baseline": "scikit-surprise", "implicit-als": "implicit", "implicit-bpr": "implicit",
+                  "spark-als": "pyspark"}
 
 
 def parse_args(argv=None):
@@ -41,10 +72,24 @@ def parse_args(argv=None):
     ap.add_argument("--mf", default=None, help="use this mf binary instead of building the release one")
     ap.add_argument("--sizes", default=None, help="synthetic set sizes, comma-separated (default 1000000,10000000,"
                                                   "25000000; --quick: 500000; 0 or '' for none)")
+    ap.add_argument("--mf-revision", default=None, help="with --mf: the git commit the binary was built from "
+                                                         "(recorded in the results; else 'unknown')")
+    ap.add_argument("--unbiased-sizes", default=None, help="sizes of synthetic sets without planted biases "
+                                                           "(default 1000000; --quick: 500000)")
+    ap.add_argument("--variants", default="defaults,tuned", help="defaults, tuned or both: each engine's own "
+                                                                 "defaults, and its best of an equal sweep on a "
+                                                                 "validation split of the training data")
+    ap.add_argument("--tune-max-size", type=int, default=1_000_000, help="largest synthetic set swept for the "
+                                                                          "tuned rows")
+    ap.add_argument("--no-curves", dest="curves", action="store_false",
+                    help="skip the time-to-accuracy points (accuracy after 1, 2, 4, … epochs against training time)")
+    ap.add_argument("--sets", default="ml100k,ml100k-implicit,synth,serving",
+                    help="which parts: ml100k, ml100k-implicit, synth, serving (comma-separated)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=None, help="repeats of short runs (default 3; --quick: 1)")
-    ap.add_argument("--max-repeat-seconds", type=float, default=10.0,
-                    help="a run whose training takes longer is not repeated")
+    ap.add_argument("--repeats", type=int, default=None, help="interleaved repeats of every timing (default 3; "
+                                                                 "--quick: 1)")
+    ap.add_argument("--max-repeat-seconds", type=float, default=float("inf"),
+                    help="(kept for old command lines; every timing now has --repeats interleaved repeats)")
     ap.add_argument("--engines", default=",".join(ALL_ENGINES), help="comma-separated subset of " + ",".join(ALL_ENGINES))
     ap.add_argument("--ranks", default=None, help="ranks of the SGD engines on the synthetic sets (default 32,64; "
                                                   "--quick: 32)")
@@ -57,6 +102,7 @@ def parse_args(argv=None):
     ap.add_argument("--implicit-rank", type=int, default=64)
     ap.add_argument("--implicit-iters", type=int, default=15)
     ap.add_argument("--implicit-reg", type=float, default=0.05)
+    ap.add_argument("--bpr-epochs", type=int, default=100, help="epochs of both BPR engines (both default to 100)")
     ap.add_argument("--alpha", type=float, default=10.0, help="confidence c = 1 + alpha·r for both implicit engines")
     ap.add_argument("--spark-max-size", type=int, default=None,
                     help="largest synthetic set Spark runs on (default 10000000; --quick: 0 = ML-100K only)")
@@ -71,6 +117,11 @@ def parse_args(argv=None):
     if args.sizes is None:
         args.sizes = "500000" if args.quick else "1000000,10000000,25000000"
     args.sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip() and int(float(s)) > 0]
+    if args.unbiased_sizes is None:
+        args.unbiased_sizes = "500000" if args.quick else "1000000"
+    args.unbiased_sizes = [int(float(s)) for s in args.unbiased_sizes.split(",") if s.strip() and int(float(s)) > 0]
+    args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    args.sets = [v.strip() for v in args.sets.split(",") if v.strip()]
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
     if args.ranks is None:
@@ -88,17 +139,28 @@ def parse_args(argv=None):
 
 
 def build_mf(log):
-    log("swift build -c release --product mf")
+    """Builds the release mf; returns (path, the revision it was built from)."""
+    revision = stamp.source_revision(ROOT)
+    log(f"swift build -c release --product mf (at {stamp.describe(revision)})")
     r = run_child(["swift", "build", "-c", "release", "--product", "mf"], cwd=ROOT)
     if r["status"] != 0:
         raise SystemExit(f"swift build failed: {tail(r['stderr'] or r['stdout'], 10, 2000)}")
+    if stamp.source_revision(ROOT) != revision:
+        log("warning: the sources changed during the build; the recorded revision may not be the binary's")
+        revision["changed_during_build"] = True
     b = run_child(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT)
-    return os.path.join(b["stdout"].strip(), "mf")
+    return os.path.join(b["stdout"].strip(), "mf"), revision
 
 
 def git_revision():
+    """The checkout compare.py runs from (its own files may differ from the binary's revision)."""
     r = run_child(["git", "-C", ROOT, "describe", "--always", "--dirty"])
     return r["stdout"].strip() or None
+
+
+def _fresh(row):
+    """A copy of a row for one repeat: no runs, nothing shared with the row's lists."""
+    return {k: v for k, v in row.items() if k not in ("runs", "load", "child_wall_seconds", "_job")} | {"runs": []}
 
 
 class Harness:
@@ -112,9 +174,17 @@ class Harness:
 
     def setup(self):
         a = self.args
-        self.mf = os.path.abspath(a.mf) if a.mf else build_mf(self.log)
+        if a.mf:
+            self.mf = os.path.abspath(a.mf)
+            revision = ({"commit": a.mf_revision, "short": a.mf_revision[:7], "uncommitted_source_changes": [],
+                         "given": True} if a.mf_revision else None)
+            how = "given with --mf" + (" and --mf-revision" if a.mf_revision else "")
+        else:
+            self.mf, revision = build_mf(self.log)
+            how = "swift build -c release --product mf, by this run"
         if not os.access(self.mf, os.X_OK):
             raise SystemExit(f"mf binary not found at {self.mf}")
+        self.mf_identity = stamp.mf_identity(self.mf, revision, how)
         self.py = None
         peers = {}
         try:
@@ -146,7 +216,9 @@ class Harness:
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "command": " ".join([os.path.relpath(sys.argv[0], ROOT) if sys.argv[0] else "compare.py"] + sys.argv[1:]),
             "machine": env.machine(),
-            "mf": {"binary": self.mf, "git": git_revision()},
+            "mf": self.mf_identity,
+            "load_average_start": stamp.load_average(),
+            "compare_py_checkout": git_revision(),
             "java": java,
             "libmf_build": {k: v for k, v in (self.libmf or {}).items() if k != "binaries"},
         }
@@ -196,6 +268,11 @@ class Harness:
         return bins[chosen]
 
     # --- rows -------------------------------------------------------------------------------------
+    #
+    # A row is made with a job (one repeat of that engine over all of the row's runs) and nothing
+    # runs until run_jobs: it runs repeat 1 of every row of a table, then repeat 2 of every row, and
+    # so on (engine A, B, C, A, B, C, …), recording the load average before and after each, so a
+    # change of load on this shared machine falls on every engine alike.
 
     def skip_or_missing(self, row, engine):
         reason = self.peer_status(engine)
@@ -206,34 +283,74 @@ class Harness:
         return False
 
     def mf_row(self, row, runs, fit_args, ranking=False):
-        self.log(f"  {row['label']}: mf fit {' '.join(fit_args)}")
         rk = {"venv_python": self.py or sys.executable, "k": 10} if ranking else None
-        engines.run_mf_row(row, self.mf, runs, fit_args, self.args.repeats, self.args.max_repeat_seconds,
-                           self.args.timeout, ranking=rk)
-        self._report(row)
+        row["command"] = "mf fit TRAIN " + " ".join(fit_args)
+
+        def job():
+            one = _fresh(row)
+            return engines.run_mf_row(one, self.mf, runs, fit_args, 1, float("inf"), self.args.timeout, ranking=rk)
+
+        row["_job"] = job
         return row
 
     def peer_row(self, row, runs, spec, extra_env=None):
         if self.skip_or_missing(row, row["engine"]):
-            self._report(row)
             return row
-        spec = dict(spec, engine=row["engine"], runs=runs, repeats=self.args.repeats,
-                    max_repeat_seconds=self.args.max_repeat_seconds, threads=self.args.threads)
-        self.log(f"  {row['label']}: {row['engine']} rank {spec.get('rank')} epochs {spec.get('epochs')}")
-        engines.run_peer_row(row, self.py, spec, self.spec_dir, self.args.timeout, extra_env)
-        self._report(row)
+        spec = dict(spec, engine=row["engine"], runs=runs, repeats=1, max_repeat_seconds=float("inf"),
+                    threads=self.args.threads)
+
+        def job():
+            one = _fresh(row)
+            return engines.run_peer_row(one, self.py, spec, self.spec_dir, self.args.timeout, extra_env)
+
+        row["_job"] = job
         return row
 
-    def libmf_row(self, row, runs, k, iters):
+    def libmf_row(self, row, runs, k, iters, eta=0.1, bins=None, lam=0.1):
         if self.skip_or_missing(row, "libmf"):
-            self._report(row)
             return row
         exe = self.libmf["binaries"][self.libmf.get("chosen") or next(iter(self.libmf["binaries"]))]
-        self.log(f"  {row['label']}: LIBMF k={k} iters={iters}")
-        engines.run_libmf_row(row, exe, runs, k, iters, self.args.threads, 0.1, 0.1, self.args.repeats,
-                              self.args.max_repeat_seconds, self.args.timeout)
-        self._report(row)
+
+        def job():
+            one = _fresh(row)
+            return engines.run_libmf_row(one, exe, runs, k, iters, self.args.threads, lam, eta, 1, float("inf"),
+                                         self.args.timeout, bins=bins)
+
+        row["_job"] = job
         return row
+
+    def run_jobs(self, rows, repeats=None):
+        """Runs the rows' jobs round-robin, `repeats` rounds; fills runs, status and the load."""
+        repeats = repeats or self.args.repeats
+        jobs = [r for r in rows if r.get("_job")]
+        for row in jobs:
+            row["runs"], row["load"], row["status"] = [], [], "ok"
+        for rep in range(repeats):
+            for row in jobs:
+                if row["status"] != "ok":
+                    continue
+                self.log(f"  [{rep + 1}/{repeats}] {row['label']}" + (f": {row['command']}" if row.get("command")
+                                                                        and rep == 0 else ""))
+                before = stamp.load_average()
+                one = row["_job"]()
+                after = stamp.load_average()
+                row["load"].append({"repeat": rep, "before": before, "after": after})
+                if one["status"] != "ok":
+                    row["status"], row["error"] = one["status"], one["error"]
+                    continue
+                for record in one["runs"]:
+                    record["repeat"] = rep
+                    row["runs"].append(record)
+                for key in ("version", "settings", "notes"):
+                    if one.get(key):
+                        row[key] = one[key]
+                if one.get("child_wall_seconds") is not None:
+                    row.setdefault("child_wall_seconds", []).append(one["child_wall_seconds"])
+        for row in rows:
+            row.pop("_job", None)
+            if row in jobs:
+                self._report(row)
+        return rows
 
     def _report(self, row):
         if row["status"] == "ok":
@@ -241,10 +358,167 @@ class Harness:
             rm = f" RMSE {s['rmse']:.4f}" if s.get("rmse") is not None else ""
             nd = f" NDCG@10 {s['ndcg']:.4f}" if s.get("ndcg") is not None else ""
             spe = s["seconds_per_epoch"]
-            self.log(f"    ok: train {s['train_seconds']:.3f} s, "
+            self.log(f"    {row['label']}: train {s['train_seconds']:.3f} s, "
                      f"{'%.4f' % spe if spe is not None else '—'} s/epoch{rm}{nd}")
         else:
-            self.log(f"    {row['status']}: {row['error']}")
+            self.log(f"    {row['label']} {row['status']}: {row['error']}")
+
+    # --- the engines of each family, by variant -----------------------------------------------------
+
+    def make_row(self, engine, variant, params, runs, ctx):
+        """One row of `engine`: variant "defaults" (the engine's own defaults but rank) or "tuned"
+        (params from its sweep), at the family's shared epochs. ctx: rank, sgd_epochs, als_iters,
+        ranking (bool), tag (label suffix)."""
+        a, t = self.args, str(self.args.threads)
+        rank, tag = ctx["rank"], ctx.get("tag", "")
+        tuned = variant == "tuned"
+        vlabel = f"tuned ({tuning.describe(params)})" if tuned else "defaults"
+        if engine == "mf-sgd":
+            if tuned:
+                args = ["--rank", str(rank), "--epochs", str(ctx["sgd_epochs"]), "--learning-rate",
+                        f"{params['learning_rate']:g}", "--learning-rate-decay", "0.95", "--regularization",
+                        f"{params['regularization']:g}", "--no-tune", "--threads", t]
+                epochs = ctx["sgd_epochs"]
+            else:
+                args = ["--rank", str(rank), "--threads", t]
+                epochs = "chosen"
+            row = engines.new_row("mf-sgd", f"mf SGD{tag}, {vlabel}", "mf fit TRAIN " + " ".join(args), "sgd", rank,
+                                  epochs, True, series=f"mf SGD r{rank} {variant}")
+            return self.mf_row(dict(row, variant=variant), runs, args)
+        if engine == "libmf":
+            iters = ctx["sgd_epochs"]
+            eta = params.get("eta", 0.1) if tuned else 0.1
+            bins = params.get("bins") if tuned else None
+            settings = (f"k={rank}, {iters} iterations, λ_p=λ_q=0.1, η={eta:g}, "
+                        + (f"{bins} bins" if bins else "bins: the source's default") + f", {t} threads")
+            row = engines.new_row("libmf", f"{LIBMF_LABEL}{tag}, {vlabel}", settings, "sgd", rank, iters,
+                                  series=f"LIBMF r{rank} {variant}")
+            return self.libmf_row(dict(row, variant=variant), runs, rank, iters, eta=eta, bins=bins)
+        if engine == "surprise-svd":
+            row = engines.new_row("surprise-svd", f"Surprise SVD{tag}, {vlabel}", "", "sgd", rank, ctx["sgd_epochs"],
+                                  series=f"Surprise SVD r{rank} {variant}")
+            p = {"lr": params["lr"], "reg": params["reg"]} if tuned else {}
+            return self.peer_row(dict(row, variant=variant), runs,
+                                 {"rank": rank, "epochs": ctx["sgd_epochs"], "rating_scale": [1, 5], "params": p})
+        if engine == "mf-als":
+            if tuned:
+                args = ["--algorithm", "als", "--rank", str(rank), "--epochs", str(ctx["als_iters"]),
+                        "--regularization", f"{params['regularization']:g}", "--convergence-tolerance", "0",
+                        "--no-tune", "--threads", t]
+                iters = ctx["als_iters"]
+            else:
+                args = ["--algorithm", "als", "--rank", str(rank), "--threads", t]
+                iters = "chosen"
+            row = engines.new_row("mf-als", f"mf ALS{tag}, {vlabel}", "mf fit TRAIN " + " ".join(args), "als", rank,
+                                  iters, True, series=f"mf ALS r{rank} {variant}")
+            return self.mf_row(dict(row, variant=variant), runs, args)
+        if engine == "spark-als":
+            reg = params["regParam"] if tuned else 0.1
+            row = engines.new_row("spark-als", f"Spark ALS{tag}, {vlabel}", "", "als", rank, ctx["als_iters"],
+                                  series=f"Spark ALS r{rank} {variant}")
+            return self.peer_row(dict(row, variant=variant), runs, {"rank": rank, "epochs": ctx["als_iters"],
+                                                                     "rating_scale": [1, 5],
+                                                                     "params": {"regParam": reg}})
+        if engine in ("mf-implicit-als", "implicit-als"):
+            reg = params["regularization"] if tuned else a.implicit_reg
+            iters = ctx.get("implicit_iters", a.implicit_iters)
+            vlab = vlabel if tuned else "shared settings"
+            ranking = ctx.get("ranking", False)
+            if engine == "mf-implicit-als":
+                args = ["--implicit", "--algorithm", "als", "--alpha", f"{a.alpha:g}", "--solver", "cg", "--rank",
+                        str(a.implicit_rank), "--epochs", str(iters), "--regularization", f"{reg:g}",
+                        "--convergence-tolerance", "0", "--threads", t]
+                row = engines.new_row("mf-implicit-als", f"mf implicit ALS (CG){tag}, {vlab}",
+                                      "mf fit TRAIN " + " ".join(args), "implicit", a.implicit_rank,
+                                      iters, True, series=f"mf implicit ALS r{a.implicit_rank} {variant}")
+                mf_runs = runs if ranking else [dict(r, test=None) for r in runs]
+                return self.mf_row(dict(row, variant=variant), mf_runs, args, ranking=ranking)
+            settings = (f"rank {a.implicit_rank}, {iters} iterations, λ {reg:g}, c = 1 + {a.alpha:g}·r, "
+                        f"CG (3 steps), {t} threads")
+            row = engines.new_row("implicit-als", f"implicit ALS (CG){tag}, {vlab}", settings, "implicit",
+                                  a.implicit_rank, iters, series=f"implicit ALS r{a.implicit_rank} {variant}")
+            return self.peer_row(dict(row, variant=variant), runs,
+                                 {"rank": a.implicit_rank, "epochs": iters,
+                                  "mode": "ranking" if ranking else "speed", "k": 10,
+                                  "params": {"alpha": a.alpha, "regularization": reg}},
+                                 extra_env={"OPENBLAS_NUM_THREADS": "1"})
+        if engine in ("mf-bpr", "implicit-bpr"):
+            # BPR (Rendle et al. 2009) in both, x̂_ui = b_i + p_u·q_i, one sampled triple per
+            # interaction and epoch; the defaults rows run each engine's own step and λ.
+            iters = ctx.get("bpr_epochs", a.bpr_epochs)
+            rank = a.implicit_rank
+            ranking = ctx.get("ranking", False)
+            if engine == "mf-bpr":
+                args = ["--implicit", "--algorithm", "bpr", "--rank", str(rank), "--epochs", str(iters)]
+                if tuned:
+                    args += ["--learning-rate", f"{params['learning_rate']:g}", "--regularization",
+                             f"{params['regularization']:g}"]
+                args += ["--threads", t]
+                row = engines.new_row("mf-bpr", f"mf BPR{tag}, {vlabel}", "mf fit TRAIN " + " ".join(args), "bpr",
+                                      rank, iters, True, series=f"mf BPR r{rank} {variant}")
+                mf_runs = runs if ranking else [dict(r, test=None) for r in runs]
+                return self.mf_row(dict(row, variant=variant), mf_runs, args, ranking=ranking)
+            p = {"learning_rate": params["learning_rate"], "regularization": params["regularization"]} if tuned \
+                else {"learning_rate": 0.01, "regularization": 0.01}
+            row = engines.new_row("implicit-bpr", f"implicit BPR{tag}, {vlabel}", "", "bpr", rank, iters,
+                                  series=f"implicit BPR r{rank} {variant}")
+            return self.peer_row(dict(row, variant=variant), runs,
+                                 {"rank": rank, "epochs": iters, "mode": "ranking" if ranking else "speed", "k": 10,
+                                  "params": p})
+        raise ValueError(engine)
+
+    def tune(self, ds, train, engine_list, ctx):
+        """Each engine's GRID_POINTS settings on a validation split of `train`; returns
+        {engine: params} of the best, and records the sweep in ds["tuning"]."""
+        ranking = ctx.get("ranking", False)
+        folder = os.path.join(self.args.out, "data", "validation", ds["name"])
+        fit, valid = tuning.validation_split(train, folder)
+        runs = [{"fold": "validation", "train": fit, "test": valid}]
+        chosen, record = {}, {"fit": fit, "valid": valid, "train": train, "engines": {},
+                              "budget": tuning.GRID_POINTS,
+                              "criterion": "highest validation NDCG@10" if ranking else "lowest validation RMSE"}
+        for engine in engine_list:
+            if engine not in tuning.GRIDS or engine not in self.args.engines:
+                continue
+            if PEER_OF_ENGINE.get(engine) and self.peer_status(engine):
+                continue
+            self.log(f"  tuning {engine} on {ds['name']}: {len(tuning.points(engine))} settings")
+            pts = tuning.points(engine)
+            if engine == "spark-als":
+                # One JVM for the whole sweep: each setting is a run of its own (peer_runner reads
+                # the run's params), so Spark's start-up is not paid six times.
+                multi = [dict(runs[0], fold=f"setting{i}", params=p) for i, p in enumerate(pts)]
+                one_row = self.make_row(engine, "tuned", pts[0], multi, ctx)
+                self.run_jobs([one_row], repeats=1)
+                rows = [dict(one_row, runs=[r for r in one_row["runs"] if r.get("fold") == f"setting{i}"])
+                        for i in range(len(pts))]
+            else:
+                rows = [self.make_row(engine, "tuned", p, runs, ctx) for p in pts]
+                self.run_jobs(rows, repeats=1)
+            results = []
+            for p, row in zip(pts, rows):
+                s = summary.summarize_runs(row["runs"]) if row["status"] == "ok" else {}
+                value = s.get("ndcg") if ranking else s.get("rmse")
+                results.append((p, value))
+                record["engines"].setdefault(engine, []).append(
+                    {"params": p, "value": value, "seconds_per_epoch": s.get("seconds_per_epoch"),
+                     "train_seconds": s.get("train_seconds"), "status": row["status"], "error": row.get("error")})
+            best, value = tuning.best(results, higher_is_better=ranking)
+            if best is not None:
+                chosen[engine] = best
+                self.log(f"    best {engine}: {tuning.describe(best)} ({value:.4f})")
+        ds["tuning"] = record
+        return chosen
+
+    def variant_rows(self, ds, runs, ctx, engine_list, tune_train=None):
+        """The defaults rows of engine_list, then (when tune_train is given) their tuned rows."""
+        rows = ds["rows"]
+        present = [e for e in engine_list if e in self.args.engines]
+        if "defaults" in self.args.variants:
+            rows += [self.make_row(e, "defaults", {}, runs, ctx) for e in present]
+        if "tuned" in self.args.variants and tune_train:
+            chosen = self.tune(ds, tune_train, present, ctx)
+            rows += [self.make_row(e, "tuned", chosen[e], runs, ctx) for e in present if e in chosen]
 
     # --- datasets ---------------------------------------------------------------------------------
 
@@ -259,46 +533,37 @@ class Harness:
             self.log(ds["error"])
             return ds
         self.log(f"dataset {ds['title']}")
-        t, rows = str(a.threads), ds["rows"]
-        e = a.engines
-        if "mf-sgd" in e:
-            # --no-tune: the fixed defaults, whose epochs this harness times (mf fit now chooses λ
-            # and the epochs from the data by default; the accuracy suite measures that).
-            rows.append(self.mf_row(engines.new_row("mf-sgd", "mf SGD (fixed defaults)", f"--rank {a.rank} --no-tune "
-                                                    f"--threads {t}: 120 epochs, η 0.01·0.985ᵗ, λ 0.1, λ_b 0.05", "sgd",
-                                                    a.rank, 120, True), folds,
-                                    ["--rank", str(a.rank), "--no-tune", "--threads", t]))
+        ctx = {"rank": a.rank, "sgd_epochs": a.epochs, "als_iters": a.als_iters}
+        # Tuned on a validation split of u1.base only; the chosen settings then run on every fold.
+        self.variant_rows(ds, folds, ctx, ("mf-sgd", "libmf", "surprise-svd", "mf-als", "spark-als"),
+                          tune_train=folds[0]["train"])
+        e, t, rows = a.engines, str(a.threads), ds["rows"]
         if "mf-sgd-preset" in e:
-            rows.append(self.mf_row(engines.new_row("mf-sgd-preset", "mf SGD --preset ml100k",
-                                                    f"--preset ml100k --threads {t}: rank 256, 200 epochs, "
-                                                    "η 0.005·0.99ᵗ, λ 0.07", "sgd", 256, 200, True, primary=False),
+            rows.append(self.mf_row(dict(engines.new_row("mf-sgd-preset", "mf SGD --preset ml100k",
+                                                         f"--preset ml100k --threads {t}: rank 256, 200 epochs, "
+                                                         "η 0.005·0.99ᵗ, λ 0.07 (tuned on these folds' test files "
+                                                         "in issue 3: an accuracy row, not a race)", "sgd", 256,
+                                                         200, True, primary=False), variant="preset"),
                                     folds, ["--preset", "ml100k", "--threads", t]))
-        if "mf-als" in e:
-            rows.append(self.mf_row(engines.new_row("mf-als", "mf ALS (fixed defaults)", f"--rank {a.rank} --algorithm "
-                                                    f"als --no-tune --threads {t}: at most 15 sweeps, λ·n 0.15, λ_b 0.05",
-                                                    "als", a.rank, 15, True), folds,
-                                    ["--rank", str(a.rank), "--algorithm", "als", "--no-tune", "--threads", t]))
-        if "libmf" in e:
-            rows.append(self.libmf_row(engines.new_row("libmf", "LIBMF", f"k={a.rank} 20 iters, λ_p=λ_q=0.1, η=0.1, "
-                                                       f"26 bins (LIBMF defaults but k), {t} threads", "sgd", a.rank,
-                                                       20), folds, a.rank, 20))
-        for engine, label, epochs, rank in (("surprise-svd", "Surprise SVD", 20, a.rank),
-                                            ("surprise-svdpp", "Surprise SVD++", 20, a.rank),
-                                            ("surprise-baseline", "Surprise BaselineOnly", 10, None)):
+        for engine, label, epochs, rank in (("surprise-svdpp", "Surprise SVD++, defaults", 20, a.rank),
+                                            ("surprise-baseline", "Surprise BaselineOnly, defaults", 10, None)):
             if engine in e:
-                rows.append(self.peer_row(engines.new_row(engine, label, "", "sgd", rank, epochs), folds,
+                rows.append(self.peer_row(dict(engines.new_row(engine, label, "", "sgd", rank, epochs),
+                                               variant="defaults"), folds,
                                           {"rank": rank or 0, "epochs": epochs, "rating_scale": [1, 5]}))
-        if "spark-als" in e:
-            rows.append(self.peer_row(engines.new_row("spark-als", "Spark MLlib ALS", "", "als", a.rank, 15), folds,
-                                      {"rank": a.rank, "epochs": 15, "rating_scale": [1, 5],
-                                       "params": {"regParam": 0.1}}))
+        self.run_jobs(rows)
+        ds["notes"] = [
+            "Epochs: the defaults rows run each engine's own default epochs (mf chooses its epochs and λ from "
+            "the training data; LIBMF and Surprise 20; Spark maxIter 10); the tuned rows run the same epochs "
+            f"within a family: {a.epochs} for the SGD engines, {a.als_iters} sweeps for the ALS engines (mf with "
+            "--convergence-tolerance 0, so it does not stop early)."]
         return ds
 
     def ml100k_ranking(self):
         a = self.args
         title = (f"MovieLens-100K implicit: u.data ratings ≥ 4 as positives, five per-user random 80/20 splits "
                  f"(`mf split` seeds 1–5; metrics are means over the splits), "
-                 f"rank {a.implicit_rank}, {a.implicit_iters} iterations, c = 1 + {a.alpha:g}·1, λ {a.implicit_reg:g}")
+                 f"rank {a.implicit_rank}, {a.implicit_iters} iterations, c = 1 + {a.alpha:g}·1")
         ds = {"name": "ml100k-implicit", "kind": "ranking", "title": title, "k": 10, "rows": []}
         udata = os.path.join(self.ml100k, "u.data")
         if not os.path.exists(udata):
@@ -314,91 +579,244 @@ class Harness:
         ds["splits"] = splits
         runs = [{"fold": f"split{s + 1}", "train": sp["train_binary"], "test": sp["test"]}
                 for s, sp in enumerate(splits)]
-        self.implicit_rows(ds["rows"], runs, ranking=True)
+        ctx = {"rank": a.implicit_rank, "ranking": True}
+        self.variant_rows(ds, runs, ctx, ("mf-implicit-als", "implicit-als", "mf-bpr", "implicit-bpr"),
+                          tune_train=splits[0]["train_binary"])
+        self.run_jobs(ds["rows"])
         return ds
 
-    def implicit_rows(self, rows, runs, ranking):
+    def synthetic(self, size, model="biased"):
         a = self.args
-        t = str(a.threads)
-        settings = (f"rank {a.implicit_rank}, {a.implicit_iters} iterations, λ {a.implicit_reg:g}, "
-                    f"c = 1 + {a.alpha:g}·r, CG (3 steps), {t} threads")
-        if "mf-implicit-als" in a.engines:
-            args = ["--implicit", "--algorithm", "als", "--alpha", f"{a.alpha:g}", "--solver", "cg", "--rank",
-                    str(a.implicit_rank), "--epochs", str(a.implicit_iters), "--regularization",
-                    f"{a.implicit_reg:g}", "--threads", t]
-            # Speed rows (synthetic sets) are not scored: an implicit model has no RMSE.
-            mf_runs = runs if ranking else [dict(r, test=None) for r in runs]
-            rows.append(self.mf_row(engines.new_row("mf-implicit-als", "mf implicit ALS (CG)", " ".join(args),
-                                                    "implicit", a.implicit_rank, a.implicit_iters, True,
-                                                    series=f"mf implicit ALS r{a.implicit_rank}"),
-                                    mf_runs, args, ranking=ranking))
-        if "implicit-als" in a.engines:
-            rows.append(self.peer_row(engines.new_row("implicit-als", "implicit ALS (CG)", settings, "implicit",
-                                                      a.implicit_rank, a.implicit_iters,
-                                                      series=f"implicit ALS r{a.implicit_rank}"), runs,
-                                      {"rank": a.implicit_rank, "epochs": a.implicit_iters,
-                                       "mode": "ranking" if ranking else "speed", "k": 10,
-                                       "params": {"alpha": a.alpha, "regularization": a.implicit_reg}},
-                                      extra_env={"OPENBLAS_NUM_THREADS": "1"}))
-
-    def synthetic(self, size):
-        a = self.args
-        info = datasets.synth_set(self.mf, a.out, size, log=self.log)
+        extra = SYNTH_MODELS[model]["args"]
+        info = datasets.synth_set(self.mf, a.out, size, log=self.log, extra_args=extra,
+                                  tag="" if model == "biased" else f"-{model}")
         label = datasets.size_label(size)
-        ds = {"name": f"synth-{label}", "kind": "explicit", "ratings": size, "train_ratings": info.get("train_count"),
-              "title": f"Synthetic {label} (`mf synth --ratings {size} --seed 1`: {info.get('train_count'):,} train / "
-                       f"{info.get('test_count'):,} test ratings, {info.get('users'):,} users, {info.get('items'):,} items, "
-                       f"{info['train_mb']} MB CSV)", "rows": [], "files": {"train": info["train"], "test": info["test"]}}
+        name = f"synth-{label}" + ("" if model == "biased" else f"-{model}")
+        ds = {"name": name, "kind": "explicit", "ratings": size, "train_ratings": info.get("train_count"),
+              "model": model, "generator": SYNTH_MODELS[model]["text"],
+              "title": f"Synthetic {label}, {SYNTH_MODELS[model]['short']} (`mf synth --ratings {size} --seed 1"
+                       f"{(' ' + ' '.join(extra)) if extra else ''}`: {info.get('train_count'):,} train / "
+                       f"{info.get('test_count'):,} test ratings, {info.get('users'):,} users, "
+                       f"{info.get('items'):,} items, {info['train_mb']} MB CSV)",
+              "rows": [], "files": {"train": info["train"], "test": info["test"]}}
         self.log(f"dataset {ds['title']}")
         runs = [{"fold": label, "train": info["train"], "test": info["test"]}]
-        t, e, rows = str(a.threads), a.engines, ds["rows"]
         if self.libmf and not self.libmf.get("error") and "chosen" not in self.libmf:
             self.choose_libmf(info["train"], info["test"])
+        tune_train = info["train"] if size <= a.tune_max_size else None
+        sgd = ["mf-sgd", "libmf"] + (["surprise-svd"] if size <= a.surprise_max_size else [])
+        als = ["mf-als"] + (["spark-als"] if size <= a.spark_max_size else [])
+        chosen = {}
         for rank in a.ranks:
-            if "mf-sgd" in e:
-                # mf's default schedule (η 0.01·0.985ᵗ) is made for 120 epochs; for a 20-epoch race
-                # it gets a faster one, chosen on the 500K set (test RMSE 0.671 against LIBMF's 0.674).
-                rows.append(self.mf_row(engines.new_row("mf-sgd", f"mf SGD r{rank}", f"--rank {rank} --epochs "
-                                                        f"{a.epochs} --learning-rate {a.mf_lr:g} --learning-rate-decay "
-                                                        f"{a.mf_decay:g} --no-tune --threads {t} (λ 0.1)", "sgd",
-                                                        rank, a.epochs, True, series=f"mf SGD r{rank}"), runs,
-                                        ["--rank", str(rank), "--epochs", str(a.epochs), "--learning-rate",
-                                         f"{a.mf_lr:g}", "--learning-rate-decay", f"{a.mf_decay:g}", "--no-tune",
-                                         "--threads", t]))
-            if "libmf" in e:
-                rows.append(self.libmf_row(engines.new_row("libmf", f"LIBMF r{rank}", f"k={rank} {a.epochs} iters, "
-                                                           f"λ 0.1, η 0.1, 26 bins, {t} threads", "sgd", rank,
-                                                           a.epochs, series=f"LIBMF r{rank}"), runs, rank, a.epochs))
-        if "surprise-svd" in e and size <= a.surprise_max_size:
-            rows.append(self.peer_row(engines.new_row("surprise-svd", f"Surprise SVD r{a.rank}", "", "sgd", a.rank,
-                                                      a.epochs, series=f"Surprise SVD r{a.rank}"), runs,
-                                      {"rank": a.rank, "epochs": a.epochs, "rating_scale": [1, 5]}))
-        if "mf-als" in e:
-            rows.append(self.mf_row(engines.new_row("mf-als", f"mf ALS r{a.rank}", f"--algorithm als --rank {a.rank} "
-                                                    f"--epochs {a.als_iters} --regularization {a.als_reg:g} "
-                                                    f"--threads {t}", "als", a.rank, a.als_iters, True,
-                                                    series=f"mf ALS r{a.rank}"), runs,
-                                    ["--algorithm", "als", "--rank", str(a.rank), "--epochs", str(a.als_iters),
-                                     "--regularization", f"{a.als_reg:g}", "--threads", t]))
-        if "spark-als" in e and size <= a.spark_max_size:
-            rows.append(self.peer_row(engines.new_row("spark-als", f"Spark ALS r{a.rank}", "", "als", a.rank,
-                                                      a.als_iters, series=f"Spark ALS r{a.rank}"), runs,
-                                      {"rank": a.rank, "epochs": a.als_iters, "rating_scale": [1, 5],
-                                       "params": {"regParam": a.als_reg}}))
-        self.implicit_rows(rows, runs, ranking=False)
+            ctx = {"rank": rank, "sgd_epochs": a.epochs, "als_iters": a.als_iters, "tag": f" r{rank}"}
+            engine_list = sgd if rank == a.ranks[0] else ["mf-sgd", "libmf"]
+            if rank == a.ranks[0]:
+                self.variant_rows(ds, runs, ctx, engine_list, tune_train=tune_train)
+                chosen = {r["engine"]: r for r in ds["rows"] if r.get("variant") == "tuned"}
+            else:
+                # Other ranks: the defaults, and the settings tuned at the first rank.
+                ds["rows"] += [self.make_row(e, "defaults", {}, runs, ctx) for e in engine_list
+                               if e in a.engines and "defaults" in a.variants]
+                ds["rows"] += [self.make_row(e, "tuned", ds["tuning"]["chosen"][e], runs, ctx) for e in engine_list
+                               if e in chosen and "chosen" in ds.get("tuning", {})]
+            if rank == a.ranks[0] and "tuning" in ds:
+                ds["tuning"]["chosen"] = {e: self._params_of(ds, e) for e in chosen}
+        als_ctx = {"rank": a.rank, "sgd_epochs": a.epochs, "als_iters": a.als_iters, "tag": f" r{a.rank}"}
+        als_ds = {"name": ds["name"] + "-als", "rows": []}
+        self.variant_rows(als_ds, runs, als_ctx, als, tune_train=tune_train)
+        ds["rows"] += als_ds["rows"]
+        if "tuning" in als_ds:
+            ds.setdefault("tuning", {"engines": {}})["engines"].update(als_ds["tuning"]["engines"])
+        if "defaults" in a.variants and model == "biased":
+            ds["rows"] += [self.make_row(e, "defaults", {}, runs, {"rank": a.implicit_rank, "ranking": False,
+                                                                   "tag": f" r{a.implicit_rank}"})
+                           for e in ("mf-implicit-als", "implicit-als") if e in a.engines]
+        self.run_jobs(ds["rows"])
         skipped = []
-        if "surprise-svd" in e and size > a.surprise_max_size:
+        if "surprise-svd" in a.engines and size > a.surprise_max_size:
             skipped.append(f"Surprise SVD (single-threaded) runs only up to {a.surprise_max_size:,} ratings")
-        if "spark-als" in e and size > a.spark_max_size:
+        if "spark-als" in a.engines and size > a.spark_max_size:
             skipped.append("Spark ALS runs on MovieLens-100K only in --quick mode" if a.spark_max_size == 0 else
                            f"Spark ALS runs only up to {a.spark_max_size:,} ratings (--spark-max-size)")
+        if tune_train is None and "tuned" in a.variants:
+            skipped.append(f"no tuned rows: the sweep runs on sets up to {a.tune_max_size:,} ratings (--tune-max-size)")
         if skipped:
             ds["skipped"] = skipped
         return ds
 
+    # --- time to accuracy ----------------------------------------------------------------------------
+
+    def curves(self, source, run, families, ranking=False):
+        """Accuracy against training time, epoch count by epoch count, for the tuned setting of each
+        engine of `families` ({family: [engine]}) on one train/test pair. Every point is a fit of
+        its own with that many epochs (so it includes each fit's setup, as stopping there would);
+        one run per point, the engines' points interleaved."""
+        a = self.args
+        chosen = {e: self._params_of(source, e) for e in (source.get("tuning") or {}).get("engines", {})}
+        ds = {"name": source["name"] + "-curves", "kind": "curve", "metric": "NDCG@10" if ranking else "RMSE",
+              "title": f"Time to accuracy on {source['title']}, fold/split {run['fold']}", "rows": [],
+              "families": {}}
+        jobs = []
+        for family, engine_list in families.items():
+            for engine in engine_list:
+                params = chosen.get(engine)
+                if engine not in a.engines or params is None:
+                    continue
+                if engine == "spark-als":
+                    # One JVM for all its points: each epoch count is a run of its own.
+                    multi = [dict(run, fold=f"t{t}", params=dict(params, epochs=t, curve=True))
+                             for t in CURVE_EPOCHS[family]]
+                    row = self.make_row(engine, "tuned", params, multi,
+                                        {"rank": source.get("rank", a.rank), "als_iters": CURVE_EPOCHS[family][-1]})
+                    row.update(curve_family=family, curve_epochs=None)
+                    jobs.append(row)
+                    continue
+                for t in CURVE_EPOCHS[family]:
+                    ctx = {"rank": a.implicit_rank if ranking else a.rank, "sgd_epochs": t, "als_iters": t,
+                           "implicit_iters": t, "bpr_epochs": t, "ranking": ranking}
+                    row = self.make_row(engine, "tuned", params, [run], ctx)
+                    row.update(curve_family=family, curve_epochs=t)
+                    jobs.append(row)
+        if not jobs:
+            return None
+        self.log(f"dataset {ds['title']}: {len(jobs)} fits")
+        self.run_jobs(jobs, repeats=1)
+        key = "ndcg" if ranking else "rmse"
+        for row in jobs:
+            fam = ds["families"].setdefault(row["curve_family"], {"engines": {}})
+            entry = fam["engines"].setdefault(row["engine"], {"label": row["label"], "points": [],
+                                                               "settings": row.get("settings")})
+            if row["status"] != "ok":
+                entry["error"] = row.get("error")
+                continue
+            for r in row["runs"]:
+                entry["points"].append({"epochs": r.get("epochs") if row["curve_epochs"] is None else
+                                        row["curve_epochs"], "train_seconds": r.get("train_seconds"),
+                                        "value": r.get(key)})
+        for fam in ds["families"].values():
+            finals = []
+            for entry in fam["engines"].values():
+                entry["points"].sort(key=lambda p: p["epochs"])
+                values = [p["value"] for p in entry["points"] if p["value"] is not None]
+                if values:
+                    finals.append(max(values) if ranking else min(values))
+            # The target: the best accuracy every engine of the family reaches (the worst engine's best).
+            fam["target"] = (min(finals) if ranking else max(finals)) if finals else None
+            for entry in fam["engines"].values():
+                hit = next((p for p in entry["points"] if p["value"] is not None and fam["target"] is not None
+                            and (p["value"] >= fam["target"] - 1e-12 if ranking
+                                 else p["value"] <= fam["target"] + 1e-12)), None)
+                entry["time_to_target"] = hit["train_seconds"] if hit else None
+                entry["epochs_to_target"] = hit["epochs"] if hit else None
+        return ds
+
+    def markdown_curves(self, ds):
+        lines = [f"### {ds['title']}", "",
+                 f"Each point is a fit of its own with that many epochs/iterations, tuned settings (the sweep "
+                 f"above), one run; `train s` is the training call. **Target** per family: the best {ds['metric']} "
+                 "every engine of the family reaches (the least accurate engine's best); `time to target` is the "
+                 "training time of the first point that reaches it.", ""]
+        for family, fam in ds["families"].items():
+            epochs = sorted({p["epochs"] for e in fam["engines"].values() for p in e["points"]})
+            header = ["engine", f"time to target ({ds['metric']} {summary.fmt_metric(fam['target'])})"] + \
+                [f"{t} ep.: s / {ds['metric']}" for t in epochs]
+            out = []
+            for engine, e in fam["engines"].items():
+                by = {p["epochs"]: p for p in e["points"]}
+                ttt = ("—" if e.get("time_to_target") is None else
+                       f"{summary.fmt_seconds(e['time_to_target'])} s ({e['epochs_to_target']} ep.)")
+                out.append([e["label"], e.get("error") or ttt] + [
+                    f"{summary.fmt_seconds(by[t]['train_seconds'])} / {summary.fmt_metric(by[t]['value'])}"
+                    if t in by else "—" for t in epochs])
+            lines += [f"**{family}**", "", summary._table(header, out), ""]
+        return "\n".join(lines) + "\n"
+
+    # --- top-N serving ------------------------------------------------------------------------------
+
+    def serving(self, name, title, train):
+        """mf's `recommend --all-users` and `similar` against implicit's `recommend` and
+        `similar_items` on the same factors (an mf implicit ALS model of `train`), interleaved."""
+        a = self.args
+        if self.peer_status("implicit-als") or "implicit-als" not in a.engines:
+            return None
+        work = os.path.join(a.out, "serving", name)
+        os.makedirs(work, exist_ok=True)
+        model, npy, lists = (os.path.join(work, "model.mf"), os.path.join(work, "npy"),
+                             os.path.join(work, "lists.csv"))
+        fit = ["--implicit", "--algorithm", "als", "--alpha", f"{a.alpha:g}", "--solver", "cg", "--rank",
+               str(a.implicit_rank), "--epochs", str(a.implicit_iters), "--regularization", f"{a.implicit_reg:g}",
+               "--threads", str(a.threads)]
+        ds = {"name": name + "-serving", "kind": "serving", "title": title, "fit": "mf fit TRAIN " + " ".join(fit),
+              "k": 10, "mf_recommend": [], "mf_similar": [], "implicit": [], "load": []}
+        self.log(f"dataset {title}")
+        for cmd in ([self.mf, "fit", train] + fit + ["--model", model, "--quiet"],
+                    [self.mf, "export", "--format", "npy", "--output", npy, "--model", model]):
+            r = run_child(cmd, timeout=a.timeout)
+            if r["status"] != 0:
+                ds["error"] = f"{os.path.basename(cmd[0])} {cmd[1]} failed: {tail(r['stderr'])}"
+                return ds
+        with open(os.path.join(npy, "item_ids.txt"), encoding="utf-8") as f:
+            item = f.readline().strip()
+        for rep in range(a.repeats):
+            before = stamp.load_average()
+            r = run_child([self.mf, "recommend", "--all-users", "--top", "10", "--output", lists, "--threads",
+                           str(a.threads), "--model", model], timeout=a.timeout)
+            if r["status"] != 0:
+                ds["error"] = f"mf recommend --all-users failed: {tail(r['stderr'])}"
+                return ds
+            ds["mf_recommend"].append(r["wall_seconds"])
+            r = run_child([self.mf, "similar", item, "--top", "10", "--model", model], timeout=a.timeout)
+            ds["mf_similar"].append(r["wall_seconds"] if r["status"] == 0 else None)
+            p = run_child([self.py, "-m", "harness.serving", "--npy", npy, "--train", train, "--mf-lists", lists,
+                           "--repeats", "1", "--threads", str(a.threads)], cwd=HERE,
+                          env=engines._env({"OPENBLAS_NUM_THREADS": "1"}), timeout=a.timeout)
+            if p["status"] != 0:
+                ds["error"] = f"harness.serving failed: {tail(p['stderr'])}"
+                return ds
+            ds["implicit"].append(json.loads(p["stdout"].strip().splitlines()[-1]))
+            ds["load"].append({"repeat": rep, "before": before, "after": stamp.load_average()})
+        return ds
+
+    def markdown_serving(self, ds):
+        lines = [f"### {ds['title']}", ""]
+        if ds.get("error"):
+            return "\n".join(lines + [f"Not run: {ds['error']}"]) + "\n"
+        imp = ds["implicit"]
+        fmt = lambda v: f"{summary.fmt_seconds(statistics.median(v))} ({summary.fmt_seconds(min(v))}–"\
+                        f"{summary.fmt_seconds(max(v))})"  # noqa: E731
+        rec = [x["recommend_all_seconds"]["median"] for x in imp]
+        sim = [x["similar_items_all_seconds"]["median"] for x in imp]
+        mf_sim = [v for v in ds["mf_similar"] if v is not None]
+        load = summary.load_range(ds)
+        lines += [f"Model: `{ds['fit']}` ({imp[0]['users']:,} users, {imp[0]['items']:,} items), exported with "
+                  "`mf export --format npy` and loaded into implicit's `AlternatingLeastSquares` (same factors, "
+                  f"b_i as an extra column), k = {ds['k']}, {len(rec)} interleaved repeats, load avg {load}.", "",
+                  "| task | mf | implicit " + imp[0]["version"] + " | note |", "|---|---|---|---|",
+                  f"| top-10 for every user, training items filtered | {fmt(ds['mf_recommend'])} s | {fmt(rec)} s | "
+                  "mf: the whole `mf recommend --all-users --output FILE` command (start, model load, scoring, "
+                  "writing the CSV); implicit: the `recommend(all users)` call alone |",
+                  f"| 10 most similar items, every item | — | {fmt(sim)} s | implicit: `similar_items(all items)` "
+                  "in one call; mf has no all-items mode |",
+                  f"| 10 most similar items, one item | {fmt(mf_sim) if mf_sim else '—'} s | — | mf: the whole `mf "
+                  "similar ITEM` command |", "",
+                  f"Agreement of the top-10 lists: {statistics.mean(x['agreement_with_mf'] for x in imp):.4f} of "
+                  "mf's items are in implicit's list for the same user (1 = identical sets)."]
+        return "\n".join(lines) + "\n"
+
+    def _params_of(self, ds, engine):
+        """The setting the sweep chose for engine (highest NDCG for implicit feedback, else lowest RMSE)."""
+        ranking = "NDCG" in (ds["tuning"].get("criterion") or "")
+        return tuning.best([(p["params"], p["value"]) for p in ds["tuning"]["engines"].get(engine, [])],
+                           higher_is_better=ranking)[0]
+
     # --- output -------------------------------------------------------------------------------------
 
     def add(self, ds):
+        if ds is not None and ds.get("kind") in ("curve", "serving"):
+            self.results["datasets"].append(ds)
+            print(self.markdown_curves(ds) if ds["kind"] == "curve" else self.markdown_serving(ds), flush=True)
+            self.save()
+            return
         if ds is None or (not ds.get("rows") and not ds.get("error")):
             return
         summary.compare_rows(ds["rows"])
@@ -411,7 +829,11 @@ class Harness:
         if ds.get("error"):
             lines.append(f"Not run: {ds['error']}")
             return "\n".join(lines) + "\n"
+        if ds.get("generator"):
+            lines += [f"Generator's model: {ds['generator']}", ""]
         lines.append(summary.dataset_table(ds))
+        for note in ds.get("notes", []):
+            lines += ["", note]
         if ds.get("split", {}).get("note"):
             lines += ["", "Split: " + ds["split"]["note"]]
         elif ds.get("split"):
@@ -421,26 +843,43 @@ class Harness:
             lines += ["", "Split: `" + made_by + "`; both engines get `user,item,1` lines of its train file."]
         for note in ds.get("skipped", []):
             lines += ["", f"Skipped: {note}."]
+        libmf_rows = [r for r in ds.get("rows", []) if r.get("engine") == "libmf" and r.get("status") == "ok"]
+        if libmf_rows:
+            total = sum(summary.restarts(r) for r in libmf_rows)
+            runs = sum(len(r.get("runs", [])) for r in libmf_rows)
+            lines += ["", f"{LIBMF_NOTE} In this table: {total} restarts over {runs} LIBMF runs; the times are those "
+                          "of the completed runs."]
         for row in ds.get("rows", []):
-            restarts = sum(max(0, (r.get("attempts") or 1) - 1) for r in row.get("runs", []))
-            if restarts:
-                hit = sum(1 for r in row.get("runs", []) if (r.get("attempts") or 1) > 1)
-                lines += ["", f"{row['label']}: LIBMF deadlocked at the end of training {restarts} times (in {hit} "
-                              f"of {len(row['runs'])} runs) and was started again (see libmf_driver.cpp); "
-                              "the times are those of the completed runs."]
-            for run in row.get("runs", []):
-                for note in run.get("notes") or []:
-                    lines += ["", f"{row['label']}: {note}"]
+            for note in sorted({n for run in row.get("runs", []) for n in (run.get("notes") or [])}):
+                lines += ["", f"{row['label']}: {note}"]
+        t = ds.get("tuning")
+        table = summary.tuning_table(ds)
+        if table:
+            where = os.path.relpath(t["train"], self.args.out) if t["train"].startswith(self.args.out) else \
+                os.path.basename(t["train"])
+            lines += ["", f"**The sweep behind the tuned rows** (equal budget: {t['budget']} settings per engine; "
+                          f"fit on a seeded random 90% of `{where}`, scored on the other 10%, the test file unseen; "
+                          f"criterion: {t['criterion']}; one run each):", "", table]
         return "\n".join(lines) + "\n"
 
     def markdown(self):
         m = self.results["meta"]
         mach = m.get("machine", {})
+        ident = m.get("mf", {})
+        la0, la1 = m.get("load_average_start"), m.get("load_average_end")
         lines = ["# mf vs peers", "",
                  f"Run {m.get('date')} with `python3 {m.get('command')}` on {mach.get('cores')} cores "
                  f"({mach.get('cpu', '?')}, SIMD {', '.join(mach.get('simd', []))}), {mach.get('memory_gib')} GiB; "
-                 f"mf {m.get('mf', {}).get('git')}; {m.get('java') or 'no java'}.", ""]
-        lines.append("Peers: " + "; ".join(
+                 f"{m.get('java') or 'no java'}.", "",
+                 f"mf binary: sha256 `{ident.get('sha256', ident.get('git', '?'))}`, built from "
+                 f"{ident.get('built_from', ident.get('git', '?'))} ({ident.get('how', '?')}); "
+                 f"compare.py from {m.get('compare_py_checkout', '?')}.", "",
+                 "Load average (1, 5, 15 min): " + (f"{la0} at the start" if la0 else "not recorded at the start")
+                 + (f", {la1} at the end" if la1 else "") + "; each row's `load avg` column is the range of the "
+                 "1-minute figure read before and after each of its repeats.", ""]
+        for note in m.get("notes", []):
+            lines += [f"**Note**: {note}", ""]
+        lines.append("Peers (pinned): " + "; ".join(
             f"{n} {p['version']}" if p.get("installed") else f"{n}: NOT INSTALLED ({p.get('error')})"
             for n, p in self.results["peers"].items()) + ".")
         lb = m.get("libmf_build") or {}
@@ -450,16 +889,26 @@ class Harness:
             else:
                 cal = lb.get("calibration", {})
                 chosen = lb.get("chosen", "?")
-                lines += ["", f"LIBMF {lb.get('version')} built from the PyPI sdist: `{lb.get('flags', {}).get(chosen, '')}`"
+                flags = lb.get("flags", {})
+                lines += ["", f"{LIBMF_LABEL}: built from the PyPI sdist's bundled 2017 LIBMF source: "
+                              + (f"`{flags.get(chosen)}`" if flags.get(chosen) else
+                                 " and ".join(f"`{f}`" for f in flags.values()) + " (not yet compared)")
                           + (f" (faster than the other build on {cal.get('set')}: "
                              + ", ".join(f"{k.upper()} {v:.4f} s/epoch" for k, v in cal.get("seconds_per_epoch", {}).items()
                                          if v is not None) + ")" if cal else "") + "."]
-        lines += ["", "Ratios are mf ÷ peer (below 1: mf takes less time), against the mf row named in `vs`; "
-                      "ΔRMSE = peer − mf (positive: the peer is less accurate). Times are medians over repeats "
-                      "(and epochs for s/epoch); train s is the training call alone, timed inside each engine's "
-                      "process; wall s is the whole `mf fit` / LIBMF driver process (read + train + save).", ""]
+        lines += ["", "Ratios are mf ÷ peer (below 1: mf takes less time), against the mf row named in `vs` (defaults "
+                      "against defaults, tuned against tuned); ΔRMSE = peer − mf (positive: the peer is less "
+                      "accurate). Every timing ran `timings` times, the engines of a table interleaved (repeat 1 of "
+                      "every engine, then repeat 2, …); times are medians with (min–max) over repeats (and folds); "
+                      "s/epoch is each run's median epoch. train s is the training call alone, timed inside each "
+                      "engine's process; wall s is the whole `mf fit` / LIBMF driver process (read + train + save). "
+                      "**defaults** rows: each engine's own defaults but the rank; **tuned** rows: the best of an "
+                      "equal sweep of each engine's main knobs on a validation split of the training data (table "
+                      "under each data set).", ""]
         for ds in self.results["datasets"]:
-            lines.append(self.markdown_dataset(ds))
+            kind = ds.get("kind")
+            lines.append(self.markdown_curves(ds) if kind == "curve" else self.markdown_serving(ds)
+                         if kind == "serving" else self.markdown_dataset(ds))
         return "\n".join(lines)
 
     def save(self):
@@ -469,6 +918,8 @@ class Harness:
         os.replace(path + ".tmp", path)
         with open(os.path.join(self.args.out, "results.md"), "w", encoding="utf-8") as f:
             f.write(self.markdown())
+        with open(os.path.join(self.args.out, "readme-tables.md"), "w", encoding="utf-8") as f:
+            f.write(readme_tables.tables(self.results))
 
     def chart(self):
         if not self.py:
@@ -505,15 +956,39 @@ def main(argv=None):
     h.setup()
     for name, p in h.peers.items():
         log(f"peer {name}: " + (p["version"] if p.get("installed") else f"NOT INSTALLED: {p.get('error')}"))
-    h.add(h.ml100k_explicit())
-    h.add(h.ml100k_ranking())
-    for size in args.sizes:
-        try:
-            h.add(h.synthetic(size))
-        except RuntimeError as err:
-            log(f"synthetic {size}: {err}")
-            h.add({"name": f"synth-{size}", "kind": "explicit", "title": f"Synthetic {size}", "rows": [],
-                   "error": str(err)})
+    ml = h.ml100k_explicit() if "ml100k" in args.sets else None
+    h.add(ml)
+    if args.curves and ml and ml.get("tuning"):
+        h.add(h.curves(ml, datasets.ml100k_folds(h.ml100k, ("u1",))[0],
+                       {"sgd": ["mf-sgd", "libmf", "surprise-svd"], "als": ["mf-als", "spark-als"]}))
+    rk = h.ml100k_ranking() if "ml100k-implicit" in args.sets else None
+    h.add(rk)
+    if args.curves and rk and rk.get("tuning"):
+        h.add(h.curves(rk, {"fold": "split1", "train": rk["splits"][0]["train_binary"], "test": rk["splits"][0]["test"]},
+                       {"implicit": ["mf-implicit-als", "implicit-als"], "bpr": ["mf-bpr", "implicit-bpr"]},
+                       ranking=True))
+    for model, sizes in (("biased", args.sizes if "synth" in args.sets else []),
+                         ("unbiased", args.unbiased_sizes if "synth" in args.sets else [])):
+        for size in sizes:
+            try:
+                ds = h.synthetic(size, model)
+                h.add(ds)
+                if args.curves and model == "biased" and ds.get("tuning") and size == min(args.sizes):
+                    h.add(h.curves(ds, {"fold": ds["name"], **ds["files"]},
+                                   {"sgd": ["mf-sgd", "libmf", "surprise-svd"], "als": ["mf-als", "spark-als"]}))
+            except RuntimeError as err:
+                log(f"synthetic {size} {model}: {err}")
+                h.add({"name": f"synth-{size}-{model}", "kind": "explicit", "title": f"Synthetic {size} {model}",
+                       "rows": [], "error": str(err)})
+    if "serving" in args.sets:
+        if rk and rk.get("splits"):
+            h.add(h.serving("ml100k-implicit", "Top-N serving on MovieLens-100K implicit (split 1)",
+                            rk["splits"][0]["train_binary"]))
+        for size in args.sizes[:1] if "synth" in args.sets else []:
+            info = datasets.synth_set(h.mf, args.out, size, log=h.log)
+            h.add(h.serving(f"synth-{size}", f"Top-N serving on synthetic {datasets.size_label(size)} "
+                            "(its ratings as implicit feedback)", info["train"]))
+    h.results["meta"]["load_average_end"] = stamp.load_average()
     chart = h.chart()
     h.save()
     log(f"wrote {os.path.join(args.out, 'results.json')}, {os.path.join(args.out, 'results.md')}"

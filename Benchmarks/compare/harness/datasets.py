@@ -34,9 +34,9 @@ def size_label(n):
     return str(n)
 
 
-def synth_set(mf, out_dir, ratings, seed=1, log=print):
-    """Generates (or reuses) `mf synth --ratings N --seed S` train/test CSVs; returns their info."""
-    folder = os.path.join(out_dir, "data", f"synth-{ratings}-seed{seed}")
+def synth_set(mf, out_dir, ratings, seed=1, log=print, extra_args=(), tag=""):
+    """Generates (or reuses) `mf synth --ratings N --seed S [extra_args]` train/test CSVs; returns their info."""
+    folder = os.path.join(out_dir, "data", f"synth-{ratings}-seed{seed}{tag}")
     os.makedirs(folder, exist_ok=True)
     train = os.path.join(folder, "train.csv")
     test = os.path.join(folder, "test.csv")
@@ -44,7 +44,7 @@ def synth_set(mf, out_dir, ratings, seed=1, log=print):
     if not (os.path.exists(train) and os.path.exists(test) and os.path.exists(stamp)):
         log(f"generating {ratings:,} synthetic ratings into {folder}")
         r = run_child([mf, "synth", "--ratings", str(ratings), "--seed", str(seed), "--output", train,
-                       "--test-output", test, "--json"])
+                       "--test-output", test, "--json"] + list(extra_args))
         if r["status"] != 0:
             raise RuntimeError(f"mf synth failed: {tail(r['stderr'])}")
         with open(stamp, "w", encoding="utf-8") as f:

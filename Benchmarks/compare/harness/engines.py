@@ -17,7 +17,7 @@ from harness.records import (ParseError, parse_libmf, parse_mf_evaluate, parse_m
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-LIBMF_ATTEMPTS = 4
+LIBMF_ATTEMPTS = 10  # on a loaded machine 4 were not always enough (issue 14's ML-100K run)
 
 
 class EngineError(RuntimeError):
@@ -122,9 +122,9 @@ def run_mf_row(row, mf, runs, fit_args, repeats, max_repeat_seconds, timeout=Non
 
 # --- LIBMF ----------------------------------------------------------------------------------------------
 
-def libmf_run(exe, train, test, k, iters, threads, lam, eta, timeout=None):
+def libmf_run(exe, train, test, k, iters, threads, lam, eta, timeout=None, bins=None):
     cmd = [exe, "--train", train, "--test", test, "--k", str(k), "--iters", str(iters), "--threads", str(threads),
-           "--lambda", str(lam), "--eta", str(eta)]
+           "--lambda", str(lam), "--eta", str(eta)] + (["--bins", str(bins)] if bins else [])
     # Exit status 75: the driver's watchdog caught LIBMF's termination deadlock (see
     # libmf_driver.cpp); the run is started again, at most LIBMF_ATTEMPTS times in all.
     for attempt in range(1, LIBMF_ATTEMPTS + 1):
@@ -139,11 +139,12 @@ def libmf_run(exe, train, test, k, iters, threads, lam, eta, timeout=None):
     return record
 
 
-def run_libmf_row(row, exe, runs, k, iters, threads, lam, eta, repeats, max_repeat_seconds, timeout=None):
+def run_libmf_row(row, exe, runs, k, iters, threads, lam, eta, repeats, max_repeat_seconds, timeout=None,
+                  bins=None):
     try:
         row["runs"] = _repeat(runs, repeats, max_repeat_seconds,
                               lambda run: libmf_run(exe, run["train"], run["test"], k, iters, threads, lam, eta,
-                                                    timeout))
+                                                    timeout, bins))
         row["status"] = "ok"
     except (EngineError, ParseError) as err:
         row["status"] = "failed"

@@ -16,13 +16,15 @@ from harness.proc import run_child, tail
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # Benchmarks/compare
 VENV = os.path.join(HERE, ".venv")
 
-BASE_PACKAGES = ["numpy", "scipy", "matplotlib"]
+# Exact versions (issue 14): a results file names what ran, and a re-run installs the same.
+BASE_REQUIREMENTS = {"numpy": "numpy==2.4.6", "scipy": "scipy==1.17.1", "matplotlib": "matplotlib==3.11.2"}
+BASE_PACKAGES = list(BASE_REQUIREMENTS)
 # name shown in the results → pip requirement
 PEER_PACKAGES = {
     "libmf": "libmf==0.9.2",
-    "scikit-surprise": "scikit-surprise",
-    "implicit": "implicit>=0.7,<0.8",
-    "pyspark": "pyspark",
+    "scikit-surprise": "scikit-surprise==1.1.5",
+    "implicit": "implicit==0.7.3",
+    "pyspark": "pyspark==4.3.0",
 }
 LIBMF_VERSION = "0.9.2"
 
@@ -69,11 +71,12 @@ def install(py, requirement, log=print, timeout=1800):
 def ensure_packages(py, log=print, peers=PEER_PACKAGES):
     """Installs what is missing; returns {name: {installed, version, error}} for base and peers."""
     status = {}
-    wanted = dict({n: n for n in BASE_PACKAGES}, **peers)
+    wanted = dict(BASE_REQUIREMENTS, **peers)
     have = installed_versions(py, wanted)
     for name, requirement in wanted.items():
         error = None
-        if have.get(name) is None:
+        pinned = requirement.split("==", 1)[1] if "==" in requirement else None
+        if have.get(name) is None or (pinned and have.get(name) != pinned):
             error = install(py, requirement, log)
         version = installed_versions(py, [name]).get(name) if error is None else None
         if error is None and version is None:

@@ -129,7 +129,7 @@ def run_surprise(spec):
 
     settings = {
         "surprise-svd": f"SVD n_factors={k} n_epochs={epochs} lr_all={params.get('lr', 0.005)} "
-                        f"reg_all={params.get('reg', 0.02)} (Surprise defaults but n_factors)",
+                        f"reg_all={params.get('reg', 0.02)}" + ("" if params else " (Surprise defaults but n_factors)"),
         "surprise-svdpp": f"SVDpp n_factors={k} n_epochs={epochs} lr_all={params.get('lr', 0.007)} "
                           f"reg_all={params.get('reg', 0.02)} (Surprise defaults but n_factors)",
         "surprise-baseline": f"BaselineOnly ALS n_epochs={epochs} reg_u={params.get('reg_u', 15)} "
@@ -171,6 +171,10 @@ def run_implicit(spec):
     alpha = float(params.get("alpha", 10.0))
     reg = float(params.get("regularization", 0.05))
     mode = spec.get("mode", "speed")
+    bpr = spec["engine"] == "implicit-bpr"
+    lr = float(params.get("learning_rate", 0.01))
+    if bpr:
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
 
     def one_run(run, repeat):
         t0 = time.perf_counter()
@@ -184,12 +188,18 @@ def run_implicit(spec):
         matrix = sp.csr_matrix((conf, (urow, icol)), shape=(len(user_ids), len(item_ids)))
         matrix.sum_duplicates()
         load = time.perf_counter() - t0
-        model = AlternatingLeastSquares(factors=k, regularization=reg, alpha=1.0, iterations=iters,
-                                        use_cg=True, num_threads=threads, random_state=42,
-                                        calculate_training_loss=False)
+        if bpr:
+            # BPR reads the matrix as binary (any stored value is a positive); x̂_ui = b_i + p_u·q_i
+            # (implicit appends the bias as an extra factor column), as mf's BPR.
+            model = BayesianPersonalizedRanking(factors=k, learning_rate=lr, regularization=reg, iterations=iters,
+                                                num_threads=threads, random_state=42)
+        else:
+            model = AlternatingLeastSquares(factors=k, regularization=reg, alpha=1.0, iterations=iters,
+                                            use_cg=True, num_threads=threads, random_state=42,
+                                            calculate_training_loss=False)
         per_iter = []
         t1 = time.perf_counter()
-        model.fit(matrix, show_progress=False, callback=lambda it, elapsed, loss: per_iter.append(elapsed))
+        model.fit(matrix, show_progress=False, callback=lambda it, elapsed, *rest: per_iter.append(elapsed))
         t2 = time.perf_counter()
         record = {"load_seconds": load, "train_seconds": t2 - t1, "epochs": iters,
                   "epoch_seconds": per_iter, "users": int(len(user_ids)), "items": int(len(item_ids))}
@@ -206,6 +216,12 @@ def run_implicit(spec):
             record.update(metrics)
         return record
 
+    if bpr:
+        return {"version": implicit.__version__,
+                "settings": f"BayesianPersonalizedRanking factors={k} learning_rate={lr} regularization={reg} "
+                            f"iterations={iters} num_threads={threads}",
+                "runs": _repeat_loop(spec, one_run),
+                "notes": ["seconds per iteration from implicit's own fit callback"]}
     return {"version": implicit.__version__,
             "settings": f"AlternatingLeastSquares factors={k} regularization={reg} iterations={iters} "
                         f"use_cg=True num_threads={threads}; matrix = 1 + {alpha}·r, alpha=1",
@@ -245,13 +261,16 @@ def run_spark(spec):
         df = spark.read.csv(path, sep=sep or " ", header=header, schema=StructType(fields))
         return df.select("user", "item", "rating")
 
-    def als(max_iter):
+    def als(max_iter, reg=reg):
         return ALS(rank=k, maxIter=max_iter, regParam=reg, implicitPrefs=False, userCol="user",
                    itemCol="item", ratingCol="rating", coldStartStrategy="nan", seed=42)
 
     warmed = {"done": False}
 
     def one_run(run, repeat):
+        # A run may carry its own regParam: the tuning sweep runs all its settings in one JVM.
+        r_reg = float((run.get("params") or {}).get("regParam", reg))
+        iters_ = int((run.get("params") or {}).get("epochs", iters))
         t0 = time.perf_counter()
         train = frame(run["train"]).cache()
         count = train.count()
@@ -260,12 +279,12 @@ def run_spark(spec):
             als(1).fit(train)  # JIT warm-up, not timed
             warmed["done"] = True
         t1 = time.perf_counter()
-        model = als(iters).fit(train)  # ALS.fit materializes the factors (eager)
+        model = als(iters_, r_reg).fit(train)  # ALS.fit materializes the factors (eager)
         t2 = time.perf_counter()
         one = None
-        if iters > 1:
+        if iters_ > 1 and not (run.get("params") or {}).get("curve"):
             t3 = time.perf_counter()
-            als(1).fit(train)
+            als(1, r_reg).fit(train)
             one = time.perf_counter() - t3
         mean = train.agg(F.avg("rating")).first()[0]
         test = frame(run["test"])
@@ -276,10 +295,10 @@ def run_spark(spec):
                           F.isnan(F.col("prediction")).cast("int").alias("fb")) \
             .agg(F.avg("se"), F.avg("ae"), F.sum("fb")).first()
         train.unpersist()
-        per_iter = (t2 - t1 - one) / (iters - 1) if one is not None else (t2 - t1)
-        return {"load_seconds": load, "train_seconds": t2 - t1, "epochs": iters,
+        per_iter = (t2 - t1 - one) / (iters_ - 1) if one is not None else (t2 - t1)
+        return {"load_seconds": load, "train_seconds": t2 - t1, "epochs": iters_,
                 "seconds_per_epoch": max(per_iter, 0.0), "one_iteration_fit_seconds": one,
-                "rmse": math.sqrt(row[0]), "mae": row[1], "fallbacks": int(row[2] or 0)}
+                "rmse": math.sqrt(row[0]), "mae": row[1], "fallbacks": int(row[2] or 0), "regParam": r_reg}
 
     try:
         runs = _repeat_loop(spec, one_run)
@@ -328,6 +347,7 @@ ENGINES = {
     "surprise-baseline": run_surprise,
     "implicit-als": run_implicit,
     "spark-als": run_spark,
+    "implicit-bpr": run_implicit,
 }
 
 

@@ -91,10 +91,50 @@ def plot(results, path):
     plt.close(fig)
 
 
+def plot_curves(results, path):
+    """Time to accuracy: one panel per (data set, family), accuracy against training seconds."""
+    panels = [(ds, family, fam) for ds in results.get("datasets", []) if ds.get("kind") == "curve"
+              for family, fam in ds.get("families", {}).items()]
+    if not panels:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = min(3, len(panels))
+    rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(6.3 * cols, 4.6 * rows), squeeze=False)
+    for ax, (ds, family, fam) in zip(axes.flat, panels):
+        for engine, e in fam["engines"].items():
+            pts = [p for p in e["points"] if p.get("value") is not None and p.get("train_seconds") is not None]
+            if not pts:
+                continue
+            mf = engine.startswith("mf")
+            ax.plot([p["train_seconds"] for p in pts], [p["value"] for p in pts], "-" if mf else "--", marker="o",
+                    label=e["label"].split(", tuned")[0], linewidth=2 if mf else 1.3)
+        if fam.get("target") is not None:
+            ax.axhline(fam["target"], color="gray", linewidth=0.8, linestyle=":")
+        ax.set_xscale("log")
+        ax.set_xlabel("training seconds (log)")
+        ax.set_ylabel(ds.get("metric", "RMSE"))
+        ax.set_title(f"{ds['name'].replace('-curves', '')}: {family}", fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_axis_off()
+    fig.suptitle("Time to accuracy (tuned settings; each point a fit of its own with that many epochs)", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
 def main(argv):
     with open(argv[1], encoding="utf-8") as f:
         results = json.load(f)
     plot(results, argv[2])
+    plot_curves(results, os.path.join(os.path.dirname(argv[2]), "curves.png"))
     return 0
 
 

@@ -49,6 +49,12 @@ def summarize_runs(runs):
         "wall_seconds": median(r.get("wall_seconds") for r in ok),
         "peak_rss_mib": max((r["peak_rss_mib"] for r in ok if r.get("peak_rss_mib") is not None), default=None),
     }
+    # The spread of every timing over repeats (and folds): min and max beside the median.
+    for key in ("train_seconds", "seconds_per_epoch", "wall_seconds"):
+        values = [r.get(key) for r in ok if r.get(key) is not None]
+        out[key + "_min"] = min(values) if values else None
+        out[key + "_max"] = max(values) if values else None
+    out["repeats"] = len({r.get("repeat") for r in ok})
     folds = {}
     for r in ok:
         folds.setdefault(r.get("fold"), []).append(r)
@@ -71,6 +77,9 @@ def reference_row(rows, row):
     family = row.get("family")
     candidates = [r for r in rows if r.get("is_mf") and r.get("family") == family and r.get("status") == "ok"
                   and r.get("primary", True)]
+    # Defaults against defaults, tuned against tuned (rows without a variant: any).
+    same_variant = [r for r in candidates if r.get("variant") == row.get("variant")]
+    candidates = same_variant or candidates
     same_rank = [r for r in candidates if r.get("rank") == row.get("rank")]
     pick = same_rank or candidates
     return pick[0] if pick else None
@@ -132,6 +141,38 @@ def fmt_mib(v):
     return "—" if v is None else f"{v:.0f}"
 
 
+def fmt_spread(s, key, fmt=None):
+    """'median (min–max)' of a timing, or the median alone when there was one run."""
+    fmt = fmt or fmt_seconds
+    med, lo, hi = s.get(key), s.get(key + "_min"), s.get(key + "_max")
+    if med is None:
+        return "—"
+    if lo is None or hi is None or (s.get("runs") or 0) < 2:
+        return fmt(med)
+    return f"{fmt(med)} ({fmt(lo)}–{fmt(hi)})"
+
+
+def load_range(row):
+    """'a–b': the lowest and highest 1-minute load average seen before and after the row's repeats."""
+    values = [x[0] for entry in row.get("load") or [] for x in (entry.get("before"), entry.get("after")) if x]
+    if not values:
+        return "—"
+    lo, hi = min(values), max(values)
+    return f"{lo:.1f}" if abs(hi - lo) < 0.05 else f"{lo:.1f}–{hi:.1f}"
+
+
+def restarts(row):
+    """LIBMF runs started again after the end-of-training deadlock (None for other engines)."""
+    if row.get("engine") != "libmf":
+        return None
+    return sum(max(0, (r.get("attempts") or 1) - 1) for r in row.get("runs", []))
+
+
+def _restarts_cell(row):
+    n = restarts(row)
+    return "—" if n is None else str(n)
+
+
 def _cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -165,8 +206,9 @@ def folds_table(dataset):
     """ML-100K: per-fold RMSE, means, ΔRMSE and the time ratios."""
     folds = dataset.get("folds") or ["u1", "u2", "u3", "u4", "u5"]
     header = (["engine", "settings"] + [f"{f} RMSE" for f in folds] +
-              ["mean RMSE", "mean MAE", "ΔRMSE (peer − mf)", "train s (median)", "mf ÷ peer train",
-               "s/epoch", "mf ÷ peer s/epoch", "peak RSS MiB", "vs"])
+              ["mean RMSE", "mean MAE", "ΔRMSE (peer − mf)", "train s: median (min–max)", "mf ÷ peer train",
+               "s/epoch: median (min–max)", "mf ÷ peer s/epoch", "peak RSS MiB", "timings", "load avg",
+               "LIBMF restarts", "vs"])
     out = []
     for row in dataset["rows"]:
         s = row.get("summary")
@@ -178,17 +220,17 @@ def folds_table(dataset):
         out.append(head + per + [
             f"**{fmt_metric(s['rmse'])}**", fmt_metric(s["mae"]),
             fmt_delta((row.get("ratios") or {}).get("rmse_peer_minus_mf")),
-            fmt_seconds(s["train_seconds"]), _ratio_of(row, "train_seconds"),
-            fmt_seconds(s["seconds_per_epoch"]), _ratio_of(row, "seconds_per_epoch"),
-            fmt_mib(s["peak_rss_mib"]), _vs(row)])
+            fmt_spread(s, "train_seconds"), _ratio_of(row, "train_seconds"),
+            fmt_spread(s, "seconds_per_epoch"), _ratio_of(row, "seconds_per_epoch"),
+            fmt_mib(s["peak_rss_mib"]), s["runs"], load_range(row), _restarts_cell(row), _vs(row)])
     return _table(header, out)
 
 
 def explicit_table(dataset):
     """One train/test pair: load, train, per-epoch time with ratios, RMSE, MAE, memory."""
-    header = ["engine", "settings", "rank", "epochs", "load s", "train s", "mf ÷ peer train", "s/epoch",
-              "mf ÷ peer s/epoch", "test RMSE", "test MAE", "ΔRMSE (peer − mf)", "peak RSS MiB",
-              "wall s", "vs"]
+    header = ["engine", "settings", "rank", "epochs", "load s", "train s: median (min–max)", "mf ÷ peer train",
+              "s/epoch: median (min–max)", "mf ÷ peer s/epoch", "test RMSE", "test MAE", "ΔRMSE (peer − mf)",
+              "peak RSS MiB", "wall s: median (min–max)", "timings", "load avg", "LIBMF restarts", "vs"]
     out = []
     for row in dataset["rows"]:
         s = row.get("summary")
@@ -198,12 +240,12 @@ def explicit_table(dataset):
             continue
         out.append(head + [
             row.get("rank", "—"), row.get("epochs", "—"), fmt_seconds(s["load_seconds"]),
-            fmt_seconds(s["train_seconds"]), _ratio_of(row, "train_seconds"),
-            fmt_seconds(s["seconds_per_epoch"]), _ratio_of(row, "seconds_per_epoch"),
+            fmt_spread(s, "train_seconds"), _ratio_of(row, "train_seconds"),
+            fmt_spread(s, "seconds_per_epoch"), _ratio_of(row, "seconds_per_epoch"),
             fmt_metric(s["rmse"]), fmt_metric(s["mae"]),
             fmt_delta((row.get("ratios") or {}).get("rmse_peer_minus_mf")),
-            fmt_mib(s["peak_rss_mib"]), fmt_seconds(s["wall_seconds"]),
-            _vs(row)])
+            fmt_mib(s["peak_rss_mib"]), fmt_spread(s, "wall_seconds"), s["runs"], load_range(row),
+            _restarts_cell(row), _vs(row)])
     return _table(header, out)
 
 
@@ -211,8 +253,9 @@ def ranking_table(dataset):
     """Implicit feedback: the harness's top-10 metrics, mf's own figures, per-iteration time."""
     k = dataset.get("k", 10)
     header = ["engine", "settings", f"P@{k}", f"R@{k}", f"NDCG@{k}", f"MAP@{k}", "AUC",
-              f"ΔNDCG@{k} (peer − mf)", f"mf evaluate P@{k} / NDCG@{k} (cross-check)", "s/iter",
-              "mf ÷ peer s/iter", "train s", "peak RSS MiB", "vs"]
+              f"ΔNDCG@{k} (peer − mf)", f"mf evaluate P@{k} / NDCG@{k} (cross-check)",
+              "s/iter: median (min–max)", "mf ÷ peer s/iter", "train s: median (min–max)", "peak RSS MiB", "timings",
+              "load avg", "vs"]
     out = []
     for row in dataset["rows"]:
         s = row.get("summary")
@@ -227,8 +270,8 @@ def ranking_table(dataset):
             fmt_metric(s.get("precision")), fmt_metric(s.get("recall")), fmt_metric(s.get("ndcg")),
             fmt_metric(s.get("map")), fmt_metric(s.get("auc")),
             fmt_delta((row.get("ratios") or {}).get("ndcg_peer_minus_mf")), cross,
-            fmt_seconds(s["seconds_per_epoch"]), _ratio_of(row, "seconds_per_epoch"),
-            fmt_seconds(s["train_seconds"]), fmt_mib(s["peak_rss_mib"]),
+            fmt_spread(s, "seconds_per_epoch"), _ratio_of(row, "seconds_per_epoch"),
+            fmt_spread(s, "train_seconds"), fmt_mib(s["peak_rss_mib"]), s["runs"], load_range(row),
             _vs(row)])
     return _table(header, out)
 
@@ -240,3 +283,22 @@ def dataset_table(dataset):
     if kind == "ranking":
         return ranking_table(dataset)
     return explicit_table(dataset)
+
+
+def tuning_table(dataset):
+    """The sweep behind the tuned rows: every setting of every engine with its validation figure."""
+    t = dataset.get("tuning") or {}
+    if not t.get("engines"):
+        return None
+    ranking = dataset.get("kind") == "ranking"
+    header = ["engine", "setting", "validation NDCG@10" if ranking else "validation RMSE", "s/epoch", "chosen"]
+    out = []
+    for engine, points in t["engines"].items():
+        values = [p["value"] for p in points if p.get("value") is not None]
+        best = (max if ranking else min)(values) if values else None
+        for p in points:
+            setting = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in p["params"].items())
+            value = fmt_metric(p.get("value")) if p.get("status") == "ok" else f"{p.get('status')}: {p.get('error')}"
+            out.append([engine, setting, value, fmt_seconds(p.get("seconds_per_epoch")),
+                        "✓" if best is not None and p.get("value") == best else ""])
+    return _table(header, out)
