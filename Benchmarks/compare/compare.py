@@ -27,10 +27,15 @@ sys.path.insert(0, HERE)
 from harness import datasets, engines, env, summary  # noqa: E402
 from harness.proc import Log, run_child, tail  # noqa: E402
 
-ALL_ENGINES = ("mf-sgd", "mf-sgd-preset", "mf-als", "mf-implicit-als", "libmf", "surprise-svd", "surprise-svdpp",
-               "surprise-baseline", "implicit-als", "spark-als")
-PEER_OF_ENGINE = {"libmf": "libmf", "surprise-svd": "scikit-surprise", "surprise-svdpp": "scikit-surprise",
+ALL_ENGINES = ("mf-sgd", "mf-sgd-preset", "mf-als", "mf-bayes", "mf-svdpp", "mf-implicit-als", "libmf", "myfm",
+               "surprise-svd", "surprise-svdpp", "surprise-baseline", "implicit-als", "spark-als")
+PEER_OF_ENGINE = {"libmf": "libmf", "myfm": "myfm", "surprise-svd": "scikit-surprise", "surprise-svdpp": "scikit-surprise",
                   "surprise-baseline": "scikit-surprise", "implicit-als": "implicit", "spark-als": "pyspark"}
+
+
+# mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 kept samples; myFM runs the
+# same sweeps and keeps as many samples (its last ones).
+BAYES_DEFAULTS = {"sweeps": 200, "kept": 32}
 
 
 def parse_args(argv=None):
@@ -278,6 +283,23 @@ class Harness:
                                                     f"als --no-tune --threads {t}: at most 15 sweeps, λ·n 0.15, λ_b 0.05",
                                                     "als", a.rank, 15, True), folds,
                                     ["--rank", str(a.rank), "--algorithm", "als", "--no-tune", "--threads", t]))
+        bayes = BAYES_DEFAULTS
+        if "mf-bayes" in e:
+            rows.append(self.mf_row(engines.new_row("mf-bayes", "mf Bayesian MF (defaults)",
+                                                    f"--rank {a.rank} --algorithm bayes --threads {t}: "
+                                                    f"{bayes['sweeps']} Gibbs sweeps, {bayes['kept']} kept samples, "
+                                                    "implicit feedback", "bayes", a.rank, bayes["sweeps"], True), folds,
+                                    ["--rank", str(a.rank), "--algorithm", "bayes", "--threads", t]))
+        if "mf-svdpp" in e:
+            rows.append(self.mf_row(engines.new_row("mf-svdpp", "mf SVD++ (defaults)",
+                                                    f"--rank {a.rank} --algorithm svdpp --threads {t}: 60 epochs",
+                                                    "svdpp", a.rank, 60, True), folds,
+                                    ["--rank", str(a.rank), "--algorithm", "svdpp", "--threads", t]))
+        if "myfm" in e:
+            rows.append(self.peer_row(engines.new_row("myfm", "myFM (Gibbs, one-hot user/item)", "", "bayes", a.rank,
+                                                      bayes["sweeps"]), folds,
+                                      {"rank": a.rank, "epochs": bayes["sweeps"], "rating_scale": [1, 5],
+                                       "params": {"kept": bayes["kept"]}}))
         if "libmf" in e:
             rows.append(self.libmf_row(engines.new_row("libmf", "LIBMF", f"k={a.rank} 20 iters, λ_p=λ_q=0.1, η=0.1, "
                                                        f"26 bins (LIBMF defaults but k), {t} threads", "sgd", a.rank,
@@ -286,7 +308,9 @@ class Harness:
                                             ("surprise-svdpp", "Surprise SVD++", 20, a.rank),
                                             ("surprise-baseline", "Surprise BaselineOnly", 10, None)):
             if engine in e:
-                rows.append(self.peer_row(engines.new_row(engine, label, "", "sgd", rank, epochs), folds,
+                # Surprise's SVD++ is measured against mf's SVD++ (its own family), the others against SGD.
+                family = "svdpp" if engine == "surprise-svdpp" else "sgd"
+                rows.append(self.peer_row(engines.new_row(engine, label, "", family, rank, epochs), folds,
                                           {"rank": rank or 0, "epochs": epochs, "rating_scale": [1, 5]}))
         if "spark-als" in e:
             rows.append(self.peer_row(engines.new_row("spark-als", "Spark MLlib ALS", "", "als", a.rank, 15), folds,

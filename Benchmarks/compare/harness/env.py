@@ -21,6 +21,7 @@ BASE_PACKAGES = ["numpy", "scipy", "matplotlib"]
 PEER_PACKAGES = {
     "libmf": "libmf==0.9.2",
     "scikit-surprise": "scikit-surprise",
+    "myfm": "myfm",
     "implicit": "implicit>=0.7,<0.8",
     "pyspark": "pyspark",
 }

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m harness.peer_runner SPEC.json
 
-SPEC: {"engine": "surprise-svd" | "surprise-svdpp" | "surprise-baseline" | "implicit-als" |
+SPEC: {"engine": "myfm" | "surprise-svd" | "surprise-svdpp" | "surprise-baseline" | "implicit-als" |
         "spark-als",
        "runs": [{"train": PATH, "test": PATH, "fold": "u1"}, …], "repeats": 3,
        "max_repeat_seconds": 10, "rank": 32, "epochs": 20, "threads": 2, "params": {…},
@@ -322,7 +322,60 @@ def _stop_spark(spark):
             proc.kill()
 
 
+# --- myFM -------------------------------------------------------------------------------------------
+
+def run_myfm(spec):
+    """myFM's MyFMRegressor (Gibbs sampling) on the one-hot encodings of user and item: Bayesian
+    biased MF as an FM. `epochs` is the number of sweeps, params.kept the samples averaged
+    (n_kept_samples: the last ones), seed 42; predictions clipped to the rating scale (as mf
+    clamps). An id absent from training is an all-zero block (the baseline)."""
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bar on stderr
+    import numpy as np
+    import scipy.sparse as sps
+    import myfm
+
+    k, sweeps = int(spec["rank"]), int(spec["epochs"])
+    kept = int(spec.get("params", {}).get("kept", sweeps - 5))
+    lo, hi = spec.get("rating_scale", [1, 5])
+
+    def encode(rows, users, items):
+        cols, rix = [], []
+        for n, (u, i, _) in enumerate(rows):
+            if u in users:
+                rix.append(n)
+                cols.append(users[u])
+            if i in items:
+                rix.append(n)
+                cols.append(len(users) + items[i])
+        return sps.csr_matrix((np.ones(len(cols)), (rix, cols)), shape=(len(rows), len(users) + len(items)))
+
+    def one_run(run, repeat):
+        t0 = time.perf_counter()
+        train = read_ratings(run["train"])
+        users = {u: n for n, u in enumerate(sorted({r[0] for r in train}))}
+        items = {i: n for n, i in enumerate(sorted({r[1] for r in train}))}
+        x = encode(train, users, items)
+        y = np.array([r[2] for r in train])
+        load = time.perf_counter() - t0
+        fm = myfm.MyFMRegressor(rank=k, random_seed=42)
+        t1 = time.perf_counter()
+        fm.fit(x, y, n_iter=sweeps, n_kept_samples=kept)
+        t2 = time.perf_counter()
+        test = read_ratings(run["test"])
+        predicted = np.clip(fm.predict(encode(test, users, items)), lo, hi)
+        rmse, mae = _errors(zip(predicted, (r[2] for r in test)))
+        fallbacks = sum(1 for r in test if r[0] not in users or r[1] not in items)
+        return {"load_seconds": load, "train_seconds": t2 - t1, "epochs": sweeps,
+                "epoch_seconds": None, "rmse": rmse, "mae": mae, "fallbacks": fallbacks}
+
+    return {"version": myfm.__version__,
+            "settings": f"MyFMRegressor rank={k} n_iter={sweeps} n_kept_samples={kept} on user/item one-hots",
+            "runs": _repeat_loop(spec, one_run),
+            "notes": ["single-threaded Gibbs sampler (myFM has no thread setting for it)"]}
+
+
 ENGINES = {
+    "myfm": run_myfm,
     "surprise-svd": run_surprise,
     "surprise-svdpp": run_surprise,
     "surprise-baseline": run_surprise,
