@@ -44,6 +44,8 @@ import myfm
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "Benchmarks", "compare"))
+from harness.peer_runner import one_hot  # noqa: E402  (the comparison harness's encoding)
 from suitelib import sets  # noqa: E402
 
 
@@ -55,19 +57,6 @@ def read(path):
 def id_order(x):
     """Numeric ids in numeric order (as myfm_ml100k.py and scikit-learn's OneHotEncoder order them)."""
     return (0, int(x), "") if x.isdigit() else (1, 0, x)
-
-
-def one_hot(users, items, user_index, item_index):
-    rows, cols = [], []
-    for n, (u, i) in enumerate(zip(users, items)):
-        if u in user_index:
-            rows.append(n)
-            cols.append(user_index[u])
-        if i in item_index:
-            rows.append(n)
-            cols.append(len(user_index) + item_index[i])
-    return sps.csr_matrix((np.ones(len(rows)), (rows, cols)),
-                          shape=(len(users), len(user_index) + len(item_index)))
 
 
 def indices(train_users, train_items):

@@ -432,10 +432,10 @@ class Suite:
             record["mf_fit"] = {k: v for k, v in fit.items() if k != "history"}
         return record
 
-    def mf_default_row(self, runs):
-        a = self.args
-        flags = ["--rank", str(a.rank)]
-        row = self.new_row("mf-default", "`mf fit TRAIN " + " ".join(flags) + "`")
+    def mf_flags_row(self, engine, flags, runs):
+        """`mf fit TRAIN FLAGS` on every run: mf's defaults (`--rank k`), or an algorithm's
+        (`--rank k --algorithm bayes|svdpp`)."""
+        row = self.new_row(engine, "`mf fit TRAIN " + " ".join(flags) + "`")
         try:
             row["runs"] = [self.mf_run(run, flags, keep_report=True) for run in runs]
             row["status"] = "ok"
@@ -526,17 +526,6 @@ class Suite:
             row["settings"] = (row.get("settings") or "") + f", rating_scale {scale[0]:g}–{scale[1]:g}"
         return row
 
-    def mf_algorithm_row(self, engine, algorithm, runs):
-        """`mf fit TRAIN --rank k --algorithm A` at that algorithm's defaults (Bayesian MF, SVD++)."""
-        flags = ["--rank", str(self.args.rank), "--algorithm", algorithm]
-        row = self.new_row(engine, "`mf fit TRAIN " + " ".join(flags) + "`")
-        try:
-            row["runs"] = [self.mf_run(run, flags, keep_report=True) for run in runs]
-            row["status"] = "ok"
-        except EngineError as err:
-            row.update(status="failed", error=str(err))
-        return row
-
     def myfm_row(self, runs, ds):
         """myFM at mf's Bayesian rank, sweeps and kept samples (issue 9), through the harness's
         peer runner."""
@@ -568,13 +557,14 @@ class Suite:
         if ds.get("shape"):
             self.log("  " + report.shape_line(ds["shape"]))
         e = self.args.engines
-        steps = [("mf-default", lambda: self.mf_default_row(runs)), ("mf-tuned", lambda: self.mf_tuned_row(runs)),
+        k = str(self.args.rank)
+        steps = [("mf-default", lambda: self.mf_flags_row("mf-default", ["--rank", k], runs)), ("mf-tuned", lambda: self.mf_tuned_row(runs)),
                  ("libmf", lambda: self.libmf_row(runs)),
                  ("surprise-svd", lambda: self.surprise_row("surprise-svd", runs, ds)),
                  ("surprise-baseline", lambda: self.surprise_row("surprise-baseline", runs, ds)),
-                 ("mf-bayes", lambda: self.mf_algorithm_row("mf-bayes", "bayes", runs)),
+                 ("mf-bayes", lambda: self.mf_flags_row("mf-bayes", ["--rank", k, "--algorithm", "bayes"], runs)),
                  ("myfm", lambda: self.myfm_row(runs, ds)),
-                 ("mf-svdpp", lambda: self.mf_algorithm_row("mf-svdpp", "svdpp", runs)),
+                 ("mf-svdpp", lambda: self.mf_flags_row("mf-svdpp", ["--rank", k, "--algorithm", "svdpp"], runs)),
                  ("surprise-svdpp", lambda: self.surprise_row("surprise-svdpp", runs, ds))]
         for engine, step in steps:
             if engine not in e:

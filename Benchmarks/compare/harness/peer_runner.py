@@ -324,6 +324,25 @@ def _stop_spark(spark):
 
 # --- myFM -------------------------------------------------------------------------------------------
 
+def one_hot(users, items, user_index, item_index):
+    """The FM design of (user, item) pairs for biased MF: the user's one-hot column, then the
+    item's (after all user columns); an id absent from its index is an all-zero block (the
+    baseline). Shared with Benchmarks/accuracy's myFM scripts."""
+    import numpy as np
+    import scipy.sparse as sps
+
+    rows, cols = [], []
+    for n, (u, i) in enumerate(zip(users, items)):
+        if u in user_index:
+            rows.append(n)
+            cols.append(user_index[u])
+        if i in item_index:
+            rows.append(n)
+            cols.append(len(user_index) + item_index[i])
+    return sps.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                          shape=(len(users), len(user_index) + len(item_index)))
+
+
 def run_myfm(spec):
     """myFM's MyFMRegressor (Gibbs sampling) on the one-hot encodings of user and item: Bayesian
     biased MF as an FM. `epochs` is the number of sweeps, params.kept the samples averaged
@@ -331,30 +350,18 @@ def run_myfm(spec):
     clamps). An id absent from training is an all-zero block (the baseline)."""
     os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bar on stderr
     import numpy as np
-    import scipy.sparse as sps
     import myfm
 
     k, sweeps = int(spec["rank"]), int(spec["epochs"])
     kept = int(spec.get("params", {}).get("kept", sweeps - 5))
     lo, hi = spec.get("rating_scale", [1, 5])
 
-    def encode(rows, users, items):
-        cols, rix = [], []
-        for n, (u, i, _) in enumerate(rows):
-            if u in users:
-                rix.append(n)
-                cols.append(users[u])
-            if i in items:
-                rix.append(n)
-                cols.append(len(users) + items[i])
-        return sps.csr_matrix((np.ones(len(cols)), (rix, cols)), shape=(len(rows), len(users) + len(items)))
-
     def one_run(run, repeat):
         t0 = time.perf_counter()
         train = read_ratings(run["train"])
         users = {u: n for n, u in enumerate(sorted({r[0] for r in train}))}
         items = {i: n for n, i in enumerate(sorted({r[1] for r in train}))}
-        x = encode(train, users, items)
+        x = one_hot([r[0] for r in train], [r[1] for r in train], users, items)
         y = np.array([r[2] for r in train])
         load = time.perf_counter() - t0
         fm = myfm.MyFMRegressor(rank=k, random_seed=42)
@@ -362,7 +369,7 @@ def run_myfm(spec):
         fm.fit(x, y, n_iter=sweeps, n_kept_samples=kept)
         t2 = time.perf_counter()
         test = read_ratings(run["test"])
-        predicted = np.clip(fm.predict(encode(test, users, items)), lo, hi)
+        predicted = np.clip(fm.predict(one_hot([r[0] for r in test], [r[1] for r in test], users, items)), lo, hi)
         rmse, mae = _errors(zip(predicted, (r[2] for r in test)))
         fallbacks = sum(1 for r in test if r[0] not in users or r[1] not in items)
         return {"load_seconds": load, "train_seconds": t2 - t1, "epochs": sweeps,
