@@ -48,9 +48,9 @@ QUICK_GRID = {"regularization": [0.05, 0.1], "epochs": [20, 120], "schedules": [
 SCHEDULE_FLAGS = {"decaying": ["--schedule", "decaying"],
                   "adaptive": ["--schedule", "adaptive", "--learning-rate", "0.05", "--learning-rate-decay", "1"]}
 ML100K_SETS = ("ml100k-folds", "ml100k-random")
-# mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 kept samples; myFM runs the
-# same sweeps and keeps as many samples (its last ones).
-BAYES = {"sweeps": 200, "kept": 32}
+# mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 samples kept every 6th sweep
+# after 8; myFM runs the same sweeps and averages the samples of the same sweeps.
+BAYES = {"sweeps": 200, "kept": 32, "kept_sweeps": [8 + 6 * t for t in range(1, 33)]}
 
 
 def parse_args(argv=None):
@@ -295,8 +295,9 @@ class Suite:
                                   "implicit feedback).",
                          "timed": "as mf defaults."},
             "myfm": {"given": f"myFM's `MyFMRegressor(rank={a.rank})` on user/item one-hots, {BAYES['sweeps']} sweeps, "
-                              f"n_kept_samples={BAYES['kept']} (mf's sweeps and kept samples), seed 42, predictions "
-                              "clipped to the rating range; single-threaded sampler.",
+                              f"averaging the samples of the {BAYES['kept']} sweeps mf keeps (every 6th after 8: mf's "
+                              "sweeps and kept samples), seed 42, predictions clipped to the rating range; "
+                              "single-threaded sampler.",
                      "timed": "reading the training file and one-hot encoding it plus `fit`, inside the peer's Python "
                               "process, as fit s; `fit` alone as train s."},
             "mf-svdpp": {"given": f"`mf fit TRAIN --rank {a.rank} --algorithm svdpp{quiet}`: SVD++ by SGD at its "
@@ -536,7 +537,8 @@ class Suite:
             row.update(status="not installed", error=p.get("error") or "myfm is not installed")
             return row
         scale = [0.5, 5] if (ds.get("shape") or {}).get("half_stars") else [1, 5]
-        spec = {"rank": a.rank, "epochs": BAYES["sweeps"], "params": {"kept": BAYES["kept"]}, "rating_scale": scale,
+        spec = {"rank": a.rank, "epochs": BAYES["sweeps"], "params": {"kept_sweeps": BAYES["kept_sweeps"]},
+                "rating_scale": scale,
                 "threads": 1, "repeats": 1, "max_repeat_seconds": 1e12, "engine": "myfm", "runs": runs}
         engines.run_peer_row(row, self.py, spec, os.path.join(self.work, "specs"), a.timeout)
         for run in row.get("runs", []):

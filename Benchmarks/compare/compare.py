@@ -33,9 +33,9 @@ PEER_OF_ENGINE = {"libmf": "libmf", "myfm": "myfm", "surprise-svd": "scikit-surp
                   "surprise-baseline": "scikit-surprise", "implicit-als": "implicit", "spark-als": "pyspark"}
 
 
-# mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 kept samples; myFM runs the
-# same sweeps and keeps as many samples (its last ones).
-BAYES_DEFAULTS = {"sweeps": 200, "kept": 32}
+# mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 samples kept every 6th sweep
+# after 8; myFM runs the same sweeps and averages the samples of the same sweeps.
+BAYES_DEFAULTS = {"sweeps": 200, "kept": 32, "kept_sweeps": [8 + 6 * t for t in range(1, 33)]}
 
 
 def parse_args(argv=None):
@@ -299,7 +299,7 @@ class Harness:
             rows.append(self.peer_row(engines.new_row("myfm", "myFM (Gibbs, one-hot user/item)", "", "bayes", a.rank,
                                                       bayes["sweeps"]), folds,
                                       {"rank": a.rank, "epochs": bayes["sweeps"], "rating_scale": [1, 5],
-                                       "params": {"kept": bayes["kept"]}}))
+                                       "params": {"kept_sweeps": bayes["kept_sweeps"]}}))
         if "libmf" in e:
             rows.append(self.libmf_row(engines.new_row("libmf", "LIBMF", f"k={a.rank} 20 iters, λ_p=λ_q=0.1, η=0.1, "
                                                        f"26 bins (LIBMF defaults but k), {t} threads", "sgd", a.rank,
