@@ -29,7 +29,7 @@ struct Fit: ParsableCommand {
 
   @Flag(
     inversion: .prefixedNo,
-    help: "Bayesian MF: implicit feedback, each user's items rated as extra features (Bayesian SVD++).")
+    help: "Bayesian MF: implicit feedback, on by default: the items a user rated and the users who rated an item as extra features (Bayesian SVD++).")
   var implicitFeedback: Bool?
 
   @Flag(help: "Implicit: count every line as one interaction (value 1), ignoring a value column.")

@@ -31,9 +31,12 @@ import RatingData
 // One sweep draws, in order (each from its exact conditional given everything else):
 //   1. α ~ Gamma(a₀ + N/2, b₀ + ½ Σ e²) from the residuals of the current sample;
 //   2. the users' (m_f, λ_f) from the Normal–Gamma posterior of the columns of [P, b_u];
-//   3. every user row x_u ~ N(A⁻¹c, A⁻¹), A = diag(λ) + α Σ_i y_i y_iᵀ,
+//   3. with implicit feedback (ImplicitFeedback.swift), the users' implicit rows' prior and the
+//      rows y_j themselves, and every user row is then drawn around m + s_u instead of m;
+//   4. every user row x_u ~ N(A⁻¹c, A⁻¹), A = diag(λ) + α Σ_i y_i y_iᵀ,
 //      c = diag(λ) m + α Σ_i y_i (r_ui − μ − b_i), y_i = [q_i; 1] over the user's items;
-//   4. the items' (m_f, λ_f), then every item row the same way against the users.
+//   5. the items' (m_f, λ_f), their implicit rows (with implicit feedback), then every item row
+//      the same way against the users.
 // Rows of one side are independent given the other side, so they are drawn in parallel, as ALS
 // solves them. Each row's noise comes from its own stream, seeded by (seed, sweep, side, row), so
 // the chain is the same for every thread count.
