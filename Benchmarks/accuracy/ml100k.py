@@ -27,8 +27,9 @@ CONFIGS = [
     ("fixed defaults ALS (--no-tune)", ["--rank", "32", "--algorithm", "als", "--no-tune"]),
     ("tuned SGD (--preset ml100k)", ["--preset", "ml100k"]),
     ("tuned ALS (--preset ml100k)", ["--preset", "ml100k", "--algorithm", "als"]),
-    ("Bayesian MF (defaults: 32 samples)", ["--rank", "32", "--algorithm", "bayes"]),
+    ("Bayesian MF (defaults: implicit feedback, 32 samples)", ["--rank", "32", "--algorithm", "bayes"]),
     ("Bayesian MF, 64 samples", ["--rank", "32", "--algorithm", "bayes", "--samples", "64", "--thinning", "3"]),
+    ("Bayesian MF without implicit feedback", ["--rank", "32", "--algorithm", "bayes", "--no-implicit-feedback"]),
     ("SVD++ (defaults)", ["--rank", "32", "--algorithm", "svdpp"]),
     ("SVD++ (defaults), 1 thread", ["--rank", "32", "--algorithm", "svdpp", "--threads", "1"]),
 ]

@@ -13,6 +13,7 @@ K = 1..5; a test user or item absent from training is an all-zero one-hot block 
 import argparse
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -20,6 +21,8 @@ import scipy.sparse as sps
 import myfm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "Benchmarks", "compare"))
+from harness.peer_runner import one_hot  # noqa: E402  (users' columns first, then items')
 
 
 def read(path):
@@ -30,20 +33,6 @@ def read(path):
 def id_order(x):
     """Numeric ids in numeric order (as a DataFrame of ints gives them to OneHotEncoder)."""
     return (0, int(x), "") if x.isdigit() else (1, 0, x)
-
-
-def one_hot(users, items, user_index, item_index):
-    """Users' columns first, then items' (in `id_order`, as scikit-learn's OneHotEncoder orders them)."""
-    rows, cols = [], []
-    for n, (u, i) in enumerate(zip(users, items)):
-        if u in user_index:
-            rows.append(n)
-            cols.append(user_index[u])
-        if i in item_index:
-            rows.append(n)
-            cols.append(len(user_index) + item_index[i])
-    shape = (len(users), len(user_index) + len(item_index))
-    return sps.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
 
 
 def main():

@@ -48,6 +48,9 @@ QUICK_GRID = {"regularization": [0.05, 0.1], "epochs": [20, 120], "schedules": [
 SCHEDULE_FLAGS = {"decaying": ["--schedule", "decaying"],
                   "adaptive": ["--schedule", "adaptive", "--learning-rate", "0.05", "--learning-rate-decay", "1"]}
 ML100K_SETS = ("ml100k-folds", "ml100k-random")
+# mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 samples kept every 6th sweep
+# after 8; myFM runs the same sweeps and averages the samples of the same sweeps.
+BAYES = {"sweeps": 200, "kept": 32, "kept_sweeps": [8 + 6 * t for t in range(1, 33)]}
 
 
 def parse_args(argv=None):
@@ -76,6 +79,8 @@ def parse_args(argv=None):
                     help="LIBMF's threads (default: all cores, as mf's default); Surprise has none")
     ap.add_argument("--mf-quiet", action="store_true",
                     help="pass --quiet to mf fit (default: progress on, as a user runs it)")
+    ap.add_argument("--surprise-svdpp-max-ratings", type=int, default=200_000,
+                    help="largest training file Surprise's SVD++ runs on (about 300× slower per epoch than mf's)")
     ap.add_argument("--surprise-max-ratings", type=int, default=1_000_000,
                     help="largest training file Surprise runs on (single-threaded, in-memory)")
     ap.add_argument("--out", default=os.path.join(HERE, "out"), help="work folder for data and models")
@@ -213,7 +218,9 @@ class Suite:
         self.py = None
         peers = {}
         wanted = {"scikit-surprise": env.PEER_PACKAGES["scikit-surprise"]} \
-            if {"surprise-svd", "surprise-baseline"} & set(a.engines) else {}
+            if {"surprise-svd", "surprise-baseline", "surprise-svdpp"} & set(a.engines) else {}
+        if "myfm" in a.engines:
+            wanted["myfm"] = env.PEER_PACKAGES["myfm"]
         try:
             self.py = env.ensure_venv(log=self.log)
             if a.no_install:
@@ -283,6 +290,23 @@ class Suite:
                                       "peer's Python process, as fit s; `algo.fit` alone as train s."},
             "surprise-baseline": {"given": "`BaselineOnly()` defaults: ALS, 10 epochs, reg_u 15, reg_i 10.",
                                   "timed": "as Surprise SVD."},
+            "mf-bayes": {"given": f"`mf fit TRAIN --rank {a.rank} --algorithm bayes{quiet}`: Bayesian MF by Gibbs "
+                                  f"sampling at its defaults ({BAYES['sweeps']} sweeps, {BAYES['kept']} kept samples, "
+                                  "implicit feedback).",
+                         "timed": "as mf defaults."},
+            "myfm": {"given": f"myFM's `MyFMRegressor(rank={a.rank})` on user/item one-hots, {BAYES['sweeps']} sweeps, "
+                              f"averaging the samples of the {BAYES['kept']} sweeps mf keeps (every 6th after 8: mf's "
+                              "sweeps and kept samples), seed 42, predictions clipped to the rating range; "
+                              "single-threaded sampler.",
+                     "timed": "reading the training file and one-hot encoding it plus `fit`, inside the peer's Python "
+                              "process, as fit s; `fit` alone as train s."},
+            "mf-svdpp": {"given": f"`mf fit TRAIN --rank {a.rank} --algorithm svdpp{quiet}`: SVD++ by SGD at its "
+                                  "defaults (60 epochs).",
+                         "timed": "as mf defaults."},
+            "surprise-svdpp": {"given": f"`SVDpp(n_factors={a.rank})`, Surprise's defaults otherwise: 20 epochs, "
+                                        "lr 0.007, reg 0.02; single-threaded; only up to --surprise-svdpp-max-ratings "
+                                        "training ratings.",
+                               "timed": "as Surprise SVD."},
         }
         return [dict(id=e, label=report.ENGINES[e], **docs[e]) for e in ALL_ENGINES if e in a.engines]
 
@@ -409,10 +433,10 @@ class Suite:
             record["mf_fit"] = {k: v for k, v in fit.items() if k != "history"}
         return record
 
-    def mf_default_row(self, runs):
-        a = self.args
-        flags = ["--rank", str(a.rank)]
-        row = self.new_row("mf-default", "`mf fit TRAIN " + " ".join(flags) + "`")
+    def mf_flags_row(self, engine, flags, runs):
+        """`mf fit TRAIN FLAGS` on every run: mf's defaults (`--rank k`), or an algorithm's
+        (`--rank k --algorithm bayes|svdpp`)."""
+        row = self.new_row(engine, "`mf fit TRAIN " + " ".join(flags) + "`")
         try:
             row["runs"] = [self.mf_run(run, flags, keep_report=True) for run in runs]
             row["status"] = "ok"
@@ -482,13 +506,18 @@ class Suite:
             row.update(status="not installed", error=p.get("error") or "scikit-surprise is not installed")
             return row
         train_count = (ds.get("shape") or {}).get("train") or 0
+        if engine == "surprise-svdpp" and train_count > a.surprise_svdpp_max_ratings:
+            row.update(status="skipped", error=f"Surprise SVD++ runs only up to {a.surprise_svdpp_max_ratings:,} "
+                                               f"training ratings (--surprise-svdpp-max-ratings); this set has "
+                                               f"{train_count:,}")
+            return row
         if train_count > a.surprise_max_ratings:
             row.update(status="skipped", error=f"Surprise runs only up to {a.surprise_max_ratings:,} training "
                                                f"ratings (--surprise-max-ratings); this set has {train_count:,}")
             return row
         shape = ds.get("shape") or {}
         scale = [0.5, 5] if shape.get("half_stars") else [1, 5]
-        svd = engine == "surprise-svd"
+        svd = engine in ("surprise-svd", "surprise-svdpp")
         spec = {"rank": a.rank if svd else 0, "epochs": 20 if svd else 10, "rating_scale": scale,
                 "threads": 1, "repeats": 1, "max_repeat_seconds": 1e12, "engine": engine, "runs": runs}
         engines.run_peer_row(row, self.py, spec, os.path.join(self.work, "specs"), a.timeout)
@@ -496,6 +525,24 @@ class Suite:
             run["fit_seconds"] = (run.get("load_seconds") or 0) + run["train_seconds"]
         if row["status"] == "ok":
             row["settings"] = (row.get("settings") or "") + f", rating_scale {scale[0]:g}–{scale[1]:g}"
+        return row
+
+    def myfm_row(self, runs, ds):
+        """myFM at mf's Bayesian rank, sweeps and kept samples (issue 9), through the harness's
+        peer runner."""
+        a = self.args
+        row = self.new_row("myfm", "")
+        p = self.peers.get("myfm") or {}
+        if not self.py or not p.get("installed"):
+            row.update(status="not installed", error=p.get("error") or "myfm is not installed")
+            return row
+        scale = [0.5, 5] if (ds.get("shape") or {}).get("half_stars") else [1, 5]
+        spec = {"rank": a.rank, "epochs": BAYES["sweeps"], "params": {"kept_sweeps": BAYES["kept_sweeps"]},
+                "rating_scale": scale,
+                "threads": 1, "repeats": 1, "max_repeat_seconds": 1e12, "engine": "myfm", "runs": runs}
+        engines.run_peer_row(row, self.py, spec, os.path.join(self.work, "specs"), a.timeout)
+        for run in row.get("runs", []):
+            run["fit_seconds"] = (run.get("load_seconds") or 0) + run["train_seconds"]
         return row
 
     def new_row(self, engine, settings):
@@ -512,10 +559,15 @@ class Suite:
         if ds.get("shape"):
             self.log("  " + report.shape_line(ds["shape"]))
         e = self.args.engines
-        steps = [("mf-default", lambda: self.mf_default_row(runs)), ("mf-tuned", lambda: self.mf_tuned_row(runs)),
+        k = str(self.args.rank)
+        steps = [("mf-default", lambda: self.mf_flags_row("mf-default", ["--rank", k], runs)), ("mf-tuned", lambda: self.mf_tuned_row(runs)),
                  ("libmf", lambda: self.libmf_row(runs)),
                  ("surprise-svd", lambda: self.surprise_row("surprise-svd", runs, ds)),
-                 ("surprise-baseline", lambda: self.surprise_row("surprise-baseline", runs, ds))]
+                 ("surprise-baseline", lambda: self.surprise_row("surprise-baseline", runs, ds)),
+                 ("mf-bayes", lambda: self.mf_flags_row("mf-bayes", ["--rank", k, "--algorithm", "bayes"], runs)),
+                 ("myfm", lambda: self.myfm_row(runs, ds)),
+                 ("mf-svdpp", lambda: self.mf_flags_row("mf-svdpp", ["--rank", k, "--algorithm", "svdpp"], runs)),
+                 ("surprise-svdpp", lambda: self.surprise_row("surprise-svdpp", runs, ds))]
         for engine, step in steps:
             if engine not in e:
                 continue

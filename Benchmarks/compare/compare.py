@@ -28,8 +28,9 @@ sys.path.insert(0, HERE)
 from harness import datasets, engines, env, readme_tables, stamp, summary, tuning  # noqa: E402
 from harness.proc import Log, run_child, tail  # noqa: E402
 
-ALL_ENGINES = ("mf-sgd", "mf-sgd-preset", "mf-als", "mf-implicit-als", "mf-bpr", "libmf", "surprise-svd",
-               "surprise-svdpp", "surprise-baseline", "implicit-als", "implicit-bpr", "spark-als")
+ALL_ENGINES = ("mf-sgd", "mf-sgd-preset", "mf-als", "mf-bayes", "mf-svdpp", "mf-implicit-als", "mf-bpr", "libmf",
+               "myfm", "surprise-svd", "surprise-svdpp", "surprise-baseline", "implicit-als", "implicit-bpr",
+               "spark-als")
 # What the LIBMF rows run, named exactly (issue 14): not upstream's current LIBMF but the copy of its
 # mf.cpp that the third-party Python binding on PyPI bundles, compiled by us with LIBMF's SIMD and
 # OpenMP flags. That copy predates upstream's 2018 fix of an end-of-training deadlock.
@@ -59,9 +60,18 @@ SYNTH_MODELS = {
 # Epoch counts of the time-to-accuracy points, per family.
 CURVE_EPOCHS = {"sgd": [1, 2, 4, 8, 12, 16, 20], "als": [1, 2, 3, 4, 6, 8, 10], "implicit": [1, 2, 4, 8, 15],
                 "bpr": [5, 10, 25, 50, 100]}
-PEER_OF_ENGINE = {"libmf": "libmf", "surprise-svd": "scikit-surprise", "surprise-svdpp": "scikit-surprise",
+PEER_OF_ENGINE = {"libmf": "libmf", "myfm": "myfm", "surprise-svd": "scikit-surprise", "surprise-svdpp": "scikit-surprise",
                   "surprise-baseline": "scikit-surprise", "implicit-als": "implicit", "implicit-bpr": "implicit",
                   "spark-als": "pyspark"}
+
+# mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 samples kept every 6th sweep
+# after 8; myFM runs the same sweeps and averages the samples of the same sweeps.
+BAYES_DEFAULTS = {"sweeps": 200, "kept": 32, "kept_sweeps": [8 + 6 * t for t in range(1, 33)]}
+
+
+# mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 samples kept every 6th sweep
+# after 8; myFM runs the same sweeps and averages the samples of the same sweeps.
+BAYES_DEFAULTS = {"sweeps": 200, "kept": 32, "kept_sweeps": [8 + 6 * t for t in range(1, 33)]}
 
 
 def parse_args(argv=None):
@@ -545,10 +555,30 @@ class Harness:
                                                          "in issue 3: an accuracy row, not a race)", "sgd", 256,
                                                          200, True, primary=False), variant="preset"),
                                     folds, ["--preset", "ml100k", "--threads", t]))
+        bayes = BAYES_DEFAULTS
+        if "mf-bayes" in e:
+            rows.append(self.mf_row(dict(engines.new_row("mf-bayes", "mf Bayesian MF (defaults)",
+                                                         f"--rank {a.rank} --algorithm bayes --threads {t}: "
+                                                         f"{bayes['sweeps']} Gibbs sweeps, {bayes['kept']} kept samples, "
+                                                         "implicit feedback", "bayes", a.rank, bayes["sweeps"], True),
+                                         variant="defaults"), folds,
+                                    ["--rank", str(a.rank), "--algorithm", "bayes", "--threads", t]))
+        if "mf-svdpp" in e:
+            rows.append(self.mf_row(dict(engines.new_row("mf-svdpp", "mf SVD++ (defaults)",
+                                                         f"--rank {a.rank} --algorithm svdpp --threads {t}: 60 epochs",
+                                                         "svdpp", a.rank, 60, True), variant="defaults"), folds,
+                                    ["--rank", str(a.rank), "--algorithm", "svdpp", "--threads", t]))
+        if "myfm" in e:
+            rows.append(self.peer_row(dict(engines.new_row("myfm", "myFM (Gibbs, one-hot user/item)", "", "bayes",
+                                                           a.rank, bayes["sweeps"]), variant="defaults"), folds,
+                                      {"rank": a.rank, "epochs": bayes["sweeps"], "rating_scale": [1, 5],
+                                       "params": {"kept_sweeps": bayes["kept_sweeps"]}}))
         for engine, label, epochs, rank in (("surprise-svdpp", "Surprise SVD++, defaults", 20, a.rank),
                                             ("surprise-baseline", "Surprise BaselineOnly, defaults", 10, None)):
             if engine in e:
-                rows.append(self.peer_row(dict(engines.new_row(engine, label, "", "sgd", rank, epochs),
+                # Surprise's SVD++ is measured against mf's SVD++ (its own family), the others against SGD.
+                family = "svdpp" if engine == "surprise-svdpp" else "sgd"
+                rows.append(self.peer_row(dict(engines.new_row(engine, label, "", family, rank, epochs),
                                                variant="defaults"), folds,
                                           {"rank": rank or 0, "epochs": epochs, "rating_scale": [1, 5]}))
         self.run_jobs(rows)

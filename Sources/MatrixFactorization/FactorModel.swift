@@ -144,12 +144,18 @@ public struct PosteriorSummary: Sendable, Equatable {
   public var userMeans: Matrix
   /// Q̄: the item embeddings averaged over the kept samples (items × k).
   public var itemMeans: Matrix
+  /// A model with implicit feedback (``BayesSettings/implicitFeedback``): the items' implicit
+  /// rows ȳ_j = [y_j; w_j] (items × (k + 1)) averaged over the kept samples, the term a user's
+  /// rated items add to their prior mean, |N(u)|^-½ Σ_{j∈N(u)} ȳ_j (folding in a new user draws
+  /// on it); `nil` for a model without.
+  public var implicitItemRows: Matrix?
 
   /// A summary of `samples` kept samples with their mean embeddings.
-  public init(samples: Int, userMeans: Matrix, itemMeans: Matrix) {
+  public init(samples: Int, userMeans: Matrix, itemMeans: Matrix, implicitItemRows: Matrix? = nil) {
     self.samples = samples
     self.userMeans = userMeans
     self.itemMeans = itemMeans
+    self.implicitItemRows = implicitItemRows
   }
 
   /// k, the embedding dimension of one sample.

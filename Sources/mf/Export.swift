@@ -78,6 +78,7 @@ struct Info: ParsableCommand {
       options["samples"] = s.samples
       options["burn_in"] = s.burnIn
       options["thinning"] = s.thinning
+      options["implicit_feedback"] = s.implicitFeedback
       options["init_scale"] = s.initScale.json
     }
     let version = ModelFile.version(of: m)

@@ -27,6 +27,11 @@ struct Fit: ParsableCommand {
   @Option(help: "Bayesian MF: sweeps from one kept sample to the next (default 6).")
   var thinning: Int?
 
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Bayesian MF: implicit feedback, on by default: the items a user rated and the users who rated an item as extra features (Bayesian SVD++).")
+  var implicitFeedback: Bool?
+
   @Flag(help: "Implicit: count every line as one interaction (value 1), ignoring a value column.")
   var binary = false
 
@@ -141,7 +146,7 @@ struct Fit: ParsableCommand {
           + "; training \(implicit ? "implicit " + (algorithm == .bpr ? "BPR" : "ALS") : algorithmName(algorithm)) rank \(options.rank), "
           + (tuningPlan(for: algorithm)?.epochs == true
             ? "epochs chosen from the data"
-            : options.bayes.map { "\($0.sweeps) Gibbs sweeps (\($0.burnIn) burn-in, then \($0.samples) kept samples \($0.thinning) sweeps apart)" }
+            : options.bayes.map { "\($0.sweeps) Gibbs sweeps (\($0.burnIn) burn-in, then \($0.samples) kept samples \($0.thinning) sweeps apart\($0.implicitFeedback ? ", implicit feedback" : ""))" }
               ?? "\(options.epochs) epochs")
           + ", \(options.threads) thread(s)")
     }
@@ -358,6 +363,7 @@ struct Fit: ParsableCommand {
       if let samples { s.samples = samples }
       if let burnIn { s.burnIn = burnIn }
       if let thinning { s.thinning = thinning }
+      if let implicitFeedback { s.implicitFeedback = implicitFeedback }
       if let initScale { s.initScale = initScale }
       if epochs != nil {
         throw ValidationError("--epochs does not apply to Bayesian MF: its sweeps are --burn-in + --samples × --thinning")
@@ -386,7 +392,10 @@ struct Fit: ParsableCommand {
     }
     if options.algorithm != .svdpp { note("--implicit-regularization", implicitRegularization != nil) }
     if options.algorithm != .bayes {
-      for (flag, given) in [("--samples", samples != nil), ("--burn-in", burnIn != nil), ("--thinning", thinning != nil)] {
+      for (flag, given) in [
+        ("--samples", samples != nil), ("--burn-in", burnIn != nil), ("--thinning", thinning != nil),
+        ("--[no-]implicit-feedback", implicitFeedback != nil),
+      ] {
         note(flag, given)
       }
     }

@@ -16,7 +16,7 @@ import Testing
       ["fit", "ratings.csv", "--algorithm", "bayes", "--rank", "3", "--samples", "4", "--burn-in", "6",
        "--thinning", "2", "--holdout", "0.2", "--threads", "2", "--model", "b.mf"], in: folder)
     #expect(fit.status == 0, "\(fit.stderr)")
-    #expect(fit.stderr.contains("14 Gibbs sweeps (6 burn-in, then 4 kept samples 2 sweeps apart)"))
+    #expect(fit.stderr.contains("14 Gibbs sweeps (6 burn-in, then 4 kept samples 2 sweeps apart, implicit feedback)"))
     #expect(fit.stderr.contains("sweep 1/14  sample train RMSE"))
     #expect(fit.stderr.contains("validation RMSE (average)"))
     #expect(fit.stdout.contains("predicts the average of 4 kept samples"))
@@ -29,13 +29,22 @@ import Testing
     #expect((json["history"] as? [Any])?.count == 14)
 
     let info = try mf(["info", "--model", "b.mf", "--json"], in: folder).json()
-    #expect(info["format_version"] as? Int == 2 && info["rank"] as? Int == 3)
+    #expect(info["format_version"] as? Int == 3 && info["rank"] as? Int == 3)
     #expect(info["kept_samples"] as? Int == 4 && info["scoring_width"] as? Int == 12)
     let options = try #require(info["options"] as? [String: Any])
     #expect(options["samples"] as? Int == 4 && options["burn_in"] as? Int == 6 && options["thinning"] as? Int == 2)
+    #expect(options["implicit_feedback"] as? Bool == true)
     let text = try mf(["info", "--model", "b.mf"], in: folder)
     #expect(text.stdout.contains("Bayesian MF (Gibbs sampling), rank 3"))
-    #expect(text.stdout.contains("format version 2"))
+    #expect(text.stdout.contains("format version 3"))
+    // Without implicit feedback: plain Bayesian MF, a version-2 file (as before version 3).
+    let plain = try mf(
+      ["fit", "ratings.csv", "--algorithm", "bayes", "--rank", "3", "--samples", "2", "--burn-in", "2",
+       "--thinning", "1", "--no-implicit-feedback", "--quiet", "--model", "p.mf"], in: folder)
+    #expect(plain.status == 0, "\(plain.stderr)")
+    let plainInfo = try mf(["info", "--model", "p.mf", "--json"], in: folder).json()
+    #expect(plainInfo["format_version"] as? Int == 2)
+    #expect((plainInfo["options"] as? [String: Any])?["implicit_feedback"] as? Bool == false)
 
     let predict = try mf(["predict", "u2", "m3", "--model", "b.mf"], in: folder)
     let value = try #require(Double(predict.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -67,6 +76,10 @@ import Testing
       ["fit", "ratings.csv", "--algorithm", "bayes", "--rank", "2", "--samples", "2", "--burn-in", "2",
        "--thinning", "1", "--regularization", "0.1", "--quiet", "--model", "x.mf"], in: folder)
     #expect(lambda.status == 0 && lambda.stderr.contains("--regularization does not apply to Bayesian MF; ignored"))
+    let implicit = try mf(
+      ["fit", "ratings.csv", "--rank", "2", "--epochs", "2", "--implicit-feedback", "--quiet", "--model", "y.mf"],
+      in: folder)
+    #expect(implicit.status == 0 && implicit.stderr.contains("--[no-]implicit-feedback does not apply"))
     let history = try mf(["recommend", "--history", "m1,m2", "--model", "x.mf"], in: folder)
     #expect(history.status != 0 && history.stderr.contains("needs a rating"))
   }

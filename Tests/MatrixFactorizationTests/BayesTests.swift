@@ -116,15 +116,84 @@ import Testing
     }
   }
 
+  // MARK: - Implicit feedback
+
+  /// One pass of the implicit rows' draw: the first item's y is drawn from its conditional
+  /// given the users' rows and the other items' starting y's, computed here from the model
+  /// (x̃_u ~ N(m + |N(u)|^-½ Σ_{j∈N(u)} y_j, diag(1/λ)), y_j ~ N(m_y, diag(1/λ_y))) in Double:
+  /// per dimension, precision λ_y + λ Σ_u c_u² and mean (λ_y m_y + λ Σ_u c_u (x̃_u − m −
+  /// c_u Σ_{j≠0} y_j)) / precision over the users u of item 0, c_u = |N(u)|^-½. The draws' mean
+  /// and variance match it within Monte Carlo error, and every pass leaves s_u equal to
+  /// |N(u)|^-½ Σ y_j recomputed from its final y's.
+  @Test func implicitRowsAreDrawnFromTheirConditional() throws {
+    var rng = SeededGenerator(seed: 9)
+    let items = [[0, 1], [0, 2], [1], [0, 1, 2], []]
+    let (users, itemCount, order) = (items.count, 3, 3)
+    let userRows = (0 ..< users * order).map { _ in Float(rng.nextGaussian()) }
+    let start = (0 ..< itemCount * order).map { _ in Float(0.5 * rng.nextGaussian()) }
+    let priorMean: [Float] = [0.1, -0.2, 0.3]
+    let priorPrecision: [Float] = [2, 0.5, 3]
+    let implicitMean: [Float] = [0.05, 0, -0.1]
+    let implicitPrecision: [Float] = [4, 1.5, 0.8]
+    let count = 20_000
+    let passes = GibbsConditional.implicitDraws(
+      items: items, itemCount: itemCount, userRows: userRows, priorMean: priorMean,
+      priorPrecision: priorPrecision, implicitMean: implicitMean,
+      implicitPrecision: implicitPrecision, start: start, count: count, seed: 4)
+    for f in 0 ..< order {
+      let lambda = Double(priorPrecision[f])
+      var precision = Double(implicitPrecision[f])
+      var weighted = Double(implicitPrecision[f]) * Double(implicitMean[f])
+      for (u, list) in items.enumerated() where list.contains(0) {
+        let c = 1 / Double(list.count).squareRoot()
+        let others = list.filter { $0 != 0 }.reduce(0.0) { $0 + Double(start[$1 * order + f]) }
+        precision += lambda * c * c
+        weighted += lambda * c * (Double(userRows[u * order + f]) - Double(priorMean[f]) - c * others)
+      }
+      let mean = weighted / precision
+      let draws = passes.map { Double($0.features[f]) }
+      let average = draws.reduce(0, +) / Double(count)
+      let variance = draws.reduce(0) { $0 + ($1 - average) * ($1 - average) } / Double(count - 1)
+      let se = (1 / precision / Double(count)).squareRoot()
+      #expect(abs(average - mean) < 4 * se, "y_0[\(f)]: mean \(average) against \(mean) (se \(se))")
+      #expect(abs(variance - 1 / precision) < 4 * (1 / precision) * (2.0 / Double(count)).squareRoot(),
+              "y_0[\(f)]: variance \(variance) against \(1 / precision)")
+    }
+    for pass in passes.prefix(20) {
+      for (u, list) in items.enumerated() {
+        for f in 0 ..< order {
+          let c = list.isEmpty ? 0 : 1 / Double(list.count).squareRoot()
+          let sum = c * list.reduce(0.0) { $0 + Double(pass.features[$1 * order + f]) }
+          #expect(abs(Double(pass.sums[u * order + f]) - sum) < 1e-5, "s_\(u)[\(f)]")
+        }
+      }
+    }
+  }
+
+  /// Implicit feedback is on by default, recorded in the options and optional: with it the model
+  /// keeps the averaged implicit rows (items × (k + 1)) and its chain differs; without it, none.
+  /// (The posterior-average, fold-in and file tests below run with it.)
+  @Test func implicitFeedbackIsRecordedAndOptional() throws {
+    let with = try Self.fit().model
+    let without = try Self.fit(implicitFeedback: false).model
+    #expect(with.summary.options.bayes?.implicitFeedback == true)
+    #expect(without.summary.options.bayes?.implicitFeedback == false)
+    #expect(with.posterior?.implicitItemRows?.rows == with.itemCount)
+    #expect(with.posterior?.implicitItemRows?.columns == 5)
+    #expect(without.posterior?.implicitItemRows == nil)
+    #expect(with.userFactors != without.userFactors)
+  }
+
   // MARK: - The posterior average
 
   static func fit(
     samples: Int = 6, burnIn: Int = 20, thinning: Int = 3, threads: Int = 2, seed: UInt64 = 42,
-    validation: RatingSet? = nil
+    validation: RatingSet? = nil, implicitFeedback: Bool = true
   ) throws -> FitResult {
     let (train, _) = ConformanceCase.plantedRatingSets
     var options = TrainingOptions.defaults(for: .bayes, rank: 4)
-    options.bayes = BayesSettings(samples: samples, burnIn: burnIn, thinning: thinning)
+    options.bayes = BayesSettings(
+      samples: samples, burnIn: burnIn, thinning: thinning, implicitFeedback: implicitFeedback)
     options.epochs = options.bayes!.sweeps
     options.threads = threads
     options.seed = seed
@@ -240,11 +309,16 @@ import Testing
 
   // MARK: - The model file
 
-  /// A Bayesian model is written as version 2 and read back whole; other models stay version 1.
-  @Test func versionTwoRoundTrip() throws {
-    let model = try Self.fit().model
+  /// A Bayesian model is written as version 3 with implicit feedback (its averaged implicit rows
+  /// in the file), as version 2 without (the layout and summary of the builds before version
+  /// 3: no implicit-feedback key), and read back whole; other models stay version 1.
+  @Test(arguments: [true, false]) func versionTwoAndThreeRoundTrip(implicit: Bool) throws {
+    let model = try Self.fit(implicitFeedback: implicit).model
     let bytes = try ModelFile.encode(model)
-    #expect(bytes[8] == 2 && ModelFile.version(of: model) == 2)
+    let version: UInt8 = implicit ? 3 : 2
+    #expect(bytes[8] == version && ModelFile.version(of: model) == UInt32(version))
+    let summary = String(decoding: try JSONEncoder().encode(model.summary), as: UTF8.self)
+    #expect(summary.contains("implicitFeedback") == implicit)
     let back = try ModelFile.decode(bytes)
     #expect(differences(back, model).isEmpty, "\(differences(back, model))")
     #expect(back.posterior == model.posterior && back.summary.noisePrecision == model.summary.noisePrecision)

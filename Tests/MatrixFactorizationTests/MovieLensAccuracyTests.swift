@@ -65,7 +65,9 @@ struct MovieLensAccuracyTests {
   /// `mf fit --algorithm bayes --rank 32` with its defaults (Gibbs sampling, nothing tuned) on
   /// fold u1 (one fold: 200 sweeps per fold make five cost ~20 s; the README's five-fold table
   /// comes from `Benchmarks/accuracy/ml100k.py`): test RMSE below 0.9145, u1's figure for the
-  /// best mf had before it (tuned SGD at rank 256, five-fold mean 0.9042).
+  /// best mf had before it (tuned SGD at rank 256, five-fold mean 0.9042), and below 0.900: the
+  /// implicit feedback of the defaults must pay on real data (u1 without it: 0.9070; with it,
+  /// 0.8967 at b11c1e0; the bound holds on all five folds, whose largest is u1).
   @Test func bayesianDefaultIsTheMostAccurate() throws {
     let folder = try #require(MovieLens100K.folder)
     let (train, _) = try RatingFileReader.read(path: "\(folder)/u1.base")
@@ -74,6 +76,7 @@ struct MovieLensAccuracyTests {
     let rmse = Evaluation.errors(of: model, on: test).rmse
     print("ML-100K u1 Bayesian MF (rank 32, defaults) test RMSE \(rmse)")
     #expect(rmse < 0.9145)
+    #expect(rmse < 0.900, "implicit feedback should bring u1 below 0.900 (0.9070 without it)")
   }
 
   /// `mf fit --algorithm svdpp` with its defaults against `mf fit --no-tune` (plain biased SGD,

@@ -15,7 +15,8 @@ if __package__ in (None, ""):
 from suitelib.report import ENGINES, TUNED_TOLERANCE, rmse_of, row_of  # noqa: E402
 
 COLORS = {"mf-default": "tab:blue", "mf-tuned": "lightsteelblue", "libmf": "tab:orange",
-          "surprise-svd": "tab:green", "surprise-baseline": "tab:gray"}
+          "surprise-svd": "tab:green", "surprise-baseline": "tab:gray", "mf-bayes": "tab:purple",
+          "myfm": "plum", "mf-svdpp": "tab:red", "surprise-svdpp": "lightcoral"}
 
 
 def points(results):

@@ -64,9 +64,10 @@ class Markdown(unittest.TestCase):
         lines = self.md.splitlines()
         folds = next(l for l in lines if l.startswith("| ML-100K folds u1–u2 |"))
         self.assertEqual(folds, "| ML-100K folds u1–u2 | 0.9050 | 0.9035 (decaying, λ 0.05, 20 ep.) | failed | not installed "
-                                "| 0.9450 | +0.17% ✓ | yes (1 peers) |")
+                                "| 0.9450 | — | — | — | — | +0.17% ✓ | yes (1 peers) | — | — |")
         sparse = next(l for l in lines if l.startswith("| synth: very sparse, half stars |"))
-        self.assertIn("| 0.9944 | 0.9533 (decaying, λ 0.05, 20 ep.) | 1.1818 | 0.9517 | 0.9513 | +4.31% ✗ |", sparse)
+        self.assertIn("| 0.9944 | 0.9533 (decaying, λ 0.05, 20 ep.) | 1.1818 | 0.9517 | 0.9513 | — | — | — | — "
+                      "| +4.31% ✗ |", sparse)
         self.assertIn("no: Surprise SVD, Surprise BaselineOnly lower", sparse)
         missing = next(l for l in lines if l.startswith("| synth: 1M ratings |"))
         self.assertIn("not run", missing)

@@ -23,6 +23,7 @@ BASE_PACKAGES = list(BASE_REQUIREMENTS)
 PEER_PACKAGES = {
     "libmf": "libmf==0.9.2",
     "scikit-surprise": "scikit-surprise==1.1.5",
+    "myfm": "myfm==0.4.0",
     "implicit": "implicit==0.7.3",
     "pyspark": "pyspark==4.3.0",
 }

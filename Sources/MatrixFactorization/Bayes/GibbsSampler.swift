@@ -31,9 +31,12 @@ import RatingData
 // One sweep draws, in order (each from its exact conditional given everything else):
 //   1. α ~ Gamma(a₀ + N/2, b₀ + ½ Σ e²) from the residuals of the current sample;
 //   2. the users' (m_f, λ_f) from the Normal–Gamma posterior of the columns of [P, b_u];
-//   3. every user row x_u ~ N(A⁻¹c, A⁻¹), A = diag(λ) + α Σ_i y_i y_iᵀ,
+//   3. with implicit feedback (ImplicitFeedback.swift), the users' implicit rows' prior and the
+//      rows y_j themselves, and every user row is then drawn around m + s_u instead of m;
+//   4. every user row x_u ~ N(A⁻¹c, A⁻¹), A = diag(λ) + α Σ_i y_i y_iᵀ,
 //      c = diag(λ) m + α Σ_i y_i (r_ui − μ − b_i), y_i = [q_i; 1] over the user's items;
-//   4. the items' (m_f, λ_f), then every item row the same way against the users.
+//   5. the items' (m_f, λ_f), their implicit rows (with implicit feedback), then every item row
+//      the same way against the users.
 // Rows of one side are independent given the other side, so they are drawn in parallel, as ALS
 // solves them. Each row's noise comes from its own stream, seeded by (seed, sweep, side, row), so
 // the chain is the same for every thread count.
@@ -157,6 +160,12 @@ struct GibbsSampler: FactorSolver {
   private var userPriorPrecisionSum: [Double]
   /// The items' conditional means E[q_i, b_i | P, b_u, …] of the last kept sweep (items × (k+1)).
   private let itemConditionalMeans: RowTable
+  /// The implicit-feedback terms of users and items, when the model has them
+  /// (``BayesSettings/implicitFeedback``).
+  private var userImplicit: ImplicitFeedback? = nil
+  private var itemImplicit: ImplicitFeedback? = nil
+  /// Σ over kept sweeps of the items' implicit rows y_j (with implicit feedback).
+  private var implicitItemRowSum: [Double] = []
 
   init(data: TrainingData, context: TrainingContext, settings: BayesSettings) {
     self.data = data
@@ -172,6 +181,11 @@ struct GibbsSampler: FactorSolver {
     itemConditionalMeans = RowTable(rows: data.itemCount, width: k + 1)
     userPriorMeanSum = [Double](repeating: 0, count: k + 1)
     userPriorPrecisionSum = [Double](repeating: 0, count: k + 1)
+    if settings.implicitFeedback {
+      userImplicit = ImplicitFeedback(rows: data.byUser, order: k + 1)
+      implicitItemRowSum = [Double](repeating: 0, count: data.itemCount * (k + 1))
+      itemImplicit = ImplicitFeedback(rows: data.byItem, order: k + 1)
+    }
     squaredError = 0
     squaredError = residualSquares()
   }
@@ -183,15 +197,26 @@ struct GibbsSampler: FactorSolver {
     let n = Double(data.ratings.count)
     noisePrecision =
       rng.nextGamma(shape: Hyperprior.shape + n / 2) / (Hyperprior.rate + squaredError / 2)
-    userPrior = Self.drawPrior(factors.userSide, rank: context.rank, rng: &rng)
+    // With implicit feedback, each side's prior is that of its rows less their implicit sums
+    // (p_u = x̃_u − s_u; see ImplicitFeedback), and the implicit rows are drawn before the side's.
+    let seed = context.seed
+    userPrior = Self.drawPrior(factors.userSide, offsets: userImplicit?.sums, rank: context.rank, rng: &rng)
+    userImplicit?.drawPrior(&rng)
+    userImplicit?.draw(byFeature: data.byItem, side: factors.userSide, sidePrior: userPrior) {
+      SeededGenerator(seed: Self.streamSeed(seed, sweep: sweep, side: 3, row: $0))
+    }
     _ = try halfSweep(
       rows: data.byUser, fixed: factors.itemSide, target: factors.userSide, prior: userPrior,
-      sweep: sweep, side: 0, measure: false)
-    itemPrior = Self.drawPrior(factors.itemSide, rank: context.rank, rng: &rng)
+      offsets: userImplicit?.sums, sweep: sweep, side: 0, measure: false)
+    itemPrior = Self.drawPrior(factors.itemSide, offsets: itemImplicit?.sums, rank: context.rank, rng: &rng)
+    itemImplicit?.drawPrior(&rng)
+    itemImplicit?.draw(byFeature: data.byUser, side: factors.itemSide, sidePrior: itemPrior) {
+      SeededGenerator(seed: Self.streamSeed(seed, sweep: sweep, side: 4, row: $0))
+    }
     lastSweepKept = settings.keeps(sweep: sweep) && kept < settings.samples
     let errors = try halfSweep(
       rows: data.byItem, fixed: factors.userSide, target: factors.itemSide, prior: itemPrior,
-      sweep: sweep, side: 1, measure: true,
+      offsets: itemImplicit?.sums, sweep: sweep, side: 1, measure: true,
       conditionalMeans: lastSweepKept ? itemConditionalMeans : nil)
     squaredError = errors.raw
     if lastSweepKept { keepSample() }
@@ -263,7 +288,8 @@ struct GibbsSampler: FactorSolver {
       noisePrecision: noisePrecisionSum / Double(kept),
       userPrior: PriorSummary(
         mean: userPriorMeanSum.map { Float($0 / Double(kept)) },
-        precision: userPriorPrecisionSum.map { Float($0 / Double(kept)) }))
+        precision: userPriorPrecisionSum.map { Float($0 / Double(kept)) }),
+      implicitItemRows: userImplicit == nil ? nil : implicitItemRowSum.map { Float($0 / Double(kept)) })
   }
 
   // MARK: - Steps
@@ -286,6 +312,11 @@ struct GibbsSampler: FactorSolver {
       itemBiasSum[i] += Double(row[k])
     }
     noisePrecisionSum += noisePrecision
+    if let y = userImplicit?.features.readOnly {
+      for i in 0 ..< data.itemCount {
+        for c in 0 ... k { implicitItemRowSum[i * (k + 1) + c] += Double(y.row(i)[c]) }
+      }
+    }
     for f in 0 ... k {
       userPriorMeanSum[f] += Double(userPrior.mean[f])
       userPriorPrecisionSum[f] += Double(userPrior.precision[f])
@@ -298,10 +329,12 @@ struct GibbsSampler: FactorSolver {
   /// RMSE as the model would serve this sample), summed in row order: the same for any number of
   /// threads.
   private func halfSweep(
-    rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide, prior: RowPrior, sweep: Int,
-    side: Int, measure: Bool, conditionalMeans: RowTable? = nil
+    rows: SparseRatingMatrix, fixed: FactorSide, target: FactorSide, prior: RowPrior,
+    offsets: RowTable? = nil, sweep: Int, side: Int, measure: Bool,
+    conditionalMeans: RowTable? = nil
   ) throws(MFError) -> (raw: Double, clamped: Double) {
     let means = conditionalMeans?.mutable
+    let shifts = offsets?.readOnly
     let k = context.rank
     let ranges = Parallel.balancedRanges(rows.rowStart, parts: min(rows.rowCount, context.threads * 8))
     var rowErrors = [Double](repeating: 0, count: 2 * rows.rowCount)
@@ -323,17 +356,25 @@ struct GibbsSampler: FactorSolver {
               for r in range { widest = max(widest, rowStart[r + 1] - rowStart[r]) }
               var system = RidgeSystem(order: k + 1, rows: widest)
               let z = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
-              defer { z.deallocate() }
+              // The row's own prior mean m + offset_r, when the rows have offsets.
+              let rowMean = UnsafeMutablePointer<Float>.allocate(capacity: k + 1)
+              defer {
+                z.deallocate()
+                rowMean.deallocate()
+              }
               for r in range {
                 var rng = SeededGenerator(seed: Self.streamSeed(seed, sweep: sweep, side: side, row: r))
                 rng.fillGaussian(z, count: k + 1)
                 let lo = rowStart[r]
                 let n = rowStart[r + 1] - lo
+                if let shifts {
+                  for f in 0 ... k { rowMean[f] = m[f] + shifts.row(r)[f] }
+                }
                 do {
                   try system.drawBiasedRow(
                     count: n, columns: columns.base + lo, values: values.base + lo, fixed: fixedRows,
-                    fixedBias: fixedBias, mean: mean, noisePrecision: alpha, prior: m.base,
-                    priorPrecision: lambda.base, noise: z, conditionalMean: means?.row(r))
+                    fixedBias: fixedBias, mean: mean, noisePrecision: alpha,
+                    prior: shifts == nil ? m.base : UnsafePointer(rowMean), priorPrecision: lambda.base, noise: z, conditionalMean: means?.row(r))
                 } catch {
                   failures[part] = r
                   return
@@ -401,7 +442,13 @@ struct GibbsSampler: FactorSolver {
   ///     m_f ~ N((κ₀ μ₀ + N x̄)/(κ₀ + N), 1/((κ₀ + N) λ_f)),
   ///
   /// an exact joint draw (the conjugate posterior of a Normal with unknown mean and precision).
-  static func drawPrior(_ side: FactorSide, rank k: Int, rng: inout SeededGenerator) -> RowPrior {
+  ///
+  /// The columns are those of [factors, bias] less `offsets` (rows × (k + 1)) when given. An
+  /// implicit table y (k + 1 wide) is passed as both `factors` and `bias`: its first k columns are
+  /// read as the factors, its last as the bias.
+  static func drawPrior(
+    _ side: FactorSide, offsets: RowTable?, rank k: Int, rng: inout SeededGenerator
+  ) -> RowPrior {
     let rows = side.factors.rows
     var mean = [Float](repeating: 0, count: k + 1)
     var precision = [Float](repeating: 0, count: k + 1)
@@ -409,16 +456,16 @@ struct GibbsSampler: FactorSolver {
     var squares = [Double](repeating: 0, count: k + 1)
     let p = side.factors.readOnly
     let b = side.bias.readOnly
+    let biasColumn = side.bias.width - 1
+    let shifts = offsets?.readOnly
     for r in 0 ..< rows {
       let row = p.row(r)
-      for f in 0 ..< k {
-        let x = Double(row[f])
+      for f in 0 ... k {
+        var x = Double(f < k ? row[f] : b.row(r)[biasColumn])
+        if let shifts { x -= Double(shifts.row(r)[f]) }
         sums[f] += x
         squares[f] += x * x
       }
-      let x = Double(b[r])
-      sums[k] += x
-      squares[k] += x * x
     }
     let n = Double(rows)
     let kappa = Hyperprior.meanStrength
@@ -473,6 +520,9 @@ struct PosteriorAverage {
   var noisePrecision: Double
   /// The users' prior (m, λ) averaged over the kept samples.
   var userPrior: PriorSummary
+  /// With implicit feedback: the items' implicit rows y_j averaged over the kept samples
+  /// (items × (k + 1)).
+  var implicitItemRows: [Float]?
 }
 
 extension SeededGenerator {
@@ -558,5 +608,58 @@ extension SeededGenerator {
       if t == 0 { conditionalMean = x } else { result.append(x) }
     }
     return (conditionalMean, result)
+  }
+}
+
+extension GibbsConditional {
+  /// One pass of the implicit rows' draw (see `ImplicitFeedback`) on a small problem given
+  /// explicitly, `count` times from the same start: users' entries `items` (the items N(u) of
+  /// each user), their rows `userRows` x̃_u (users × (k + 1)), their prior (m, λ), the y's prior
+  /// (m_y, λ_y) and the starting y's `start` (items × (k + 1)). Pass t uses the noise streams of
+  /// `seed` split t. Returns each pass's y's and s's (items × (k + 1), users × (k + 1)).
+  public static func implicitDraws(
+    items: [[Int]], itemCount: Int, userRows: [Float], priorMean: [Float], priorPrecision: [Float],
+    implicitMean: [Float], implicitPrecision: [Float], start: [Float], count: Int, seed: UInt64
+  ) -> [(features: [Float], sums: [Float])] {
+    let order = priorMean.count
+    let users = items.count
+    var rows: [Int32] = []
+    var columns: [Int32] = []
+    for (u, list) in items.enumerated() {
+      for i in list {
+        rows.append(Int32(u))
+        columns.append(Int32(i))
+      }
+    }
+    let ones = [Float](repeating: 1, count: rows.count)
+    let byUser = SparseRatingMatrix(
+      rowCount: users, columnCount: itemCount, rows: rows, columns: columns, values: ones)
+    let byItem = SparseRatingMatrix(
+      rowCount: itemCount, columnCount: users, rows: columns, columns: rows, values: ones)
+    // x̃ as a factor side, as the sampler holds it: the first k columns as factors, the last as
+    // the bias.
+    let k = order - 1
+    let side = FactorSide(
+      factors: RowTable(
+        rows: users, width: k,
+        values: (0 ..< users).flatMap { u in userRows[u * order ..< u * order + k] }),
+      bias: RowTable(rows: users, width: 1, values: (0 ..< users).map { userRows[$0 * order + k] }))
+    let prior = RowPrior(mean: priorMean, precision: priorPrecision)
+    let root = SeededGenerator(seed: seed)
+    return (0 ..< count).map { t in
+      var implicit = ImplicitFeedback(rows: byUser, order: order)
+      implicit.prior = RowPrior(mean: implicitMean, precision: implicitPrecision)
+      implicit.features.assign(start)
+      // s at the start: |N(u)|^-½ Σ y_j, as the sampler keeps it.
+      var sums = [Float](repeating: 0, count: users * order)
+      for (u, list) in items.enumerated() where !list.isEmpty {
+        let c = Float(1 / Double(list.count).squareRoot())
+        for i in list { for f in 0 ..< order { sums[u * order + f] += c * start[i * order + f] } }
+      }
+      implicit.sums.assign(sums)
+      let stream = root.split(t)
+      implicit.draw(byFeature: byItem, side: side, sidePrior: prior) { stream.split($0) }
+      return (implicit.features.values, implicit.sums.values)
+    }
   }
 }

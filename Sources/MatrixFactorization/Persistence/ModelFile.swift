@@ -2,15 +2,15 @@ import Foundation
 @_spi(Engine) import LinearAlgebra
 import RatingData
 
-/// The binary model file (`model.mf`), format versions 1 and 2.
+/// The binary model file (`model.mf`), format versions 1, 2 and 3.
 ///
 /// All numbers are little-endian; floats are IEEE-754 binary32.
 ///
 /// | bytes | content |
 /// |---|---|
 /// | 8 | magic `MFMODEL\0` |
-/// | 4 | format version (`UInt32`): 1, or 2 for a model with kept posterior samples |
-/// | 4 | flags (`UInt32`): bit 0 set = the model kind is recorded in bit 1; bit 1 set = a ranking model (else rating). Files from before the kind was recorded have 0, and their kind follows from the algorithm in the summary. |
+/// | 4 | format version (`UInt32`): 1, or 2 for a model with kept posterior samples, 3 for one with implicit feedback too |
+/// | 4 | flags (`UInt32`): bit 0 set = the model kind is recorded in bit 1; bit 1 set = a ranking model (else rating); bit 2 (version 3 only) = the implicit-row section is present. Files from before the kind was recorded have 0, and their kind follows from the algorithm in the summary. |
 /// | 8, 8 | users `m`, items `n` (`UInt64`) |
 /// | 4, 4 | width `w` of P and Q (`UInt32`; the rank k, or S·k for a Bayesian model); version 1: reserved (0), version 2: kept samples `S` (`UInt32`; 0 = none) |
 /// | 4, 4, 4 | μ, smallest rating, largest rating (`Float32`) |
@@ -20,6 +20,7 @@ import RatingData
 /// | 4·m, 4·n | b_u, b_i (a Bayesian model: averaged over the kept samples) |
 /// | 4·m·w, 4·n·w | P, Q (row-major; a Bayesian model: the kept samples side by side, each scaled by 1/√S) |
 /// | 4·m·k, 4·n·k | version 2 with S > 0 only: P̄, Q̄, the posterior-mean embeddings (k = w/S) |
+/// | 4·n·(k+1) | version 3 with flag bit 2 only: Ȳ, the items' implicit rows averaged over the kept samples (``PosteriorSummary/implicitItemRows``) |
 /// | 4·m, 4·z | interactions per user (`UInt32`), then their item indices (`Int32`) |
 /// | … | user ids, then item ids: each a `UInt32` byte length and UTF-8 bytes |
 /// | 4 | CRC-32 of everything before it |
@@ -27,17 +28,26 @@ import RatingData
 /// Version 2 is version 1 plus the sample count in the reserved field and the mean-embedding
 /// section. A model without posterior samples (SGD, ALS, implicit ALS, BPR) is written as
 /// version 1, byte for byte as before, so older mf builds still read it; a Bayesian model is
-/// written as version 2. This build reads both.
+/// written as version 2. Version 3 is version 2 plus flag bit 2 and the implicit-row section, for
+/// a Bayesian model with implicit feedback (``BayesSettings/implicitFeedback``), whose fold-in
+/// needs Ȳ; a Bayesian model without it is still written as version 2. Builds that read only
+/// versions 1–2 refuse a version-3 file by its version number. This build reads all three.
 ///
 /// Files are written atomically (temporary file, fsync, rename), so an interrupted `mf fit`
 /// leaves the previous model, or none, never a partial one.
 public enum ModelFile {
   static let magic: [UInt8] = Array("MFMODEL\0".utf8)
   /// The newest format version this build writes and reads (it reads 1 … version).
-  public static let version: UInt32 = 2
+  public static let version: UInt32 = 3
 
-  /// The version `model` is written in: 1 unless it holds posterior samples.
-  public static func version(of model: FactorModel) -> UInt32 { model.posterior == nil ? 1 : 2 }
+  /// The version `model` is written in: 1 unless it holds posterior samples, 3 when it also has
+  /// implicit rows.
+  public static func version(of model: FactorModel) -> UInt32 {
+    guard let posterior = model.posterior else { return 1 }
+    return posterior.implicitItemRows == nil ? 2 : 3
+  }
+  /// Flag bit 2: the implicit-row section is present (version 3).
+  static let implicitRows: UInt32 = 4
   package static let fixedHeaderBytes = 8 + 4 + 4 + 8 + 8 + 4 + 4 + 12 + 8 + 8
 
   /// Writes `model` to `path` atomically.
@@ -87,6 +97,7 @@ public enum ModelFile {
       userBias: model.userBias, itemBias: model.itemBias, p: model.userFactors.values,
       q: model.itemFactors.values, rank: model.rank, mean: model.globalMean)
       ?? model.posterior.flatMap({ nonFiniteMean($0.userMeans.values, $0.itemMeans.values, rank: $0.rank) })
+      ?? model.posterior?.implicitItemRows.flatMap({ nonFiniteImplicit($0.values, width: $0.columns) })
     {
       throw DecodeFailure(text: "the model holds a NaN or infinite value (\(where_)); it was not written")
     }
@@ -121,7 +132,7 @@ public enum ModelFile {
     let summary = try encoder.encode(model.summary)
     try magic.withUnsafeBytes { try put($0) }
     try value(version(of: model))
-    try value(kindFlags(model.kind))
+    try value(kindFlags(model.kind) | (model.posterior?.implicitItemRows == nil ? 0 : implicitRows))
     try value(UInt64(model.userCount))
     try value(UInt64(model.itemCount))
     try value(UInt32(k))
@@ -139,6 +150,7 @@ public enum ModelFile {
     if let posterior = model.posterior {
       try array(posterior.userMeans.values)
       try array(posterior.itemMeans.values)
+      if let rows = posterior.implicitItemRows { try array(rows.values) }
     }
     try array((0 ..< model.userCount).map { UInt32(model.seen.rowStart[$0 + 1] - model.seen.rowStart[$0]) })
     try array(model.seen.items)
@@ -219,7 +231,8 @@ public enum ModelFile {
     // file's length: checked, never trapped on. (The mean embeddings are narrower than that.)
     let (factorCount, overflow) = (users + items).multipliedReportingOverflow(by: k)
     let (factorBytes, overflow4) = factorCount.multipliedReportingOverflow(by: 4)
-    let meanCount = samples > 0 ? (users + items) * embedding : 0
+    let hasImplicitRows = version >= 3 && flags & implicitRows != 0
+    let meanCount = samples > 0 ? (users + items) * embedding + (hasImplicitRows ? items * (embedding + 1) : 0) : 0
     let needed = overflow || overflow4 || factorBytes > bytes.count ? Int.max : fixedHeaderBytes + Int(summaryLength64)
       + 4 * (users + items) + factorBytes + 4 * meanCount + 4 * users + 4 * interactions + 4 * (users + items) + 4
     guard !overflow, !overflow4, needed <= bytes.count else {
@@ -240,7 +253,7 @@ public enum ModelFile {
     guard mean.isFinite, low.isFinite, high.isFinite, low <= high else {
       throw fail("is corrupt (its rating range or mean is not finite)")
     }
-    guard flags & ~(kindRecorded | rankingModel) == 0 else {
+    guard flags & ~(kindRecorded | rankingModel | (version >= 3 ? implicitRows : 0)) == 0 else {
       throw fail("uses features this mf does not know (flags \(String(flags, radix: 16)))")
     }
     let summaryBytes = reader.bytes(Int(summaryLength64))!
@@ -267,10 +280,21 @@ public enum ModelFile {
       if let where_ = nonFiniteMean(userMeans, itemMeans, rank: embedding) {
         throw fail("is corrupt (\(where_) is NaN or infinite)")
       }
+      var implicitItemRows: Matrix? = nil
+      if hasImplicitRows {
+        let rows = reader.floats(items * (embedding + 1))!
+        if let where_ = nonFiniteImplicit(rows, width: embedding + 1) {
+          throw fail("is corrupt (\(where_) is NaN or infinite)")
+        }
+        implicitItemRows = Matrix(rows: items, columns: embedding + 1, values: rows)
+      }
       posterior = PosteriorSummary(
         samples: samples, userMeans: Matrix(rows: users, columns: embedding, values: userMeans),
-        itemMeans: Matrix(rows: items, columns: embedding, values: itemMeans))
+        itemMeans: Matrix(rows: items, columns: embedding, values: itemMeans),
+        implicitItemRows: implicitItemRows)
     }
+    guard hasImplicitRows == (summary.options.bayes?.implicitFeedback ?? false), samples > 0 || !hasImplicitRows
+    else { throw fail("is corrupt (its implicit rows and its settings disagree)") }
     if let where_ = nonFiniteValue(userBias: userBias, itemBias: itemBias, p: p, q: q, rank: k, mean: mean) {
       throw fail("is corrupt (\(where_) is NaN or infinite)")
     }
@@ -335,6 +359,11 @@ public enum ModelFile {
     if let j = p.firstIndex(where: { !$0.isFinite }) { return "row \(j / max(1, rank)) of the user factors" }
     if let j = q.firstIndex(where: { !$0.isFinite }) { return "row \(j / max(1, rank)) of the item factors" }
     return nil
+  }
+
+  /// Where the first NaN or infinity of the averaged implicit rows is, or nil.
+  static func nonFiniteImplicit(_ rows: [Float], width: Int) -> String? {
+    rows.firstIndex(where: { !$0.isFinite }).map { "row \($0 / max(1, width)) of the implicit item rows" }
   }
 
   /// Where the first NaN or infinity of the posterior-mean embeddings is, or nil.

@@ -120,7 +120,10 @@ extension FactorModel {
   ///
   ///     x⁽ˢ⁾ = (diag(λ̄) + ᾱ YᵀY)⁻¹ (diag(λ̄) m̄ + ᾱ Yᵀ(r − μ − b̄_i)),  y = [q⁽ˢ⁾; 1],
   ///
-  /// the same row solve training draws from, with no noise. The user's wide row is
+  /// the same row solve training draws from, with no noise. With implicit feedback, m̄ becomes
+  /// m̄ + |N|^-½ Σ_{j∈N} ȳ_j over the user's items N (the stored averaged implicit rows). The
+  /// items' own implicit terms are part of their stored rows and stay as trained: one new user
+  /// changes them by a vanishing amount. The user's wide row is
   /// [p⁽¹⁾ … p⁽ˢ⁾]/√S, like a trained user's, and the bias the average of the b⁽ˢ⁾, so the
   /// folded-in score is the average over the samples of each sample's prediction.
   func foldInSampled(
@@ -136,6 +139,13 @@ extension FactorModel {
     let biases = RowTable(rows: n, width: 1, values: columns.map { itemBias[$0] })
     let indices = (0 ..< n).map(Int32.init)
     let zero = [Float](repeating: 0, count: k + 1)
+    // With implicit feedback the new user's prior mean is m̄ + |N|^-½ Σ_{j∈N} ȳ_j over the items
+    // they rated (ImplicitFeedback's hierarchical prior, at the averaged ȳ).
+    var priorMean = prior.mean
+    if let rows = posterior.implicitItemRows, n > 0 {
+      let scale = Float(1 / Double(n).squareRoot())
+      for i in columns { for f in 0 ... k { priorMean[f] += scale * rows[i, f] } }
+    }
     var system = RidgeSystem(order: k + 1, rows: n)
     var failure: LinearAlgebraError? = nil
     for t in 0 ..< s {
@@ -144,7 +154,7 @@ extension FactorModel {
         for f in 0 ..< k { rows[j * k + f] = itemFactors[i, t * k + f] * root }
       }
       let table = RowTable(rows: n, width: k, values: rows)
-      withSharedReadPointers(indices, ratings, prior.mean, prior.precision) { c, r, m, lambda in
+      withSharedReadPointers(indices, ratings, priorMean, prior.precision) { c, r, m, lambda in
         zero.withSharedReadPointer { z in
           do throws(LinearAlgebraError) {
             try system.drawBiasedRow(

@@ -255,7 +255,10 @@ public enum Trainer {
       PosteriorSummary(
         samples: $0.samples,
         userMeans: Matrix(rows: data.userCount, columns: $0.rank, values: $0.userMeans),
-        itemMeans: Matrix(rows: data.itemCount, columns: $0.rank, values: $0.itemMeans))
+        itemMeans: Matrix(rows: data.itemCount, columns: $0.rank, values: $0.itemMeans),
+        implicitItemRows: $0.implicitItemRows.map {
+          Matrix(rows: data.itemCount, columns: options.rank + 1, values: $0)
+        })
     }
     var summary = TrainingSummary(
       options: options, epochsRun: epochsRun, keptEpoch: best?.epoch ?? epochsRun,
