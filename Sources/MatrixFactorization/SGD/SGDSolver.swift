@@ -148,8 +148,8 @@ package struct SGDSolver: FactorSolver {
 
     return withColumns(&userColumn, &itemColumn, &valueColumn, writable: releasing) { users, items, values in
       /// Runs `body(m, user placement, item placement, chunk c's counters)` for every rating m,
-      /// in `chunks` contiguous chunks on the threads; with `release`, each chunk's ratings are
-      /// released behind it every 2^20 ratings.
+      /// in `chunks` contiguous chunks on the threads, each chunk in segments of 2^20 ratings;
+      /// with `release`, each segment's ratings are released once it is done.
       func forEachRating(
         _ counts: inout [Int], release: Bool,
         _ body: @Sendable (Int, Placement, Placement, UnsafeMutablePointer<Int>) -> Void
@@ -158,17 +158,17 @@ package struct SGDSolver: FactorSolver {
           counts.withSharedPointer { counts in
             Parallel.forEach(chunks, threads: threads) { c in
               let own = counts.base + c * blocks
-              let (first, end) = (c * n / chunks, (c + 1) * n / chunks)
-              var released = first
-              for m in first ..< end {
-                body(m, userAt[Int(users[m])], itemAt[Int(items[m])], own)
-                if release && (m - released == 1 << 20 || m == end - 1) {
-                  let done = m + 1 - released
-                  releasePages(users.base + released, bytes: done * 4)
-                  releasePages(items.base + released, bytes: done * 4)
-                  releasePages(values.base + released, bytes: done * 4)
-                  released = m + 1
+              let end = (c + 1) * n / chunks
+              var segment = c * n / chunks
+              while segment < end {
+                let stop = min(end, segment + (1 << 20))
+                for m in segment ..< stop { body(m, userAt[Int(users[m])], itemAt[Int(items[m])], own) }
+                if release {
+                  releasePages(users.base + segment, bytes: (stop - segment) * 4)
+                  releasePages(items.base + segment, bytes: (stop - segment) * 4)
+                  releasePages(values.base + segment, bytes: (stop - segment) * 4)
                 }
+                segment = stop
               }
             }
           }

@@ -172,11 +172,8 @@ public enum SelfTuning {
     _ ratings: consuming RatingSet, options: TrainingOptions, plan: TuningPlan,
     trialDone: (TuningTrial) -> Void, progress: (EpochReport) -> Void, handedOver: Bool
   ) throws(MFError) -> FitResult {
-    /// The final fit, on all the ratings.
     func finalFit(_ ratings: consuming RatingSet, _ options: TrainingOptions) throws(MFError) -> FitResult {
-      try Trainer.fit(
-        consume ratings, validation: nil, options: options, measureTrainRMSE: true, progress: progress,
-        stopAfter: { _ in false }, handedOver: handedOver)
+      try Self.finalFit(consume ratings, options, progress: progress, handedOver: handedOver)
     }
     try options.validate()
     guard plan.maxEpochs >= 1, plan.maxTrials >= 1, plan.patience >= 1,
@@ -339,6 +336,17 @@ public enum SelfTuning {
     return best
   }
 
+  /// The final fit, on all the ratings (handed over when the caller handed them), with no
+  /// validation: the search has already chosen the epochs.
+  private static func finalFit(
+    _ ratings: consuming RatingSet, _ options: TrainingOptions, progress: (EpochReport) -> Void,
+    handedOver: Bool
+  ) throws(MFError) -> FitResult {
+    try Trainer.fit(
+      consume ratings, validation: nil, options: options, measureTrainRMSE: true, progress: progress,
+      stopAfter: { _ in false }, handedOver: handedOver)
+  }
+
   /// Implicit ALS: λ (×4 steps: its penalty is not scaled by the rows' counts, so its useful
   /// range is wide) and then α (×2 steps) chosen by NDCG@``TuningPlan/rankingLength`` on a
   /// held-out sample of each user's interactions, every item the user has not interacted with in
@@ -348,11 +356,8 @@ public enum SelfTuning {
     _ interactions: consuming RatingSet, options: TrainingOptions, plan: TuningPlan,
     trialDone: (TuningTrial) -> Void, progress: (EpochReport) -> Void, handedOver: Bool = false
   ) throws(MFError) -> FitResult {
-    /// The final fit, on every interaction (handed over when the caller handed them).
     func finalFit(_ interactions: consuming RatingSet, _ options: TrainingOptions) throws(MFError) -> FitResult {
-      try Trainer.fit(
-        consume interactions, validation: nil, options: options, measureTrainRMSE: true, progress: progress,
-        stopAfter: { _ in false }, handedOver: handedOver)
+      try Self.finalFit(consume interactions, options, progress: progress, handedOver: handedOver)
     }
     guard plan.regularization || plan.alpha, let base = options.implicitALS else {
       return try finalFit(consume interactions, options)

@@ -37,7 +37,8 @@ final class TrainingData: @unchecked Sendable {
   /// Whether the caller handed its ratings over: nothing outside reads them after the fit
   /// starts, so a solver that needs them only while it sets up may take them and free them.
   private let handedOver: Bool
-  /// Whether ``takeRatings()`` has taken the ratings.
+  /// Whether the ratings are gone: taken by the solver (``takeRatings()``) or dropped once the
+  /// rows by user were built (`rowsOnly`).
   private(set) var ratingsTaken = false
   let duplicates: DuplicateReport
   /// What the model predicts.
@@ -52,9 +53,14 @@ final class TrainingData: @unchecked Sendable {
   /// The items of each user (the model's seen-items index).
   let seen: InteractionIndex
   /// Entries by user (built in `init` when asked for, else on first use).
-  private(set) lazy var byUser = sparse(.byUser)
-  /// Entries by item (built on first use).
-  private(set) lazy var byItem = sparse(.byItem)
+  private(set) lazy var byUser: SparseRatingMatrix = {
+    precondition(!ratingsTaken, "the ratings were taken by the solver: the rows by user cannot be built")
+    return SparseRatingMatrix(ratings, .byUser, values: trainingValues, threads: threads)
+  }()
+  /// Entries by item (built on first use), as the transpose of the rows by user: one counting
+  /// sort instead of the two that building from the ratings takes, the same matrix bit for bit
+  /// (``SparseRatingMatrix/transposed(threads:)``), and available after the ratings are dropped.
+  private(set) lazy var byItem = byUser.transposed(threads: threads)
   /// Threads for building the sparse forms.
   private let threads: Int
 
@@ -66,9 +72,9 @@ final class TrainingData: @unchecked Sendable {
   /// memory while it builds its own form of them.
   ///
   /// With `handedOver` and `rowsOnly` (a solver that reads the ratings only through the sparse
-  /// forms: ALS, implicit ALS), the ratings are dropped as soon as the rows by user are built;
-  /// the rows by item are then their transpose (``SparseRatingMatrix/transposed(threads:)``, the
-  /// same matrix bit for bit), so the triplets and both orientations are never held together.
+  /// forms: ALS, implicit ALS), the ratings are dropped as soon as the rows by user are built
+  /// (the rows by item come from those), so the triplets and both orientations are never held
+  /// together.
   init(
     _ input: consuming RatingSet, kind: ModelKind, transform: ((Float) -> Float)? = nil,
     rowsByUser: Bool = true, threads: Int = 1, handedOver: Bool = false, rowsOnly: Bool = false
@@ -149,12 +155,6 @@ final class TrainingData: @unchecked Sendable {
     ratings = RatingSet(
       users: ratings.users, items: ratings.items, userIndices: [], itemIndices: [], values: [])
     trainingValues = []
-  }
-
-  private func sparse(_ orientation: RatingOrientation) -> SparseRatingMatrix {
-    if ratingsTaken && orientation == .byItem { return byUser.transposed(threads: threads) }
-    precondition(!ratingsTaken, "the ratings were taken by the solver: no sparse form can be built")
-    return SparseRatingMatrix(ratings, orientation, values: trainingValues, threads: threads)
   }
 }
 
