@@ -1,4 +1,5 @@
 import CBLAS
+import Synchronization
 
 /// Thin, checked wrappers over the CBLAS calls the engine uses.
 ///
@@ -93,11 +94,29 @@ import CBLAS
     set { openblas_set_num_threads(Int32(max(1, newValue))) }
   }
 
-  /// Runs `body` with OpenBLAS limited to `count` threads, then restores the previous count.
+  /// Runs `body` with OpenBLAS limited to `count` threads, then restores the count from before.
+  ///
+  /// OpenBLAS has one thread count for the whole process, so scopes that overlap (two fits on
+  /// two threads of one program, as the test suite runs them) share it: the count of the first
+  /// scope to open is saved and put back only when the last one closes, and while any is open the
+  /// count is that of the latest to open. (Saving and restoring per scope let one fit that ended
+  /// first restore a multi-threaded BLAS under another still running, whose results then changed
+  /// in the last bits from run to run.) Every caller in mf asks for 1.
   public static func withThreads<R, E: Error>(_ count: Int, _ body: () throws(E) -> R) throws(E) -> R {
-    let saved = threads
-    threads = count
-    defer { threads = saved }
+    openScopes.withLock { scopes in
+      if scopes.open == 0 { scopes.saved = threads }
+      scopes.open += 1
+      threads = count
+    }
+    defer {
+      openScopes.withLock { scopes in
+        scopes.open -= 1
+        if scopes.open == 0 { threads = scopes.saved }
+      }
+    }
     return try body()
   }
+
+  /// How many ``withThreads(_:_:)`` scopes are open, and the count from before the first.
+  private static let openScopes = Mutex<(open: Int, saved: Int)>((0, 1))
 }
