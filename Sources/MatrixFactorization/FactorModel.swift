@@ -6,7 +6,9 @@ import RatingData
 public struct InteractionIndex: Sendable, Equatable {
   /// Offsets into `items`; `rowStart.count == users + 1`.
   public var rowStart: [Int]
-  /// Item indices, sorted within each user's row.
+  /// Item indices of each user's row: ascending when the fit built rows by user (ALS, implicit
+  /// ALS, BPR), in file order otherwise (SGD, which needs no sorted rows; nothing reading the
+  /// index relies on the order).
   public var items: [Int32]
 
   /// An index over CSR offsets and the item indices they delimit.

@@ -14,69 +14,119 @@ package enum CompressedRows {
 
   /// The row offsets, the columns and the values of the CSR form; with `values` nil, the
   /// offsets and columns only (an index of which entries exist), which moves a third less.
+  /// Columns ascend within each row; a repeated (row, column) pair's copies sit side by side in
+  /// input order.
   static func build(
     rowCount: Int, columnCount: Int, rows: [Int32], columns: [Int32], values: [Float]?, threads: Int
   ) -> (rowStart: [Int], columns: [Int32], values: [Float]) {
     let n = rows.count
-    let withValues = values != nil
-    let values = values ?? []
-    precondition(columns.count == n && (!withValues || values.count == n) && n <= Int(Int32.max))
+    precondition(columns.count == n && (values == nil || values!.count == n) && n <= Int(Int32.max))
     if n == 0 || rowCount == 0 || columnCount == 0 {
       return ([Int](repeating: 0, count: rowCount + 1), [], [])
     }
-    let chunks = max(1, min(threads, n / entriesPerChunk))
-    func chunkRange(_ c: Int) -> Range<Int> { c * n / chunks ..< (c + 1) * n / chunks }
-
     // Pass A: the entries grouped by column, in input order within a column; each carries its
     // row and value along, so that pass B reads its input in order. (Carrying a position and
     // gathering row, column and value through it in pass B was 3× slower: three dependent cache
     // misses per entry instead of two independent stores.)
-    var columnNext = [Int](repeating: 0, count: chunks * columnCount)
-    var columnStart = [Int](repeating: 0, count: columnCount + 1)
-    var rowsByColumn = [Int32](repeating: 0, count: n)
-    var valuesByColumn = [Float](repeating: 0, count: withValues ? n : 0)
-    rows.withUnsafeBufferPointer { rowKeys in
-      columns.withUnsafeBufferPointer { columnKeys in
-        values.withUnsafeBufferPointer { valueList in
-          let (rowKeys, columnKeys, valueList) = (
-            ReadOnly(rowKeys.baseAddress), ReadOnly(columnKeys.baseAddress),
-            ReadOnly(valueList.baseAddress)
-          )
-          columnNext.withUnsafeMutableBufferPointer { next in
-            let next = Writable(next.baseAddress!)
-            concurrent(chunks) { c in
-              let own = next.base + c * columnCount
-              for m in chunkRange(c) { own[Int(columnKeys.base![m])] += 1 }
-            }
-            let firsts = exclusiveOffsets(next.base, keyCount: columnCount, chunks: chunks)
-            for k in 0 ..< columnCount { columnStart[k] = firsts[k] }
-            columnStart[columnCount] = n
-            rowsByColumn.withUnsafeMutableBufferPointer { outRows in
-              valuesByColumn.withUnsafeMutableBufferPointer { outValues in
-                let (outRows, outValues) = (
-                  Writable(outRows.baseAddress!), Writable(outValues)
-                )
-                concurrent(chunks) { c in
-                  let own = next.base + c * columnCount
-                  for m in chunkRange(c) {
-                    let k = Int(columnKeys.base![m])
-                    let slot = own[k]
-                    outRows.base[slot] = rowKeys.base![m]
-                    if withValues { outValues.base[slot] = valueList.base![m] }
-                    own[k] = slot + 1
-                  }
-                }
-              }
+    let byColumn = group(keys: columns, keyCount: columnCount, carrying: rows, values: values, threads: threads)
+    // Pass B: pass A's entries, in that order, grouped by row.
+    return regroup(
+      outerStart: byColumn.start, inner: byColumn.carried, values: byColumn.values,
+      withValues: values != nil, innerCount: rowCount, threads: threads)
+  }
+
+  /// The entries grouped by `keys` (one stable counting sort): key k's entries are
+  /// `start[k] ..< start[k + 1]`, in input order, each with its `carried` value (and its value
+  /// from `values`, when given). Grouping by row this is a CSR form whose rows keep the input's
+  /// order instead of ascending: half the work of ``build(rowCount:columnCount:rows:columns:values:threads:)``
+  /// for a reader that does not need the columns sorted.
+  static func group(
+    keys: [Int32], keyCount: Int, carrying: [Int32], values: [Float]?, threads: Int
+  ) -> (start: [Int], carried: [Int32], values: [Float]) {
+    precondition(carrying.count == keys.count && (values == nil || values!.count == keys.count))
+    return keys.withUnsafeBufferPointer { keyList in
+      carrying.withUnsafeBufferPointer { carriedList in
+        (values ?? []).withUnsafeBufferPointer { valueList in
+          group(
+            count: keys.count, keys: keyList.baseAddress, keyCount: keyCount, carrying: carriedList.baseAddress,
+            values: values == nil ? nil : valueList.baseAddress, threads: threads)
+        }
+      }
+    }
+  }
+
+  /// ``group(keys:keyCount:carrying:values:threads:)`` over `count` entries the caller pins.
+  private static func group(
+    count n: Int, keys: UnsafePointer<Int32>?, keyCount: Int, carrying: UnsafePointer<Int32>?,
+    values: UnsafePointer<Float>?, threads: Int
+  ) -> (start: [Int], carried: [Int32], values: [Float]) {
+    let withValues = values != nil
+    precondition(n <= Int(Int32.max))
+    if n == 0 || keyCount == 0 { return ([Int](repeating: 0, count: keyCount + 1), [], []) }
+    let chunks = max(1, min(threads, n / entriesPerChunk))
+    func chunkRange(_ c: Int) -> Range<Int> { c * n / chunks ..< (c + 1) * n / chunks }
+    var next = [Int](repeating: 0, count: chunks * keyCount)
+    var start = [Int](repeating: 0, count: keyCount + 1)
+    var outCarried = [Int32](repeating: 0, count: n)
+    var outValues = [Float](repeating: 0, count: withValues ? n : 0)
+    let (keyList, carriedList, valueList) = (ReadOnly(keys), ReadOnly(carrying), ReadOnly(values))
+    next.withUnsafeMutableBufferPointer { next in
+      let next = Writable(next.baseAddress!)
+      concurrent(chunks) { c in
+        let own = next.base + c * keyCount
+        for m in chunkRange(c) { own[Int(keyList.base![m])] += 1 }
+      }
+      let firsts = exclusiveOffsets(next.base, keyCount: keyCount, chunks: chunks)
+      for k in 0 ..< keyCount { start[k] = firsts[k] }
+      start[keyCount] = n
+      outCarried.withUnsafeMutableBufferPointer { outCarried in
+        outValues.withUnsafeMutableBufferPointer { outValues in
+          let (outCarried, outValues) = (Writable(outCarried.baseAddress!), Writable(outValues))
+          concurrent(chunks) { c in
+            let own = next.base + c * keyCount
+            for m in chunkRange(c) {
+              let k = Int(keyList.base![m])
+              let slot = own[k]
+              outCarried.base[slot] = carriedList.base![m]
+              if withValues { outValues.base[slot] = valueList.base![m] }
+              own[k] = slot + 1
             }
           }
         }
       }
     }
+    return (start, outCarried, outValues)
+  }
 
-    // Pass B: pass A's entries, in that order, grouped by row.
-    return regroup(
-      outerStart: columnStart, inner: rowsByColumn, values: valuesByColumn, withValues: withValues,
-      innerCount: rowCount, threads: threads)
+  /// Whether some row of a compressed-row index, its columns in any order, holds a column twice:
+  /// each chunk of rows marks a column with the row that last held it, so a mark already equal
+  /// to the row is a repeat (one pass; the marks stay in cache for up to ~10⁵ columns).
+  package static func hasRepeatedColumn(rowStart: [Int], columns: [Int32], columnCount: Int, threads: Int) -> Bool {
+    rowStart.withUnsafeBufferPointer { start in
+      columns.withUnsafeBufferPointer { columns in
+        let (start, columns) = (ReadOnly(start.baseAddress), ReadOnly(columns.baseAddress))
+        let rowCount = rowStart.count - 1
+        let chunks = max(1, min(threads, rowStart[rowCount] / entriesPerChunk))
+        let found = Writable(UnsafeMutablePointer<Bool>.allocate(capacity: chunks))
+        defer { found.base.deallocate() }
+        concurrent(chunks) { c in
+          let mark = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, columnCount))
+          defer { mark.deallocate() }
+          mark.initialize(repeating: -1, count: max(1, columnCount))
+          var any = false
+          for r in c * rowCount / chunks ..< (c + 1) * rowCount / chunks {
+            let row = Int32(truncatingIfNeeded: r)
+            for j in start.base![r] ..< start.base![r + 1] {
+              let column = Int(columns.base![j])
+              if mark[column] == row { any = true }
+              mark[column] = row
+            }
+          }
+          found.base[c] = any
+        }
+        return (0 ..< chunks).contains { found.base[$0] }
+      }
+    }
   }
 
   /// The transpose of a compressed-row form: entries grouped by `outer` (entries

@@ -106,21 +106,26 @@ extension RatingSet {
 
   /// ``removingDuplicates()`` and the result's index of items by user (row offsets and item
   /// indices, no values): what a solver that reads no rows by user still needs for the model.
+  /// Each user's items are in file order (not sorted): one counting sort instead of two, and
+  /// ``CompressedRows/hasRepeatedColumn(rowStart:columns:columnCount:threads:)`` finds a repeated
+  /// pair without them sorted. Only when one exists (rare in rating files) are the duplicates
+  /// removed and the index rebuilt.
   package func removingDuplicatesWithItemsByUser(threads: Int = 1) -> (
     ratings: RatingSet, dropped: Int, rowStart: [Int], items: [Int32]
   ) {
-    var built = CompressedRows.build(
-      rowCount: users.count, columnCount: items.count, rows: userIndices, columns: itemIndices,
-      values: nil, threads: threads)
+    var built = CompressedRows.group(
+      keys: userIndices, keyCount: users.count, carrying: itemIndices, values: nil, threads: threads)
     var result = self
     var dropped = 0
-    if Self.hasRepeatedColumn(built.rowStart, built.columns, threads: threads) {
+    if CompressedRows.hasRepeatedColumn(
+      rowStart: built.start, columns: built.carried, columnCount: items.count, threads: threads)
+    {
       (result, dropped) = removingDuplicates()
-      built = CompressedRows.build(
-        rowCount: users.count, columnCount: items.count, rows: result.userIndices,
-        columns: result.itemIndices, values: nil, threads: threads)
+      built = CompressedRows.group(
+        keys: result.userIndices, keyCount: users.count, carrying: result.itemIndices, values: nil,
+        threads: threads)
     }
-    return (result, dropped, built.rowStart, built.columns)
+    return (result, dropped, built.start, built.carried)
   }
 
   /// Whether some row of a compressed-row index (columns ascending within a row) holds a column

@@ -107,6 +107,36 @@ import Testing
     }
   }
 
+  /// The fast path reads digit runs eight bytes at a time: ids and timestamps of every length
+  /// from 1 to 21 digits (past the 18-digit limit, with leading zeros, followed by letters),
+  /// near the end of the buffer or not, read as the general parser reads them.
+  @Test func fastPathDigitRunsOfEveryLength() throws {
+    var rng = SeededGenerator(seed: 7)
+    func digits(_ n: Int) -> String {
+      String((0 ..< n).map { _ in Character(String(rng.nextIndex(below: 10))) })
+    }
+    for trial in 0 ..< 40 {
+      var lines: [String] = []
+      for _ in 0 ..< 60 {
+        let user = digits(1 + rng.nextIndex(below: 21)) + (rng.nextIndex(below: 12) == 0 ? "x" : "")
+        let item = digits(1 + rng.nextIndex(below: 12))
+        let time = rng.nextIndex(below: 4) == 0 ? "" : "," + digits(1 + rng.nextIndex(below: 21))
+        lines.append("\(user),\(item),\(1 + rng.nextIndex(below: 5))\(time)")
+      }
+      // Every file length: the last line's fields end 0–8 bytes before the buffer does.
+      let text = lines.joined(separator: "\n") + String(repeating: "\n", count: trial % 2)
+      var general = Self.serialOptions()
+      general.fastPath = false
+      general.skipInvalid = true
+      general.keepTimestamps = true
+      var fastOptions = general
+      fastOptions.fastPath = true
+      let slow = try RatingFileReader.parse(Array(text.utf8), path: "f", options: general)
+      let fast = try RatingFileReader.parse(Array(text.utf8), path: "f", options: fastOptions)
+      #expect(Self.digest(fast.ratings, fast.report) == Self.digest(slow.ratings, slow.report), "trial \(trial)")
+    }
+  }
+
   /// A bad line in a later chunk is reported with its line number in the whole file, whichever
   /// thread read it; with `skipInvalid`, the skipped lines' numbers are the file's too.
   @Test func badLineInALaterChunkKeepsItsLineNumber() throws {

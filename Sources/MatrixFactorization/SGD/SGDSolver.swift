@@ -79,11 +79,9 @@ package struct SGDSolver: FactorSolver {
     self.work = work
     let shuffleSeed = SeededGenerator(seed: rng.next())
     self.rng = rng
-    var variance = 0.0
-    for v in ratings.values { variance += Double(v - data.mean) * Double(v - data.mean) }
-    lastMeanSquaredError = variance / Double(max(1, ratings.count))
+    lastMeanSquaredError = data.meanSquaredDeviation
     if settings.schedule == .adaptive {
-      work.countRatings(users: ratings.userIndices, items: ratings.itemIndices, userSlot: users.slot, itemSlot: items.slot)
+      work.countRatings(data.seen, userSlot: users.slot, itemSlot: items.slot, threads: context.threads)
     }
     (entries, blockStart) = Self.bucket(
       consume ratings, releasing: handedOver != nil, blockCount: b, userSlot: users.slot,
@@ -147,37 +145,24 @@ package struct SGDSolver: FactorSolver {
     _ = consume ratings
 
     return withColumns(&userColumn, &itemColumn, &valueColumn, writable: releasing) { users, items, values in
-      /// Runs `body(m, user placement, item placement, chunk c's counters)` for every rating m,
-      /// in `chunks` contiguous chunks on the threads, each chunk in segments of 2^20 ratings;
-      /// with `release`, each segment's ratings are released once it is done.
-      func forEachRating(
-        _ counts: inout [Int], release: Bool,
-        _ body: @Sendable (Int, Placement, Placement, UnsafeMutablePointer<Int>) -> Void
-      ) {
-        withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
-          counts.withSharedPointer { counts in
-            Parallel.forEach(chunks, threads: threads) { c in
-              let own = counts.base + c * blocks
-              let end = (c + 1) * n / chunks
-              var segment = c * n / chunks
-              while segment < end {
-                let stop = min(end, segment + (1 << 20))
-                for m in segment ..< stop { body(m, userAt[Int(users[m])], itemAt[Int(items[m])], own) }
-                if release {
-                  releasePages(users.base + segment, bytes: (stop - segment) * 4)
-                  releasePages(items.base + segment, bytes: (stop - segment) * 4)
-                  releasePages(values.base + segment, bytes: (stop - segment) * 4)
-                }
-                segment = stop
-              }
-            }
+      /// Runs `pass(c, counters)` for chunk c on the threads: the chunks are contiguous runs of
+      /// ratings, each of its own counters.
+      func forEachChunk(_ counts: inout [Int], _ pass: @Sendable (Int, UnsafeMutablePointer<Int>) -> Void) {
+        counts.withSharedPointer { counts in
+          Parallel.forEach(chunks, threads: threads) { c in pass(c, counts.base + c * blocks) }
+        }
+      }
+      // The loops over the ratings are written out in each pass, not shared through a closure
+      // called per rating: that indirect call cost more than the pass's own work.
+      // Pass 1: chunk c's count of each block.
+      var counts = [Int](repeating: 0, count: chunks * blocks)
+      withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
+        forEachChunk(&counts) { c, own in
+          for m in c * n / chunks ..< (c + 1) * n / chunks {
+            own[Int(userAt[Int(users[m])].blockOffset + itemAt[Int(items[m])].blockOffset)] += 1
           }
         }
       }
-
-      // Pass 1: chunk c's count of each block.
-      var counts = [Int](repeating: 0, count: chunks * blocks)
-      forEachRating(&counts, release: false) { _, u, i, own in own[Int(u.blockOffset + i.blockOffset)] += 1 }
       // Chunk c's entries of block j go after those of chunks 0..<c: the stable order.
       let start =
         counts.withUnsafeMutableBufferPointer {
@@ -188,12 +173,28 @@ package struct SGDSolver: FactorSolver {
       let entries = [RatingEntry](unsafeUninitializedCapacity: n) { buffer, initialized in
         guard let base = buffer.baseAddress else { return }
         let out = SharedPointer(base)
-        // Pass 2: scatter every rating to the next free place of its block.
-        forEachRating(&counts, release: releasing) { m, u, i, next in
-          let block = Int(u.blockOffset + i.blockOffset)
-          (out.base + next[block]).initialize(
-            to: RatingEntry(user: u.slot, item: i.slot, rating: values[m]))
-          next[block] += 1
+        // Pass 2: scatter every rating to the next free place of its block, in segments of 2^20
+        // ratings; with `releasing`, each segment's ratings are released once it is done.
+        withSharedReadPointers(userPlacement, itemPlacement) { userAt, itemAt in
+          forEachChunk(&counts) { c, next in
+            let end = (c + 1) * n / chunks
+            var segment = c * n / chunks
+            while segment < end {
+              let stop = min(end, segment + (1 << 20))
+              for m in segment ..< stop {
+                let (u, i) = (userAt[Int(users[m])], itemAt[Int(items[m])])
+                let block = Int(u.blockOffset + i.blockOffset)
+                (out.base + next[block]).initialize(to: RatingEntry(user: u.slot, item: i.slot, rating: values[m]))
+                next[block] += 1
+              }
+              if releasing {
+                releasePages(users.base + segment, bytes: (stop - segment) * 4)
+                releasePages(items.base + segment, bytes: (stop - segment) * 4)
+                releasePages(values.base + segment, bytes: (stop - segment) * 4)
+              }
+              segment = stop
+            }
+          }
         }
         // Pass 3: shuffle each block with its own generator.
         start.withSharedReadPointer { bounds in
@@ -201,8 +202,14 @@ package struct SGDSolver: FactorSolver {
             var generator = shuffleSeed.split(j)
             let first = out.base + bounds[j]
             var last = bounds[j + 1] - bounds[j] - 1
+            // Fisher–Yates, two swaps per 64-bit draw (Lemire's multiply-shift on each half;
+            // bias below size/2³², under 10⁻⁵ for any block).
+            var bits: UInt64 = 0
+            var halves = 0
             while last > 0 {
-              let other = generator.nextIndex(below: last + 1)
+              if halves == 0 { (bits, halves) = (generator.next(), 2) }
+              let other = Int((bits & 0xFFFF_FFFF) &* UInt64(last + 1) >> 32)
+              (bits, halves) = (bits >> 32, halves - 1)
               let entry = first[last]
               first[last] = first[other]
               first[other] = entry
@@ -422,13 +429,29 @@ private final class SlotFactors: @unchecked Sendable {
   /// Puts back what ``saveAdaptiveState()`` remembered (the epoch was undone).
   func restoreAdaptiveState() { accumulators = savedAccumulators }
 
-  /// Counts each slot's ratings (for ``setAdaptiveSteps(learningRate:meanSquaredError:)``).
-  func countRatings(users: [Int32], items: [Int32], userSlot: [Int32], itemSlot: [Int32]) {
+  /// Counts each slot's ratings (for ``setAdaptiveSteps(learningRate:meanSquaredError:)``): a
+  /// user's are its row of the seen-items index, an item's a histogram of that index, taken per
+  /// chunk on the threads and added (counts: exact in any order).
+  func countRatings(_ seen: InteractionIndex, userSlot: [Int32], itemSlot: [Int32], threads: Int) {
     var userCounts = [Float](repeating: 0, count: userAtSlot.count)
-    var itemCounts = [Float](repeating: 0, count: itemAtSlot.count)
-    for n in 0 ..< users.count {
-      userCounts[Int(userSlot[Int(users[n])])] += 1
-      itemCounts[Int(itemSlot[Int(items[n])])] += 1
+    for u in 0 ..< userSlot.count { userCounts[Int(userSlot[u])] = Float(seen.rowStart[u + 1] - seen.rowStart[u]) }
+    let itemCount = itemAtSlot.count
+    let n = seen.items.count
+    let chunks = max(1, min(threads, n / 1_048_576))
+    var partial = [Int32](repeating: 0, count: chunks * itemCount)
+    seen.items.withSharedReadPointer { items in
+      partial.withSharedPointer { counts in
+        Parallel.forEach(chunks, threads: threads) { c in
+          let own = counts.base + c * itemCount
+          for m in c * n / chunks ..< (c + 1) * n / chunks { own[Int(items[m])] += 1 }
+        }
+      }
+    }
+    var itemCounts = [Float](repeating: 0, count: itemCount)
+    for i in 0 ..< itemCount {
+      var total: Int32 = 0
+      for c in 0 ..< chunks { total += partial[c * itemCount + i] }
+      itemCounts[Int(itemSlot[i])] = Float(total)
     }
     ratingCounts = (userCounts, itemCounts)
     accumulators = (

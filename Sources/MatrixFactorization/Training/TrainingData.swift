@@ -47,6 +47,9 @@ final class TrainingData: @unchecked Sendable {
   let mean: Float
   /// The smallest and largest value.
   let range: ClosedRange<Float>
+  /// The mean of (r − μ)² over the ratings (μ as stored, in `Float`): SGD's adaptive step starts
+  /// from it.
+  let meanSquaredDeviation: Double
   /// The values the solver trains on, per rating (the raw values, or implicit ALS's
   /// confidences).
   private var trainingValues: [Float]
@@ -119,8 +122,7 @@ final class TrainingData: @unchecked Sendable {
     _ = consume input
     ratings = train
     ratingCount = train.count
-    mean = Float(train.mean)
-    range = train.valueRange
+    (mean, range, meanSquaredDeviation) = Self.valueStatistics(train.values, threads: threads)
     let values = transform.map { train.values.map($0) } ?? train.values
     trainingValues = values
     if rowsByUser && builtRows == nil {
@@ -133,6 +135,41 @@ final class TrainingData: @unchecked Sendable {
       byUser = builtRows
       if handedOver && rowsOnly { dropRatings() }
     }
+  }
+
+  /// μ, the smallest and largest value and the mean of (r − μ)², in one pass on `threads`
+  /// threads. Sums are taken in Double over fixed chunks added in order, so they do not depend
+  /// on the thread count; Σ(r − μ)² comes from Σr² − 2μΣr + nμ², exact enough in Double for
+  /// values of any rating scale (the terms are ~10² n, the result ~n).
+  static func valueStatistics(_ values: [Float], threads: Int) -> (
+    mean: Float, range: ClosedRange<Float>, meanSquaredDeviation: Double
+  ) {
+    let n = values.count
+    guard n > 0 else { return (0, 0 ... 0, 0) }
+    let chunks = max(1, min(64, n / 65_536))
+    var partial = [(sum: Double, squares: Double, low: Float, high: Float)](
+      repeating: (0, 0, .infinity, -.infinity), count: chunks)
+    values.withSharedReadPointer { values in
+      partial.withSharedPointer { out in
+        Parallel.forEach(chunks, threads: threads) { c in
+          var (sum, squares, low, high) = (0.0, 0.0, Float.infinity, -Float.infinity)
+          for m in c * n / chunks ..< (c + 1) * n / chunks {
+            let v = values[m]
+            sum += Double(v)
+            squares += Double(v) * Double(v)
+            low = min(low, v)
+            high = max(high, v)
+          }
+          out[c] = (sum, squares, low, high)
+        }
+      }
+    }
+    let sum = partial.reduce(0.0) { $0 + $1.sum }
+    let squares = partial.reduce(0.0) { $0 + $1.squares }
+    let mean = Float(sum / Double(n))
+    let mu = Double(mean)
+    let deviation = max(0, (squares - 2 * mu * sum + Double(n) * mu * mu) / Double(n))
+    return (mean, partial.map(\.low).min()! ... partial.map(\.high).max()!, deviation)
   }
 
   var userCount: Int { ratings.users.count }
