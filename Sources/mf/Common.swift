@@ -98,11 +98,14 @@ extension TuningReport {
       "algorithms": (algorithms ?? []).map(\.rawValue),
       "tuned_bias_regularization": tunedBiasRegularization ?? false,
       "alpha": alpha.map { $0.json as Any } ?? NSNull(), "tuned_alpha": tunedAlpha ?? false,
+      "implicit_feedback": implicitFeedback.map { $0 as Any } ?? NSNull(),
+      "tuned_implicit_feedback": tunedImplicitFeedback ?? false,
       "trials": trials.map { t -> [String: Any] in
         [
           "algorithm": t.algorithm.map { $0.rawValue as Any } ?? NSNull(), "regularization": t.regularization.json, "bias_regularization": t.biasRegularization.json,
           "best_epoch": t.bestEpoch, "best_rmse": t.bestRMSE.json, "seconds": t.seconds.json,
           "alpha": t.alpha.map { $0.json as Any } ?? NSNull(), "ndcg": t.ndcg.map { $0.json as Any } ?? NSNull(),
+          "implicit_feedback": t.implicitFeedback.map { $0 as Any } ?? NSNull(),
           "validation_curve": t.validationCurve.map(\.json),
         ]
       },
@@ -111,6 +114,15 @@ extension TuningReport {
 
   /// One line per trial and the choice, as `mf info` prints them.
   var lines: [String] {
+    if let implicitFeedback {
+      // Bayesian MF: the one choice is implicit feedback, from a short chain of each.
+      return ["chose implicit feedback \(implicitFeedback ? "on" : "off") from \(trials.count) short chain(s) on"
+        + " \(searchRatings) ratings, validated on \(validationRatings) (\(formatted(seconds, 2)) s)"]
+        + trials.map { t in
+          "  implicit feedback \(t.implicitFeedback == true ? "on" : "off"): validation RMSE \(formatted(t.bestRMSE))"
+            + " after \(t.bestEpoch) sweeps"
+        }
+    }
     let chosen = "chose " + (choseAlgorithm ? (algorithm?.rawValue).map { $0 + ", " } ?? "" : "")
       + "λ \(formatted(regularization, 4)), λ_b \(formatted(biasRegularization, 4)), \(epochs) epochs"
       + " from \(trials.count) trial(s) on \(searchRatings) ratings, validated on \(validationRatings)"

@@ -14,7 +14,7 @@ import Testing
   @Test func fitServeAndDescribe() throws {
     let fit = try mf(
       ["fit", "ratings.csv", "--algorithm", "bayes", "--rank", "3", "--samples", "4", "--burn-in", "6",
-       "--thinning", "2", "--holdout", "0.2", "--threads", "2", "--model", "b.mf"], in: folder)
+       "--thinning", "2", "--holdout", "0.2", "--threads", "2", "--implicit-feedback", "--model", "b.mf"], in: folder)
     #expect(fit.status == 0, "\(fit.stderr)")
     #expect(fit.stderr.contains("14 Gibbs sweeps (6 burn-in, then 4 kept samples 2 sweeps apart, implicit feedback)"))
     #expect(fit.stderr.contains("sweep 1/14  sample train RMSE"))
@@ -23,10 +23,12 @@ import Testing
 
     let json = try mf(
       ["fit", "ratings.csv", "--algorithm", "bayes", "--rank", "3", "--samples", "4", "--burn-in", "6",
-       "--thinning", "2", "--json", "--quiet", "--model", "b.mf"], in: folder).json()
+       "--thinning", "2", "--implicit-feedback", "--json", "--quiet", "--model", "b.mf"], in: folder).json()
     #expect(json["algorithm"] as? String == "bayes" && json["rank"] as? Int == 3)
     #expect(json["kept_samples"] as? Int == 4 && json["epochs_run"] as? Int == 14)
     #expect((json["history"] as? [Any])?.count == 14)
+    // An explicit flag wins: nothing is chosen.
+    #expect(json["tuning"] == nil)
 
     let info = try mf(["info", "--model", "b.mf", "--json"], in: folder).json()
     #expect(info["format_version"] as? Int == 3 && info["rank"] as? Int == 3)
@@ -65,6 +67,43 @@ import Testing
     #expect(export.status == 0, "\(export.stderr)")
     let header = try String(contentsOfFile: folder + "/emb/items.csv", encoding: .utf8).split(separator: "\n")[0]
     #expect(header == "id,bias,f0,f1,f2")
+  }
+
+  /// With neither --implicit-feedback nor --no-implicit-feedback, a short chain of each on 10%
+  /// of the training ratings chooses; the choice is in `fit --json`, `info` and `info --json`,
+  /// the same for the same seed (the same model file), and --validation only shows progress.
+  @Test func implicitFeedbackIsChosenUnlessGiven() throws {
+    let args = ["fit", "ratings.csv", "--algorithm", "bayes", "--rank", "3", "--samples", "4", "--burn-in", "6",
+                "--thinning", "2", "--threads", "2"]
+    let fit = try mf(args + ["--model", "c1.mf"], in: folder)
+    #expect(fit.status == 0, "\(fit.stderr)")
+    #expect(fit.stderr.contains("implicit feedback on or off as chosen"))
+    #expect(fit.stderr.contains("choosing implicit feedback (on or off) by a 56-sweep chain of each"))
+    #expect(fit.stderr.contains("  implicit feedback on: validation RMSE"))
+    #expect(fit.stderr.contains("  implicit feedback off: validation RMSE"))
+    #expect(fit.stderr.contains("final chain on all"))
+    let json = try mf(args + ["--json", "--quiet", "--model", "c2.mf"], in: folder).json()
+    let tuning = try #require(json["tuning"] as? [String: Any])
+    #expect(tuning["tuned_implicit_feedback"] as? Bool == true)
+    let chosen = try #require(tuning["implicit_feedback"] as? Bool)
+    let trials = try #require(tuning["trials"] as? [[String: Any]])
+    #expect(trials.compactMap { $0["implicit_feedback"] as? Bool } == [true, false])
+    #expect(json["epochs_run"] as? Int == 14)
+    let info = try mf(["info", "--model", "c2.mf", "--json"], in: folder).json()
+    #expect((info["options"] as? [String: Any])?["implicit_feedback"] as? Bool == chosen)
+    #expect((info["tuning"] as? [String: Any])?["implicit_feedback"] as? Bool == chosen)
+    let text = try mf(["info", "--model", "c2.mf"], in: folder)
+    #expect(text.stdout.contains("chose implicit feedback \(chosen ? "on" : "off") from 2 short chain(s)"))
+    // The same seed gives the same file, with or without validation ratings for progress
+    // (the summary's timings aside: compare the models' predictions on every training rating).
+    let withValidation = try mf(args + ["--validation", "ratings.csv", "--quiet", "--model", "c3.mf"], in: folder)
+    #expect(withValidation.status == 0, "\(withValidation.stderr)")
+    let scores = try ["c1.mf", "c2.mf", "c3.mf"].map { model in
+      try mf(["evaluate", "ratings.csv", "--model", model, "--json"], in: folder).json()["rmse"] as? Double
+    }
+    #expect(scores[0] != nil && scores[0] == scores[1] && scores[1] == scores[2])
+    let given = try mf(args + ["--no-implicit-feedback", "--json", "--quiet", "--model", "c4.mf"], in: folder).json()
+    #expect(given["tuning"] == nil)
   }
 
   @Test func flagsThatDoNotApplyAreNamed() throws {

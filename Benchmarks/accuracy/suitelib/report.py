@@ -185,6 +185,21 @@ def overview(results):
     return _table(header, rows)
 
 
+def bayes_choices(row):
+    """mf Bayesian MF: the implicit feedback its defaults chose on each run ("on", "off", or
+    per run "on, off, …"), from the `mf fit --json` tuning report kept with the run; "" if none."""
+    if row.get("engine") != "mf-bayes":
+        return ""
+    choices = []
+    for run in row.get("runs", []):
+        tuning = (run.get("mf_fit") or {}).get("tuning") or {}
+        if tuning.get("tuned_implicit_feedback"):
+            choices.append("on" if tuning.get("implicit_feedback") else "off")
+    if not choices:
+        return ""
+    return choices[0] if len(set(choices)) == 1 else ", ".join(choices)
+
+
 def engine_table(ds):
     header = ["engine", "test RMSE", "per run (min–max)", "MAE", "fit s", "train s", "settings"]
     rows = []
@@ -199,6 +214,9 @@ def engine_table(ds):
         if row.get("engine") == "mf-tuned" and row.get("best"):
             settings = (f"best of the grid: {row['best'].get('schedule', 'decaying')} step, λ {row['best']['regularization']:g}, "
                         f"{row['best']['epochs']} epochs; " + settings)
+        chosen = bayes_choices(row)
+        if chosen:
+            settings += f"; implicit feedback chosen: {chosen}"
         rows.append([row["label"], f"**{f4(s.get('rmse'))}**", spread, f4(s.get("mae")), secs(s.get("fit_seconds")),
                      secs(s.get("train_seconds")), settings.replace("|", "\\|")])
     return _table(header, rows)
