@@ -43,25 +43,10 @@ package enum CompressedRows {
   static func group(
     keys: [Int32], keyCount: Int, carrying: [Int32], values: [Float]?, threads: Int
   ) -> (start: [Int], carried: [Int32], values: [Float]) {
-    precondition(carrying.count == keys.count && (values == nil || values!.count == keys.count))
-    return keys.withUnsafeBufferPointer { keyList in
-      carrying.withUnsafeBufferPointer { carriedList in
-        (values ?? []).withUnsafeBufferPointer { valueList in
-          group(
-            count: keys.count, keys: keyList.baseAddress, keyCount: keyCount, carrying: carriedList.baseAddress,
-            values: values == nil ? nil : valueList.baseAddress, threads: threads)
-        }
-      }
-    }
-  }
-
-  /// ``group(keys:keyCount:carrying:values:threads:)`` over `count` entries the caller pins.
-  private static func group(
-    count n: Int, keys: UnsafePointer<Int32>?, keyCount: Int, carrying: UnsafePointer<Int32>?,
-    values: UnsafePointer<Float>?, threads: Int
-  ) -> (start: [Int], carried: [Int32], values: [Float]) {
+    let n = keys.count
     let withValues = values != nil
-    precondition(n <= Int(Int32.max))
+    let values = values ?? []
+    precondition(carrying.count == n && (!withValues || values.count == n) && n <= Int(Int32.max))
     if n == 0 || keyCount == 0 { return ([Int](repeating: 0, count: keyCount + 1), [], []) }
     let chunks = max(1, min(threads, n / entriesPerChunk))
     func chunkRange(_ c: Int) -> Range<Int> { c * n / chunks ..< (c + 1) * n / chunks }
@@ -69,27 +54,35 @@ package enum CompressedRows {
     var start = [Int](repeating: 0, count: keyCount + 1)
     var outCarried = [Int32](repeating: 0, count: n)
     var outValues = [Float](repeating: 0, count: withValues ? n : 0)
-    let (keyList, carriedList, valueList) = (ReadOnly(keys), ReadOnly(carrying), ReadOnly(values))
-    next.withUnsafeMutableBufferPointer { next in
-      let next = Writable(next.baseAddress!)
-      concurrent(chunks) { c in
-        let own = next.base + c * keyCount
-        for m in chunkRange(c) { own[Int(keyList.base![m])] += 1 }
-      }
-      let firsts = exclusiveOffsets(next.base, keyCount: keyCount, chunks: chunks)
-      for k in 0 ..< keyCount { start[k] = firsts[k] }
-      start[keyCount] = n
-      outCarried.withUnsafeMutableBufferPointer { outCarried in
-        outValues.withUnsafeMutableBufferPointer { outValues in
-          let (outCarried, outValues) = (Writable(outCarried.baseAddress!), Writable(outValues))
-          concurrent(chunks) { c in
-            let own = next.base + c * keyCount
-            for m in chunkRange(c) {
-              let k = Int(keyList.base![m])
-              let slot = own[k]
-              outCarried.base[slot] = carriedList.base![m]
-              if withValues { outValues.base[slot] = valueList.base![m] }
-              own[k] = slot + 1
+    keys.withUnsafeBufferPointer { keyList in
+      carrying.withUnsafeBufferPointer { carriedList in
+        values.withUnsafeBufferPointer { valueList in
+          let (keyList, carriedList, valueList) = (
+            ReadOnly(keyList.baseAddress), ReadOnly(carriedList.baseAddress), ReadOnly(valueList.baseAddress)
+          )
+          next.withUnsafeMutableBufferPointer { next in
+            let next = Writable(next.baseAddress!)
+            concurrent(chunks) { c in
+              let own = next.base + c * keyCount
+              for m in chunkRange(c) { own[Int(keyList.base![m])] += 1 }
+            }
+            let firsts = exclusiveOffsets(next.base, keyCount: keyCount, chunks: chunks)
+            for k in 0 ..< keyCount { start[k] = firsts[k] }
+            start[keyCount] = n
+            outCarried.withUnsafeMutableBufferPointer { outCarried in
+              outValues.withUnsafeMutableBufferPointer { outValues in
+                let (outCarried, outValues) = (Writable(outCarried.baseAddress!), Writable(outValues))
+                concurrent(chunks) { c in
+                  let own = next.base + c * keyCount
+                  for m in chunkRange(c) {
+                    let k = Int(keyList.base![m])
+                    let slot = own[k]
+                    outCarried.base[slot] = carriedList.base![m]
+                    if withValues { outValues.base[slot] = valueList.base![m] }
+                    own[k] = slot + 1
+                  }
+                }
+              }
             }
           }
         }

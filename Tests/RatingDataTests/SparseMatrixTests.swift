@@ -1,4 +1,4 @@
-import RatingData
+@_spi(Engine) import RatingData
 import Testing
 
 @Suite struct SparseMatrixTests {
@@ -81,6 +81,35 @@ import Testing
     let (deduped, dropped) = r.removingDuplicates()
     #expect(dropped == 2)
     #expect(triples(deduped) == ["b|x|2.0", "a|y|4.0", "a|x|5.0"])
+  }
+
+  /// SGD's duplicate check and seen index (one counting sort by user, items in file order, a
+  /// marking scan) against a naive reference: the kept ratings are `removingDuplicates()`'s, and
+  /// each user's row lists that user's kept items in file order; for 1–3 threads, with and
+  /// without repeated pairs.
+  @Test(arguments: [(7, 5, 40, 0), (60, 30, 2_000, 0), (60, 30, 2_000, 300), (400, 90, 150_000, 5_000)], [1, 2, 3])
+  func itemsByUserInFileOrderMatchANaiveReference(shape: (Int, Int, Int, Int), threads: Int) {
+    let (users, items, count, repeats) = shape
+    var ratings = randomRatings(users: users, items: items, count: count, seed: UInt64(count + repeats))
+    var rng = SeededGenerator(seed: 99)
+    for _ in 0 ..< repeats {  // repeat some pairs later in the file with other values
+      let n = rng.nextIndex(below: ratings.count)
+      ratings.userIndices.append(ratings.userIndices[n])
+      ratings.itemIndices.append(ratings.itemIndices[n])
+      ratings.values.append(Float(rng.nextIndex(below: 5) + 1))
+    }
+    let result = ratings.removingDuplicatesWithItemsByUser(threads: threads)
+    let reference = ratings.removingDuplicates()
+    #expect(result.dropped == reference.dropped)
+    #expect(result.ratings.userIndices == reference.ratings.userIndices)
+    #expect(result.ratings.itemIndices == reference.ratings.itemIndices)
+    #expect(result.ratings.values == reference.ratings.values)
+    var rows = [[Int32]](repeating: [], count: users)
+    for n in 0 ..< reference.ratings.count {
+      rows[Int(reference.ratings.userIndices[n])].append(reference.ratings.itemIndices[n])
+    }
+    #expect(result.rowStart == [0] + rows.reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1.count) })
+    #expect(result.items == rows.flatMap { $0 })
   }
 
   @Test func holdoutIsAPartition() throws {
