@@ -492,33 +492,47 @@ class Harness:
                 continue
             if PEER_OF_ENGINE.get(engine) and self.peer_status(engine):
                 continue
-            self.log(f"  tuning {engine} on {ds['name']}: {len(tuning.points(engine))} settings")
             pts = tuning.points(engine)
-            if engine == "spark-als":
-                # One JVM for the whole sweep: each setting is a run of its own (peer_runner reads
-                # the run's params), so Spark's start-up is not paid six times.
-                multi = [dict(runs[0], fold=f"setting{i}", params=p) for i, p in enumerate(pts)]
-                one_row = self.make_row(engine, "tuned", pts[0], multi, ctx)
-                self.run_jobs([one_row], repeats=1)
-                rows = [dict(one_row, runs=[r for r in one_row["runs"] if r.get("fold") == f"setting{i}"])
-                        for i in range(len(pts))]
-            else:
-                rows = [self.make_row(engine, "tuned", p, runs, ctx) for p in pts]
-                self.run_jobs(rows, repeats=1)
-            results = []
-            for p, row in zip(pts, rows):
-                s = summary.summarize_runs(row["runs"]) if row["status"] == "ok" else {}
-                value = s.get("ndcg") if ranking else s.get("rmse")
-                results.append((p, value))
-                record["engines"].setdefault(engine, []).append(
-                    {"params": p, "value": value, "seconds_per_epoch": s.get("seconds_per_epoch"),
-                     "train_seconds": s.get("train_seconds"), "status": row["status"], "error": row.get("error")})
+            self.log(f"  tuning {engine} on {ds['name']}: {len(pts)} settings")
+            results = self._sweep(engine, pts, runs, ctx, ranking, record, extension=False)
             best, value = tuning.best(results, higher_is_better=ranking)
+            # A choice at an end of the grid: one step outward along that knob (tuning.LADDERS).
+            more = [p for p in tuning.extension(engine, best) if p not in pts]
+            if more:
+                self.log(f"    {engine}: best at the grid's edge ({tuning.describe(best)}); trying "
+                         + "; ".join(tuning.describe(p) for p in more))
+                results += self._sweep(engine, more, runs, ctx, ranking, record, extension=True)
+                best, value = tuning.best(results, higher_is_better=ranking)
             if best is not None:
                 chosen[engine] = best
                 self.log(f"    best {engine}: {tuning.describe(best)} ({value:.4f})")
         ds["tuning"] = record
         return chosen
+
+    def _sweep(self, engine, pts, runs, ctx, ranking, record, extension):
+        """Runs the settings pts of engine once each on the validation pair; records and returns
+        [(params, validation figure)]."""
+        if engine == "spark-als":
+            # One JVM for the whole sweep: each setting is a run of its own (peer_runner reads
+            # the run's params), so Spark's start-up is not paid six times.
+            multi = [dict(runs[0], fold=f"setting{i}", params=p) for i, p in enumerate(pts)]
+            one_row = self.make_row(engine, "tuned", pts[0], multi, ctx)
+            self.run_jobs([one_row], repeats=1)
+            rows = [dict(one_row, runs=[r for r in one_row["runs"] if r.get("fold") == f"setting{i}"])
+                    for i in range(len(pts))]
+        else:
+            rows = [self.make_row(engine, "tuned", p, runs, ctx) for p in pts]
+            self.run_jobs(rows, repeats=1)
+        results = []
+        for p, row in zip(pts, rows):
+            s = summary.summarize_runs(row["runs"]) if row["status"] == "ok" else {}
+            value = s.get("ndcg") if ranking else s.get("rmse")
+            results.append((p, value))
+            record["engines"].setdefault(engine, []).append(
+                {"params": p, "value": value, "seconds_per_epoch": s.get("seconds_per_epoch"),
+                 "train_seconds": s.get("train_seconds"), "status": row["status"], "error": row.get("error"),
+                 "extension": extension})
+        return results
 
     def variant_rows(self, ds, runs, ctx, engine_list, tune_train=None):
         """The defaults rows of engine_list, then (when tune_train is given) their tuned rows."""

@@ -298,6 +298,8 @@ def tuning_table(dataset):
         best = (max if ranking else min)(values) if values else None
         for p in points:
             setting = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in p["params"].items())
+            if p.get("extension"):
+                setting += " (one step past the grid's edge)"
             value = fmt_metric(p.get("value")) if p.get("status") == "ok" else f"{p.get('status')}: {p.get('error')}"
             out.append([engine, setting, value, fmt_seconds(p.get("seconds_per_epoch")),
                         "✓" if best is not None and p.get("value") == best else ""])
