@@ -306,8 +306,8 @@ class Harness:
     def peer_row(self, row, runs, spec, extra_env=None):
         if self.skip_or_missing(row, row["engine"]):
             return row
-        spec = dict(spec, engine=row["engine"], runs=runs, repeats=1, max_repeat_seconds=float("inf"),
-                    threads=self.args.threads)
+        spec = dict(spec, engine=row["engine"], runs=runs, repeats=1, max_repeat_seconds=float("inf"))
+        spec.setdefault("threads", self.args.threads)
 
         def job():
             one = _fresh(row)
@@ -316,15 +316,15 @@ class Harness:
         row["_job"] = job
         return row
 
-    def libmf_row(self, row, runs, k, iters, eta=0.1, bins=None, lam=0.1):
+    def libmf_row(self, row, runs, k, iters, eta=0.1, bins=None, lam=0.1, threads=None):
         if self.skip_or_missing(row, "libmf"):
             return row
         exe = self.libmf["binaries"][self.libmf.get("chosen") or next(iter(self.libmf["binaries"]))]
 
         def job():
             one = _fresh(row)
-            return engines.run_libmf_row(one, exe, runs, k, iters, self.args.threads, lam, eta, 1, float("inf"),
-                                         self.args.timeout, bins=bins)
+            return engines.run_libmf_row(one, exe, runs, k, iters, threads or self.args.threads, lam, eta, 1,
+                                         float("inf"), self.args.timeout, bins=bins)
 
         row["_job"] = job
         return row
@@ -379,7 +379,9 @@ class Harness:
         """One row of `engine`: variant "defaults" (the engine's own defaults but rank) or "tuned"
         (params from its sweep), at the family's shared epochs. ctx: rank, sgd_epochs, als_iters,
         ranking (bool), tag (label suffix)."""
-        a, t = self.args, str(self.args.threads)
+        a = self.args
+        threads = ctx.get("threads", a.threads)
+        t = str(threads)
         rank, tag = ctx["rank"], ctx.get("tag", "")
         tuned = variant == "tuned"
         vlabel = f"tuned ({tuning.describe(params)})" if tuned else "defaults"
@@ -403,13 +405,14 @@ class Harness:
                         + (f"{bins} bins" if bins else "bins: the source's default") + f", {t} threads")
             row = engines.new_row("libmf", f"{LIBMF_LABEL}{tag}, {vlabel}", settings, "sgd", rank, iters,
                                   series=f"LIBMF r{rank} {variant}")
-            return self.libmf_row(dict(row, variant=variant), runs, rank, iters, eta=eta, bins=bins)
+            return self.libmf_row(dict(row, variant=variant), runs, rank, iters, eta=eta, bins=bins, threads=threads)
         if engine == "surprise-svd":
             row = engines.new_row("surprise-svd", f"Surprise SVD{tag}, {vlabel}", "", "sgd", rank, ctx["sgd_epochs"],
                                   series=f"Surprise SVD r{rank} {variant}")
             p = {"lr": params["lr"], "reg": params["reg"]} if tuned else {}
             return self.peer_row(dict(row, variant=variant), runs,
-                                 {"rank": rank, "epochs": ctx["sgd_epochs"], "rating_scale": [1, 5], "params": p})
+                                 {"rank": rank, "epochs": ctx["sgd_epochs"], "rating_scale": [1, 5], "params": p,
+                                  "threads": threads})
         if engine == "mf-als":
             if tuned:
                 args = ["--algorithm", "als", "--rank", str(rank), "--epochs", str(ctx["als_iters"]),
@@ -427,8 +430,9 @@ class Harness:
             row = engines.new_row("spark-als", f"Spark ALS{tag}, {vlabel}", "", "als", rank, ctx["als_iters"],
                                   series=f"Spark ALS r{rank} {variant}")
             return self.peer_row(dict(row, variant=variant), runs, {"rank": rank, "epochs": ctx["als_iters"],
-                                                                     "rating_scale": [1, 5],
-                                                                     "params": {"regParam": reg}})
+                                                                     "rating_scale": [1, 5], "threads": threads,
+                                                                     "params": dict({"regParam": reg},
+                                                                                    **ctx.get("spark", {}))})
         if engine in ("mf-implicit-als", "implicit-als"):
             reg = params["regularization"] if tuned else a.implicit_reg
             iters = ctx.get("implicit_iters", a.implicit_iters)
@@ -449,7 +453,7 @@ class Harness:
                                   a.implicit_rank, iters, series=f"implicit ALS r{a.implicit_rank} {variant}")
             return self.peer_row(dict(row, variant=variant), runs,
                                  {"rank": a.implicit_rank, "epochs": iters,
-                                  "mode": "ranking" if ranking else "speed", "k": 10,
+                                  "mode": "ranking" if ranking else "speed", "k": 10, "threads": threads,
                                   "params": {"alpha": a.alpha, "regularization": reg}},
                                  extra_env={"OPENBLAS_NUM_THREADS": "1"})
         if engine in ("mf-bpr", "implicit-bpr"):
@@ -474,7 +478,7 @@ class Harness:
                                   series=f"implicit BPR r{rank} {variant}")
             return self.peer_row(dict(row, variant=variant), runs,
                                  {"rank": rank, "epochs": iters, "mode": "ranking" if ranking else "speed", "k": 10,
-                                  "params": p})
+                                  "params": p, "threads": threads})
         raise ValueError(engine)
 
     def tune(self, ds, train, engine_list, ctx):
