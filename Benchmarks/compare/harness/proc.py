@@ -54,6 +54,77 @@ def run_child(cmd, timeout=None, cwd=None, env=None):
         }
 
 
+def proc_status_kib(pid, key):
+    """A field of /proc/PID/status in KiB (VmRSS, VmHWM), or None."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def reset_peak_rss(pid="self"):
+    """Resets the kernel's peak-RSS mark (VmHWM) of a process to its current RSS (Linux ≥ 4.0:
+    "5" written to /proc/PID/clear_refs); True when it could."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def run_child_fit_memory(cmd, ready, timeout=None, poll_seconds=0.005):
+    """Runs cmd (stderr as lines) and measures the peak RSS of the part after `ready`.
+
+    When a stderr line satisfies ready(line) (for mf: its "N ratings, … training …" line, printed
+    once the ratings are read into its own structures), the child's peak-RSS mark is reset
+    (reset_peak_rss) and its RSS read; a poller then reads VmHWM every poll_seconds until the child
+    exits, keeping the last value. Returns run_child's fields plus fit_base_rss_mib (RSS at the
+    reset) and fit_peak_rss_mib (the peak after it), None when the reset could not be done.
+    """
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        state = {"base": None, "peak": None, "stop": False}
+        lines = []
+
+        def poll():
+            while not state["stop"]:
+                if state["base"] is not None:
+                    v = proc_status_kib(proc.pid, "VmHWM")
+                    if v is not None:
+                        state["peak"] = v
+                time.sleep(poll_seconds)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL)) if timeout else None
+        if timer:
+            timer.start()
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            lines.append(line)
+            if state["base"] is None and ready(line) and reset_peak_rss(proc.pid):
+                state["base"] = proc_status_kib(proc.pid, "VmRSS")
+                state["peak"] = state["base"]
+        _, status, usage = os.wait4(proc.pid, 0)
+        state["stop"] = True
+        poller.join()
+        if timer:
+            timer.cancel()
+        out.seek(0)
+        return {"status": os.waitstatus_to_exitcode(status), "stdout": out.read().decode("utf-8", "replace"),
+                "stderr": "".join(lines), "wall_seconds": time.perf_counter() - start,
+                "peak_rss_mib": usage.ru_maxrss / 1024.0, "timed_out": False,
+                "fit_base_rss_mib": state["base"] / 1024.0 if state["base"] is not None else None,
+                "fit_peak_rss_mib": state["peak"] / 1024.0 if state["peak"] is not None else None}
+
+
 def tail(text, lines=6, chars=600):
     """The last few lines of a command's output, for error messages."""
     kept = [line.strip() for line in (text or "").strip().splitlines()[-lines:] if line.strip()]

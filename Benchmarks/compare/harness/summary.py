@@ -48,6 +48,10 @@ def summarize_runs(runs):
         "seconds_per_epoch": median(r.get("seconds_per_epoch") for r in ok),
         "wall_seconds": median(r.get("wall_seconds") for r in ok),
         "peak_rss_mib": max((r["peak_rss_mib"] for r in ok if r.get("peak_rss_mib") is not None), default=None),
+        # The fit alone, the data already in the engine's own form (compare.py --sets memory).
+        "fit_peak_rss_mib": max((r["fit_peak_rss_mib"] for r in ok if r.get("fit_peak_rss_mib") is not None),
+                                default=None),
+        "fit_base_rss_mib": median(r.get("fit_base_rss_mib") for r in ok),
     }
     # The spread of every timing over repeats (and folds): min and max beside the median.
     for key in ("train_seconds", "seconds_per_epoch", "wall_seconds"):

@@ -32,6 +32,10 @@ GRIDS = {
     # BPR: the step and λ (mf's defaults are η 0.05, λ 0.01; implicit's 0.01 and 0.01).
     "mf-bpr": {"learning_rate": [0.01, 0.05], "regularization": [0.001, 0.01, 0.1]},
     "implicit-bpr": {"learning_rate": [0.01, 0.05], "regularization": [0.001, 0.01, 0.1]},
+    # LightFM (WARP and BPR losses): its step (default 0.05) and its L2 penalty on both sides
+    # (item_alpha = user_alpha; default 0).
+    "lightfm-warp": {"learning_rate": [0.025, 0.05], "alpha": [0.0, 1e-6, 1e-5]},
+    "lightfm-bpr": {"learning_rate": [0.025, 0.05], "alpha": [0.0, 1e-6, 1e-5]},
 }
 
 # Every knob's ordered ladder: the grid's values and one step beyond each end. When the sweep's best
@@ -48,6 +52,8 @@ LADDERS = {
     "implicit-als": {"regularization": [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]},
     "mf-bpr": {"learning_rate": [0.005, 0.01, 0.05, 0.1], "regularization": [0.0003, 0.001, 0.01, 0.1, 0.3]},
     "implicit-bpr": {"learning_rate": [0.005, 0.01, 0.05, 0.1], "regularization": [0.0003, 0.001, 0.01, 0.1, 0.3]},
+    "lightfm-warp": {"learning_rate": [0.01, 0.025, 0.05, 0.1], "alpha": [None, 0.0, 1e-6, 1e-5, 1e-4]},
+    "lightfm-bpr": {"learning_rate": [0.01, 0.025, 0.05, 0.1], "alpha": [None, 0.0, 1e-6, 1e-5, 1e-4]},
 }
 
 
@@ -63,7 +69,7 @@ def extension(engine, best):
         lo, hi = min(values), max(values)
         i = ladder.index(v)
         for at_edge, j in ((v == lo, i - 1), (v == hi, i + 1)):
-            if at_edge and 0 <= j < len(ladder):
+            if at_edge and 0 <= j < len(ladder) and ladder[j] is not None:  # None: nothing below 0
                 out.append(dict(best, **{knob: ladder[j]}))
     return out
 
