@@ -865,7 +865,7 @@ class Harness:
                 cells.append(summary.fmt_spread(sm, "seconds_per_epoch"))
             speed = f"{spe['1t'] / spe['2t']:.2f}×" if spe.get("1t") and spe.get("2t") else "—"
             r2 = pair.get("2t") or pair.get("1t")
-            name = r2["label"].split(",")[0]
+            name = r2["label"].split(", 1 thread")[0].split(", 2 threads")[0]
             load = " / ".join(summary.load_range(p) for p in (pair.get("1t"), pair.get("2t")) if p)
             lines.append(f"| {name} | `{r2.get('command') or r2.get('settings') or ''}` | {cells[0]} | {cells[1]} | "
                          f"{speed} | {load} |")
