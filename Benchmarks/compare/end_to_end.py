@@ -35,7 +35,15 @@ of the process (2 threads, rank 32):
                       model saved with surprise.dump (one thread: Surprise has no others); only up to
                       10M ratings, where it already takes minutes, and in the first repeat only
 
-Writes results/end-to-end.{md,json}; every figure in the README's end-to-end table comes from there.
+With --peers spark (or implicit,surprise,spark), explicit ALS end to end:
+
+  mf ALS              `mf fit CSV --algorithm als --rank 32 --epochs 10 --regularization 0.1
+                      --convergence-tolerance 0 --no-tune --threads 2 --model M`
+  Spark ALS           pyspark 4.3.0, local[2], spark.driver.memory --spark-memory (12g):
+                      spark.read.csv with a schema, ALS(rank=32, maxIter=10, regParam=0.1).fit,
+                      model.write().save(); peak RSS = the JVM's VmHWM + the Python driver's peak
+
+Writes results/end-to-end.{md,json} (--results NAME: results/NAME.{md,json}); every figure in the README's end-to-end table comes from there.
 """
 import argparse
 import hashlib
