@@ -799,10 +799,11 @@ class Harness:
                  "inside); LIBMF: by our driver after the ratings are in LIBMF's `mf_problem` nodes (its own "
                  "copy freed); Python peers: in the process after the data is built (implicit: the CSR matrix, "
                  "the loader's arrays deleted; Surprise: its Trainset; Spark: the cached, counted DataFrame, JVM "
-                 "+ Python driver summed). One run per engine, settings fixed (below); `whole process` is the "
-                 "child's own peak from the OS (reading included).", "",
-                 "| engine | settings | data form | at reset MiB | peak in fit MiB | fit's own MiB | whole process "
-                 "MiB | train s |", "|---|---|---|---|---|---|---|---|"]
+                 "+ Python driver summed). One run per engine, settings fixed (below). **before reset**: the peak "
+                 "while loading (VmHWM just before the reset; the reset also lowers the OS's whole-process figure, "
+                 "so the process's peak is the larger of the two peaks).", "",
+                 "| engine | settings | data form | at reset MiB | peak in fit MiB | fit's own MiB | before reset "
+                 "(loading) MiB | train s |", "|---|---|---|---|---|---|---|---|"]
         for row in ds["rows"]:
             if row["status"] != "ok":
                 lines.append(f"| {row['label']} | {row.get('command') or row.get('settings') or ''} | — | "
@@ -814,7 +815,7 @@ class Harness:
             f = lambda v: "—" if v is None else f"{v:,.0f}"  # noqa: E731
             setting = row.get("command") or row.get("settings") or ""
             lines.append(f"| {row['label']} | `{setting}` | {MEMORY_FORMS.get(row['engine'], '')} | {f(base)} | "
-                         f"{f(peak)} | {f(own)} | {f(sm.get('peak_rss_mib'))} | "
+                         f"{f(peak)} | {f(own)} | {f(sm.get('load_peak_rss_mib'))} | "
                          f"{summary.fmt_seconds(sm.get('train_seconds'))} |")
         la = summary.load_range({"load": [x for row in ds["rows"] for x in row.get("load") or []]})
         lines += ["", f"Load average (1 min) before/after the runs: {la}."]

@@ -256,6 +256,7 @@ int main(int argc, char **argv) {
     Ratings().users.swap(train.users);  // the driver's copy; LIBMF reads the nodes
     Ratings().items.swap(train.items);
     Ratings().values.swap(train.values);
+    long loadPeakKiB = procStatusKiB("VmHWM:");  // reading; the reset below lowers the process's figure
     long fitBaseKiB = resetPeakRSS() ? procStatusKiB("VmRSS:") : -1;
 
     LineClock clock;
@@ -330,11 +331,11 @@ int main(int argc, char **argv) {
         "\"bins\": %d, \"users\": %d, \"items\": %d, \"train_count\": %lld, \"test_count\": %zu, "
         "\"fallbacks\": %ld, \"load_seconds\": %.6f, \"train_seconds\": %.6f, \"setup_seconds\": %.6f, "
         "\"epoch_seconds\": %s, \"train_rmse\": %.6f, \"rmse\": %.6f, \"mae\": %.6f, \"rmse_raw\": %.6f, "
-        "\"mae_raw\": %.6f, \"eval_seconds\": %.6f, \"fit_base_rss_kib\": %ld, \"fit_peak_rss_kib\": %ld}\n",
+        "\"mae_raw\": %.6f, \"eval_seconds\": %.6f, \"fit_base_rss_kib\": %ld, \"fit_peak_rss_kib\": %ld, \"load_peak_rss_kib\": %ld}\n",
         param.k, param.nr_iters, param.nr_threads, param.lambda_p2, param.eta, param.nr_bins,
         problem.m, problem.n, problem.nnz, test.values.size(), fallbacks, loadSeconds, trainSeconds,
         setupSeconds, jsonList(epochs).c_str(), std::isnan(lastTrainRMSE) ? -1.0 : lastTrainRMSE,
-        std::sqrt(se / n), ae / n, std::sqrt(seRaw / n), aeRaw / n, evalSeconds, fitBaseKiB, fitPeakKiB);
+        std::sqrt(se / n), ae / n, std::sqrt(seRaw / n), aeRaw / n, evalSeconds, fitBaseKiB, fitPeakKiB, loadPeakKiB);
     mf::mf_destroy_model(&model);
   } catch (const std::exception &e) {
     std::cerr << "libmf_driver: " << e.what() << "\n";

@@ -114,7 +114,8 @@ def mf_fit_memory_run(mf, train, fit_args, workdir, timeout=None):
     _check(r, "mf fit")
     record = parse_mf_fit(r["stdout"])
     record.update(wall_seconds=r["wall_seconds"], peak_rss_mib=r["peak_rss_mib"],
-                  fit_base_rss_mib=r["fit_base_rss_mib"], fit_peak_rss_mib=r["fit_peak_rss_mib"])
+                  fit_base_rss_mib=r["fit_base_rss_mib"], fit_peak_rss_mib=r["fit_peak_rss_mib"],
+                  load_peak_rss_mib=r["load_peak_rss_mib"])
     return record
 
 

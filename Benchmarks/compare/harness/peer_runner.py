@@ -67,23 +67,29 @@ def _status_kib(pid, key):
 
 
 def fit_memory_start(pids=("self",)):
-    """Resets the peak-RSS marks of pids; returns their summed RSS in MiB (None if not possible)."""
-    total = 0
+    """Resets the peak-RSS marks of pids; returns (their summed RSS, their summed peak before the
+    reset) in MiB, or None if not possible."""
+    total = before = 0
     for pid in pids:
+        before += _status_kib(pid, "VmHWM") or 0
         try:
             with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as f:
                 f.write("5")
         except OSError:
             return None
         total += _status_kib(pid, "VmRSS") or 0
-    return total / 1024.0
+    return total / 1024.0, before / 1024.0
 
 
-def fit_memory_end(base, pids=("self",)):
-    """{fit_base_rss_mib, fit_peak_rss_mib}: the summed VmHWM of pids since fit_memory_start."""
-    if base is None:
-        return {"fit_base_rss_mib": None, "fit_peak_rss_mib": None}
-    return {"fit_base_rss_mib": base, "fit_peak_rss_mib": sum(_status_kib(p, "VmHWM") or 0 for p in pids) / 1024.0}
+def fit_memory_end(start, pids=("self",)):
+    """{fit_base_rss_mib, fit_peak_rss_mib, load_peak_rss_mib}: the summed VmHWM of pids since
+    fit_memory_start, the RSS then and the peak before it (loading; the reset lowers the OS's
+    whole-process figure, so this is what is left of it)."""
+    if start is None:
+        return {"fit_base_rss_mib": None, "fit_peak_rss_mib": None, "load_peak_rss_mib": None}
+    base, before = start
+    return {"fit_base_rss_mib": base, "fit_peak_rss_mib": sum(_status_kib(p, "VmHWM") or 0 for p in pids) / 1024.0,
+            "load_peak_rss_mib": before}
 
 
 def _clamp(value, lo, hi):

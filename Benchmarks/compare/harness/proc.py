@@ -84,13 +84,15 @@ def run_child_fit_memory(cmd, ready, timeout=None, poll_seconds=0.005):
     once the ratings are read into its own structures), the child's peak-RSS mark is reset
     (reset_peak_rss) and its RSS read; a poller then reads VmHWM every poll_seconds until the child
     exits, keeping the last value. Returns run_child's fields plus fit_base_rss_mib (RSS at the
-    reset) and fit_peak_rss_mib (the peak after it), None when the reset could not be done.
+    reset), fit_peak_rss_mib (the peak after it) and load_peak_rss_mib (the peak before it), None
+    when the reset could not be done. The reset also lowers the OS's figure for the whole process
+    (peak_rss_mib here): the whole process's peak is the larger of load_peak and fit_peak.
     """
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
-        state = {"base": None, "peak": None, "stop": False}
+        state = {"base": None, "peak": None, "before": None, "stop": False}
         lines = []
 
         def poll():
@@ -109,9 +111,14 @@ def run_child_fit_memory(cmd, ready, timeout=None, poll_seconds=0.005):
         for raw in proc.stderr:
             line = raw.decode("utf-8", "replace")
             lines.append(line)
-            if state["base"] is None and ready(line) and reset_peak_rss(proc.pid):
+            if state["base"] is None and ready(line):
+                before = proc_status_kib(proc.pid, "VmHWM")
+                if not reset_peak_rss(proc.pid):
+                    continue
+                state["before"] = before
                 state["base"] = proc_status_kib(proc.pid, "VmRSS")
                 state["peak"] = state["base"]
+        proc.stderr.close()
         _, status, usage = os.wait4(proc.pid, 0)
         state["stop"] = True
         poller.join()
@@ -122,7 +129,8 @@ def run_child_fit_memory(cmd, ready, timeout=None, poll_seconds=0.005):
                 "stderr": "".join(lines), "wall_seconds": time.perf_counter() - start,
                 "peak_rss_mib": usage.ru_maxrss / 1024.0, "timed_out": False,
                 "fit_base_rss_mib": state["base"] / 1024.0 if state["base"] is not None else None,
-                "fit_peak_rss_mib": state["peak"] / 1024.0 if state["peak"] is not None else None}
+                "fit_peak_rss_mib": state["peak"] / 1024.0 if state["peak"] is not None else None,
+                "load_peak_rss_mib": state["before"] / 1024.0 if state["before"] is not None else None}
 
 
 def tail(text, lines=6, chars=600):

@@ -141,6 +141,7 @@ def parse_libmf(stdout):
         # The fit alone, with the ratings in LIBMF's own nodes (libmf_driver.cpp; -1: not measured).
         "fit_base_rss_mib": obj["fit_base_rss_kib"] / 1024.0 if (obj.get("fit_base_rss_kib") or -1) >= 0 else None,
         "fit_peak_rss_mib": obj["fit_peak_rss_kib"] / 1024.0 if (obj.get("fit_peak_rss_kib") or -1) >= 0 else None,
+        "load_peak_rss_mib": obj["load_peak_rss_kib"] / 1024.0 if (obj.get("load_peak_rss_kib") or -1) >= 0 else None,
     }
 
 

@@ -52,6 +52,8 @@ def summarize_runs(runs):
         "fit_peak_rss_mib": max((r["fit_peak_rss_mib"] for r in ok if r.get("fit_peak_rss_mib") is not None),
                                 default=None),
         "fit_base_rss_mib": median(r.get("fit_base_rss_mib") for r in ok),
+        "load_peak_rss_mib": max((r["load_peak_rss_mib"] for r in ok if r.get("load_peak_rss_mib") is not None),
+                                 default=None),
     }
     # The spread of every timing over repeats (and folds): min and max beside the median.
     for key in ("train_seconds", "seconds_per_epoch", "wall_seconds"):
