@@ -1,8 +1,9 @@
 """Running one engine in a child process: wall time, exit status, output and peak memory.
 
-Peak resident memory comes from the OS: os.wait4 returns the rusage of exactly the child that was
-waited for (on Linux its ru_maxrss covers the child and the descendants it waited for), so figures
-do not leak from one run into the next as a running maximum of getrusage(RUSAGE_CHILDREN) would.
+Peak resident memory: the child's VmHWM from /proc, polled until it exits (its own memory since
+its exec). os.wait4's ru_maxrss (kept as rusage_maxrss_mib) is exact per child but on Linux it
+includes the peak of the memory the child had before exec, i.e. the forking harness's own RSS,
+so a large harness made every small engine's figure equal to the harness's.
 """
 import os
 import signal
@@ -35,11 +36,25 @@ def run_child(cmd, timeout=None, cwd=None, env=None):
         timer = threading.Timer(timeout, kill) if timeout else None
         if timer:
             timer.start()
+        polled = {"peak": None, "stop": False}
+
+        def poll():
+            # The child's own peak (VmHWM of the memory it has since exec), sampled until it exits.
+            while not polled["stop"]:
+                v = proc_status_kib(proc.pid, "VmHWM")
+                if v is not None:
+                    polled["peak"] = max(v, polled["peak"] or 0)
+                time.sleep(0.02)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
+            polled["stop"] = True
             if timer:
                 timer.cancel()
+        poller.join()
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -49,7 +64,12 @@ def run_child(cmd, timeout=None, cwd=None, env=None):
             "stdout": out.read().decode("utf-8", "replace"),
             "stderr": err.read().decode("utf-8", "replace"),
             "wall_seconds": wall,
-            "peak_rss_mib": usage.ru_maxrss / 1024.0,  # Linux reports KiB
+            # The child's VmHWM polled every 20 ms; the OS's ru_maxrss only when polling saw nothing
+            # (a child shorter than one poll). ru_maxrss is not used first: on Linux it starts at
+            # the peak of the memory the child had before its exec, the forking harness's (Python's
+            # subprocess uses vfork: the parent's whole RSS), which floors every small figure.
+            "peak_rss_mib": (polled["peak"] or usage.ru_maxrss) / 1024.0,  # KiB
+            "rusage_maxrss_mib": usage.ru_maxrss / 1024.0,
             "timed_out": timed_out.is_set(),
         }
 

@@ -86,6 +86,14 @@ class ChildProcess(unittest.TestCase):
         r = proc.run_child(["/nonexistent/mf"])
         self.assertEqual(r["status"], 127)
 
+    def test_a_large_harness_does_not_floor_a_small_childs_peak(self):
+        ballast = bytearray(200 * 1024 * 1024)  # the harness's own memory, touched
+        for i in range(0, len(ballast), 4096):
+            ballast[i] = 1
+        r = proc.run_child([sys.executable, "-c", "import time; time.sleep(0.2)"])
+        del ballast
+        self.assertLess(r["peak_rss_mib"], 100)
+
     def test_peak_of_the_part_after_the_ready_line(self):
         # 150 MiB touched before the line, freed; 40 MiB after it: the fit's peak sees the 40 only.
         code = ("import sys, time\n"
