@@ -98,7 +98,7 @@ dump.dump(sys.argv[2], algo=algo)
 """
 
 SPARK_FIT = """
-import json, os, sys, resource
+import json, os, sys
 from pyspark.sql import SparkSession
 from pyspark.sql.types import FloatType, IntegerType, LongType, StructField, StructType
 from pyspark.ml.recommendation import ALS
@@ -124,7 +124,9 @@ try:
     proc.wait(timeout=60)
 except Exception:
     proc.kill()
-print(json.dumps({"jvm_peak_mib": jvm, "python_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+with open("/proc/self/status") as f:
+    py = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024.0
+print(json.dumps({"jvm_peak_mib": jvm, "python_peak_mib": py}))
 """
 
 # Steps run in the first repeat only (minutes each): their figure is one run, not a median.

@@ -436,9 +436,8 @@ def run_spark(spec):
                                 "fit time includes Spark's job scheduling",
                                 "peak RSS = JVM VmHWM + Python driver peak"]}
     if jvm_peak is not None:
-        import resource
-
-        record["peak_rss_mib"] = jvm_peak + resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        # The driver's own VmHWM (its ru_maxrss would start at the forking harness's peak).
+        record["peak_rss_mib"] = jvm_peak + (_status_kib("self", "VmHWM") or 0) / 1024.0
     return record
 
 
