@@ -30,7 +30,7 @@ from harness.proc import Log, run_child, tail  # noqa: E402
 
 ALL_ENGINES = ("mf-sgd", "mf-sgd-preset", "mf-als", "mf-bayes", "mf-svdpp", "mf-implicit-als", "mf-bpr", "libmf",
                "myfm", "surprise-svd", "surprise-svdpp", "surprise-baseline", "implicit-als", "implicit-bpr",
-               "spark-als")
+               "lightfm-warp", "lightfm-bpr", "spark-als")
 # What the LIBMF rows run, named exactly (issue 14): not upstream's current LIBMF but the copy of its
 # mf.cpp that the third-party Python binding on PyPI bundles, compiled by us with LIBMF's SIMD and
 # OpenMP flags. That copy predates upstream's 2018 fix of an end-of-training deadlock.
@@ -60,9 +60,29 @@ SYNTH_MODELS = {
 # Epoch counts of the time-to-accuracy points, per family.
 CURVE_EPOCHS = {"sgd": [1, 2, 4, 8, 12, 16, 20], "als": [1, 2, 3, 4, 6, 8, 10], "implicit": [1, 2, 4, 8, 15],
                 "bpr": [5, 10, 25, 50, 100]}
+# The memory and thread-scaling rows run every engine at one given setting (their tuned rows' knobs
+# at common values), so the work is the same whatever is measured.
+FIXED_SETTINGS = {"mf-sgd": {"learning_rate": 0.04, "regularization": 0.05}, "libmf": {"eta": 0.1, "bins": 20},
+                  "surprise-svd": {"lr": 0.005, "reg": 0.02}, "mf-als": {"regularization": 0.1},
+                  "spark-als": {"regParam": 0.1}, "mf-implicit-als": {"regularization": 0.05},
+                  "implicit-als": {"regularization": 0.05},
+                  "mf-bpr": {"learning_rate": 0.05, "regularization": 0.01},
+                  "implicit-bpr": {"learning_rate": 0.01, "regularization": 0.01}}
+IMPLICIT_ENGINES = ("mf-implicit-als", "implicit-als", "mf-bpr", "implicit-bpr")
+MEMORY_ENGINES = ("mf-sgd", "libmf", "surprise-svd", "mf-als", "spark-als", "mf-implicit-als", "implicit-als",
+                  "mf-bpr", "implicit-bpr")
+THREAD_ENGINES = ("mf-sgd", "libmf", "mf-als", "spark-als", "mf-implicit-als", "implicit-als", "mf-bpr",
+                  "implicit-bpr")
+MEMORY_BPR_EPOCHS = 10  # memory does not grow with BPR's epochs; 100 would only cost time
+THREADS_BPR_EPOCHS = 20
+MEMORY_FORMS = {"mf-sgd": "mf's ratings as read", "mf-als": "mf's ratings as read",
+                "mf-implicit-als": "mf's interactions as read", "mf-bpr": "mf's interactions as read",
+                "libmf": "LIBMF's `mf_problem` nodes", "surprise-svd": "Surprise `Trainset`",
+                "spark-als": "cached, counted DataFrame", "implicit-als": "CSR matrix (1 + α·r)",
+                "implicit-bpr": "CSR matrix"}
 PEER_OF_ENGINE = {"libmf": "libmf", "myfm": "myfm", "surprise-svd": "scikit-surprise", "surprise-svdpp": "scikit-surprise",
                   "surprise-baseline": "scikit-surprise", "implicit-als": "implicit", "implicit-bpr": "implicit",
-                  "spark-als": "pyspark"}
+                  "lightfm-warp": "lightfm", "lightfm-bpr": "lightfm", "spark-als": "pyspark"}
 
 # mf's Bayesian defaults (BayesSettings): 8 + 32 × 6 = 200 sweeps, 32 samples kept every 6th sweep
 # after 8; myFM runs the same sweeps and averages the samples of the same sweeps.
@@ -94,8 +114,17 @@ def parse_args(argv=None):
     ap.add_argument("--no-curves", dest="curves", action="store_false",
                     help="skip the time-to-accuracy points (accuracy after 1, 2, 4, … epochs against training time)")
     ap.add_argument("--sets", default="ml100k,ml100k-implicit,synth,serving",
-                    help="which parts: ml100k, ml100k-implicit, synth, serving (comma-separated)")
+                    help="which parts: ml100k, ml100k-implicit, synth, serving, and (not by default) memory "
+                         "(peak RSS of each fit alone, --memory-sizes) and threads (1 and 2 threads, "
+                         "--threads-size) (comma-separated)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--memory-sizes", default="1000000",
+                    help="synthetic sets of --sets memory: each engine's fit alone, peak RSS (comma-separated)")
+    ap.add_argument("--threads-size", type=int, default=1_000_000,
+                    help="synthetic set of --sets threads: every engine at 1 and 2 threads")
+    ap.add_argument("--synth-dir", default=None,
+                    help="a folder holding synth-N.csv and synth-N-test.csv made by `mf synth --ratings N --seed 1` "
+                         "(as end_to_end.py writes them): linked instead of generated again")
     ap.add_argument("--repeats", type=int, default=None, help="interleaved repeats of every timing (default 3; "
                                                                  "--quick: 1)")
     ap.add_argument("--max-repeat-seconds", type=float, default=float("inf"),
@@ -116,6 +145,7 @@ def parse_args(argv=None):
     ap.add_argument("--alpha", type=float, default=10.0, help="confidence c = 1 + alpha·r for both implicit engines")
     ap.add_argument("--spark-max-size", type=int, default=None,
                     help="largest synthetic set Spark runs on (default 10000000; --quick: 0 = ML-100K only)")
+    ap.add_argument("--spark-memory", default="8g", help="Spark's spark.driver.memory (local mode: the JVM's heap)")
     ap.add_argument("--surprise-max-size", type=int, default=1_000_000,
                     help="largest synthetic set Surprise SVD runs on (single-threaded)")
     ap.add_argument("--ml100k", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "ml-100k"))
@@ -131,6 +161,7 @@ def parse_args(argv=None):
         args.unbiased_sizes = "500000" if args.quick else "1000000"
     args.unbiased_sizes = [int(float(s)) for s in args.unbiased_sizes.split(",") if s.strip() and int(float(s)) > 0]
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    args.memory_sizes = [int(float(s)) for s in args.memory_sizes.split(",") if s.strip() and int(float(s)) > 0]
     args.sets = [v.strip() for v in args.sets.split(",") if v.strip()]
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
@@ -179,6 +210,7 @@ class Harness:
         self.log = log
         self.results = {"meta": {}, "settings": {}, "peers": {}, "datasets": []}
         self.spec_dir = os.path.join(args.out, "specs")
+        self.fit_memory_mode = False  # rows made meanwhile measure the fit's peak RSS alone
 
     # --- setup ----------------------------------------------------------------------------------
 
@@ -295,10 +327,12 @@ class Harness:
     def mf_row(self, row, runs, fit_args, ranking=False):
         rk = {"venv_python": self.py or sys.executable, "k": 10} if ranking else None
         row["command"] = "mf fit TRAIN " + " ".join(fit_args)
+        fit_memory = self.fit_memory_mode
 
         def job():
             one = _fresh(row)
-            return engines.run_mf_row(one, self.mf, runs, fit_args, 1, float("inf"), self.args.timeout, ranking=rk)
+            return engines.run_mf_row(one, self.mf, runs, fit_args, 1, float("inf"), self.args.timeout, ranking=rk,
+                                      fit_memory=fit_memory)
 
         row["_job"] = job
         return row
@@ -307,7 +341,8 @@ class Harness:
         if self.skip_or_missing(row, row["engine"]):
             return row
         spec = dict(spec, engine=row["engine"], runs=runs, repeats=1, max_repeat_seconds=float("inf"),
-                    threads=self.args.threads)
+                    fit_memory=self.fit_memory_mode)
+        spec.setdefault("threads", self.args.threads)
 
         def job():
             one = _fresh(row)
@@ -316,15 +351,15 @@ class Harness:
         row["_job"] = job
         return row
 
-    def libmf_row(self, row, runs, k, iters, eta=0.1, bins=None, lam=0.1):
+    def libmf_row(self, row, runs, k, iters, eta=0.1, bins=None, lam=0.1, threads=None):
         if self.skip_or_missing(row, "libmf"):
             return row
         exe = self.libmf["binaries"][self.libmf.get("chosen") or next(iter(self.libmf["binaries"]))]
 
         def job():
             one = _fresh(row)
-            return engines.run_libmf_row(one, exe, runs, k, iters, self.args.threads, lam, eta, 1, float("inf"),
-                                         self.args.timeout, bins=bins)
+            return engines.run_libmf_row(one, exe, runs, k, iters, threads or self.args.threads, lam, eta, 1,
+                                         float("inf"), self.args.timeout, bins=bins)
 
         row["_job"] = job
         return row
@@ -379,10 +414,12 @@ class Harness:
         """One row of `engine`: variant "defaults" (the engine's own defaults but rank) or "tuned"
         (params from its sweep), at the family's shared epochs. ctx: rank, sgd_epochs, als_iters,
         ranking (bool), tag (label suffix)."""
-        a, t = self.args, str(self.args.threads)
+        a = self.args
+        threads = ctx.get("threads", a.threads)
+        t = str(threads)
         rank, tag = ctx["rank"], ctx.get("tag", "")
-        tuned = variant == "tuned"
-        vlabel = f"tuned ({tuning.describe(params)})" if tuned else "defaults"
+        tuned = variant in ("tuned", "fixed")  # fixed: given settings (memory and thread-scaling rows)
+        vlabel = f"{variant} ({tuning.describe(params)})" if tuned else "defaults"
         if engine == "mf-sgd":
             if tuned:
                 args = ["--rank", str(rank), "--epochs", str(ctx["sgd_epochs"]), "--learning-rate",
@@ -403,13 +440,14 @@ class Harness:
                         + (f"{bins} bins" if bins else "bins: the source's default") + f", {t} threads")
             row = engines.new_row("libmf", f"{LIBMF_LABEL}{tag}, {vlabel}", settings, "sgd", rank, iters,
                                   series=f"LIBMF r{rank} {variant}")
-            return self.libmf_row(dict(row, variant=variant), runs, rank, iters, eta=eta, bins=bins)
+            return self.libmf_row(dict(row, variant=variant), runs, rank, iters, eta=eta, bins=bins, threads=threads)
         if engine == "surprise-svd":
             row = engines.new_row("surprise-svd", f"Surprise SVD{tag}, {vlabel}", "", "sgd", rank, ctx["sgd_epochs"],
                                   series=f"Surprise SVD r{rank} {variant}")
             p = {"lr": params["lr"], "reg": params["reg"]} if tuned else {}
             return self.peer_row(dict(row, variant=variant), runs,
-                                 {"rank": rank, "epochs": ctx["sgd_epochs"], "rating_scale": [1, 5], "params": p})
+                                 {"rank": rank, "epochs": ctx["sgd_epochs"], "rating_scale": [1, 5], "params": p,
+                                  "threads": threads})
         if engine == "mf-als":
             if tuned:
                 args = ["--algorithm", "als", "--rank", str(rank), "--epochs", str(ctx["als_iters"]),
@@ -427,8 +465,9 @@ class Harness:
             row = engines.new_row("spark-als", f"Spark ALS{tag}, {vlabel}", "", "als", rank, ctx["als_iters"],
                                   series=f"Spark ALS r{rank} {variant}")
             return self.peer_row(dict(row, variant=variant), runs, {"rank": rank, "epochs": ctx["als_iters"],
-                                                                     "rating_scale": [1, 5],
-                                                                     "params": {"regParam": reg}})
+                                                                     "rating_scale": [1, 5], "threads": threads,
+                                                                     "params": {"regParam": reg,
+                                                                                "driver_memory": a.spark_memory}})
         if engine in ("mf-implicit-als", "implicit-als"):
             reg = params["regularization"] if tuned else a.implicit_reg
             iters = ctx.get("implicit_iters", a.implicit_iters)
@@ -449,7 +488,7 @@ class Harness:
                                   a.implicit_rank, iters, series=f"implicit ALS r{a.implicit_rank} {variant}")
             return self.peer_row(dict(row, variant=variant), runs,
                                  {"rank": a.implicit_rank, "epochs": iters,
-                                  "mode": "ranking" if ranking else "speed", "k": 10,
+                                  "mode": "ranking" if ranking else "speed", "k": 10, "threads": threads,
                                   "params": {"alpha": a.alpha, "regularization": reg}},
                                  extra_env={"OPENBLAS_NUM_THREADS": "1"})
         if engine in ("mf-bpr", "implicit-bpr"):
@@ -474,7 +513,20 @@ class Harness:
                                   series=f"implicit BPR r{rank} {variant}")
             return self.peer_row(dict(row, variant=variant), runs,
                                  {"rank": rank, "epochs": iters, "mode": "ranking" if ranking else "speed", "k": 10,
-                                  "params": p})
+                                  "params": p, "threads": threads})
+        if engine in ("lightfm-warp", "lightfm-bpr"):
+            # Beside BPR: same rank and epochs as the BPR rows; LightFM's own defaults (learning rate
+            # 0.05, no L2 penalty) in the defaults row.
+            iters = ctx.get("bpr_epochs", a.bpr_epochs)
+            rank = a.implicit_rank
+            ranking = ctx.get("ranking", False)
+            p = {"learning_rate": params["learning_rate"], "alpha": params["alpha"]} if tuned else {}
+            name = "LightFM WARP" if engine == "lightfm-warp" else "LightFM BPR"
+            row = engines.new_row(engine, f"{name}{tag}, {vlabel}", "", "bpr", rank, iters,
+                                  series=f"{name} r{rank} {variant}")
+            return self.peer_row(dict(row, variant=variant), runs,
+                                 {"rank": rank, "epochs": iters, "mode": "ranking" if ranking else "speed", "k": 10,
+                                  "params": p, "threads": threads})
         raise ValueError(engine)
 
     def tune(self, ds, train, engine_list, ctx):
@@ -492,33 +544,47 @@ class Harness:
                 continue
             if PEER_OF_ENGINE.get(engine) and self.peer_status(engine):
                 continue
-            self.log(f"  tuning {engine} on {ds['name']}: {len(tuning.points(engine))} settings")
             pts = tuning.points(engine)
-            if engine == "spark-als":
-                # One JVM for the whole sweep: each setting is a run of its own (peer_runner reads
-                # the run's params), so Spark's start-up is not paid six times.
-                multi = [dict(runs[0], fold=f"setting{i}", params=p) for i, p in enumerate(pts)]
-                one_row = self.make_row(engine, "tuned", pts[0], multi, ctx)
-                self.run_jobs([one_row], repeats=1)
-                rows = [dict(one_row, runs=[r for r in one_row["runs"] if r.get("fold") == f"setting{i}"])
-                        for i in range(len(pts))]
-            else:
-                rows = [self.make_row(engine, "tuned", p, runs, ctx) for p in pts]
-                self.run_jobs(rows, repeats=1)
-            results = []
-            for p, row in zip(pts, rows):
-                s = summary.summarize_runs(row["runs"]) if row["status"] == "ok" else {}
-                value = s.get("ndcg") if ranking else s.get("rmse")
-                results.append((p, value))
-                record["engines"].setdefault(engine, []).append(
-                    {"params": p, "value": value, "seconds_per_epoch": s.get("seconds_per_epoch"),
-                     "train_seconds": s.get("train_seconds"), "status": row["status"], "error": row.get("error")})
+            self.log(f"  tuning {engine} on {ds['name']}: {len(pts)} settings")
+            results = self._sweep(engine, pts, runs, ctx, ranking, record, extension=False)
             best, value = tuning.best(results, higher_is_better=ranking)
+            # A choice at an end of the grid: one step outward along that knob (tuning.LADDERS).
+            more = [p for p in tuning.extension(engine, best) if p not in pts]
+            if more:
+                self.log(f"    {engine}: best at the grid's edge ({tuning.describe(best)}); trying "
+                         + "; ".join(tuning.describe(p) for p in more))
+                results += self._sweep(engine, more, runs, ctx, ranking, record, extension=True)
+                best, value = tuning.best(results, higher_is_better=ranking)
             if best is not None:
                 chosen[engine] = best
                 self.log(f"    best {engine}: {tuning.describe(best)} ({value:.4f})")
         ds["tuning"] = record
         return chosen
+
+    def _sweep(self, engine, pts, runs, ctx, ranking, record, extension):
+        """Runs the settings pts of engine once each on the validation pair; records and returns
+        [(params, validation figure)]."""
+        if engine == "spark-als":
+            # One JVM for the whole sweep: each setting is a run of its own (peer_runner reads
+            # the run's params), so Spark's start-up is not paid six times.
+            multi = [dict(runs[0], fold=f"setting{i}", params=p) for i, p in enumerate(pts)]
+            one_row = self.make_row(engine, "tuned", pts[0], multi, ctx)
+            self.run_jobs([one_row], repeats=1)
+            rows = [dict(one_row, runs=[r for r in one_row["runs"] if r.get("fold") == f"setting{i}"])
+                    for i in range(len(pts))]
+        else:
+            rows = [self.make_row(engine, "tuned", p, runs, ctx) for p in pts]
+            self.run_jobs(rows, repeats=1)
+        results = []
+        for p, row in zip(pts, rows):
+            s = summary.summarize_runs(row["runs"]) if row["status"] == "ok" else {}
+            value = s.get("ndcg") if ranking else s.get("rmse")
+            results.append((p, value))
+            record["engines"].setdefault(engine, []).append(
+                {"params": p, "value": value, "seconds_per_epoch": s.get("seconds_per_epoch"),
+                 "train_seconds": s.get("train_seconds"), "status": row["status"], "error": row.get("error"),
+                 "extension": extension})
+        return results
 
     def variant_rows(self, ds, runs, ctx, engine_list, tune_train=None):
         """The defaults rows of engine_list, then (when tune_train is given) their tuned rows."""
@@ -610,7 +676,8 @@ class Harness:
         runs = [{"fold": f"split{s + 1}", "train": sp["train_binary"], "test": sp["test"]}
                 for s, sp in enumerate(splits)]
         ctx = {"rank": a.implicit_rank, "ranking": True}
-        self.variant_rows(ds, runs, ctx, ("mf-implicit-als", "implicit-als", "mf-bpr", "implicit-bpr"),
+        self.variant_rows(ds, runs, ctx, ("mf-implicit-als", "implicit-als", "mf-bpr", "implicit-bpr", "lightfm-warp",
+                                          "lightfm-bpr"),
                           tune_train=splits[0]["train_binary"])
         self.run_jobs(ds["rows"])
         return ds
@@ -619,7 +686,8 @@ class Harness:
         a = self.args
         extra = SYNTH_MODELS[model]["args"]
         info = datasets.synth_set(self.mf, a.out, size, log=self.log, extra_args=extra,
-                                  tag="" if model == "biased" else f"-{model}")
+                                  tag="" if model == "biased" else f"-{model}",
+                                  reuse_dir=a.synth_dir if model == "biased" else None)
         label = datasets.size_label(size)
         name = f"synth-{label}" + ("" if model == "biased" else f"-{model}")
         ds = {"name": name, "kind": "explicit", "ratings": size, "train_ratings": info.get("train_count"),
@@ -673,6 +741,136 @@ class Harness:
         if skipped:
             ds["skipped"] = skipped
         return ds
+
+    # --- peak RSS of the fit alone, and thread scaling ----------------------------------------------
+
+    def fixed_rows(self, runs, engine_list, ctx, variant="fixed"):
+        """One row per engine at FIXED_SETTINGS (the same work whatever is measured around it)."""
+        a = self.args
+        rows = []
+        for engine in engine_list:
+            if engine not in a.engines:
+                continue
+            params = dict(FIXED_SETTINGS[engine])
+            if engine in ("mf-implicit-als", "implicit-als"):
+                params["regularization"] = a.implicit_reg
+            fam_ctx = dict(ctx, rank=a.implicit_rank if engine in IMPLICIT_ENGINES else a.rank,
+                           tag=ctx.get("tag", ""))
+            row = self.make_row(engine, "tuned", params, runs, fam_ctx)
+            row["variant"] = variant
+            row["label"] = row["label"].replace(", tuned (", ", " + variant + " (")
+            rows.append(row)
+        return rows
+
+    def fit_memory(self, size):
+        """Peak RSS of each engine's training call alone, its data already in its own form."""
+        a = self.args
+        info = datasets.synth_set(self.mf, a.out, size, log=self.log, reuse_dir=a.synth_dir)
+        label = datasets.size_label(size)
+        ds = {"name": f"synth-{label}-memory", "kind": "memory", "ratings": size,
+              "title": f"Peak RSS of the fit alone on synthetic {label} (`mf synth --ratings {size} --seed 1`: "
+                       f"{info.get('train_count'):,} train ratings, {info.get('users'):,} users, "
+                       f"{info.get('items'):,} items)", "rows": []}
+        self.log(f"dataset {ds['title']}")
+        runs = [{"fold": label, "train": info["train"], "test": info["test"]}]
+        if self.libmf and not self.libmf.get("error") and "chosen" not in self.libmf:
+            self.choose_libmf(info["train"], info["test"])
+        engine_list = [e for e in MEMORY_ENGINES
+                       if not (e == "surprise-svd" and size > a.surprise_max_size)
+                       and not (e == "spark-als" and size > a.spark_max_size)]
+        ctx = {"sgd_epochs": a.epochs, "als_iters": a.als_iters, "implicit_iters": a.implicit_iters,
+               "bpr_epochs": MEMORY_BPR_EPOCHS, "ranking": False}
+        self.fit_memory_mode = True
+        try:
+            ds["rows"] = self.fixed_rows(runs, engine_list, ctx)
+        finally:
+            self.fit_memory_mode = False
+        self.run_jobs(ds["rows"], repeats=1)
+        return ds
+
+    def markdown_memory(self, ds):
+        lines = [f"### {ds['title']}", "",
+                 "Each engine's training call alone, once its data is in the engine's own form: the kernel's "
+                 "peak-RSS mark (VmHWM) is reset to the current RSS (\"5\" written to /proc/PID/clear_refs) "
+                 "when the data is loaded, and read after the fit. **at reset**: the RSS then (runtime, libraries "
+                 "and the data); **peak in fit**: VmHWM after the fit; **fit's own**: the difference. mf: reset "
+                 "from the harness when `mf fit` prints its \"N ratings, … training …\" line (the ratings read "
+                 "into its own arrays), VmHWM polled every 5 ms until the process exits (so the model write is "
+                 "inside); LIBMF: by our driver after the ratings are in LIBMF's `mf_problem` nodes (its own "
+                 "copy freed); Python peers: in the process after the data is built (implicit: the CSR matrix, "
+                 "the loader's arrays deleted; Surprise: its Trainset; Spark: the cached, counted DataFrame, JVM "
+                 "+ Python driver summed). One run per engine, settings fixed (below). **before reset**: the peak "
+                 "while loading (VmHWM just before the reset; the reset also lowers the OS's whole-process figure, "
+                 "so the process's peak is the larger of the two peaks).", "",
+                 "| engine | settings | data form | at reset MiB | peak in fit MiB | fit's own MiB | before reset "
+                 "(loading) MiB | train s |", "|---|---|---|---|---|---|---|---|"]
+        for row in ds["rows"]:
+            if row["status"] != "ok":
+                lines.append(f"| {row['label']} | {row.get('command') or row.get('settings') or ''} | — | "
+                             f"{row['status']}: {row.get('error')} | | | | |")
+                continue
+            sm = summary.summarize_runs(row["runs"])
+            base, peak = sm.get("fit_base_rss_mib"), sm.get("fit_peak_rss_mib")
+            own = peak - base if base is not None and peak is not None else None
+            f = lambda v: "—" if v is None else f"{v:,.0f}"  # noqa: E731
+            setting = row.get("command") or row.get("settings") or ""
+            lines.append(f"| {row['label']} | `{setting}` | {MEMORY_FORMS.get(row['engine'], '')} | {f(base)} | "
+                         f"{f(peak)} | {f(own)} | {f(sm.get('load_peak_rss_mib'))} | "
+                         f"{summary.fmt_seconds(sm.get('train_seconds'))} |")
+        la = summary.load_range({"load": [x for row in ds["rows"] for x in row.get("load") or []]})
+        lines += ["", f"Load average (1 min) before/after the runs: {la}."]
+        return "\n".join(lines) + "\n"
+
+    def thread_scaling(self, size):
+        """Every engine with a thread count at 1 and 2 threads, repeats interleaved."""
+        a = self.args
+        info = datasets.synth_set(self.mf, a.out, size, log=self.log, reuse_dir=a.synth_dir)
+        label = datasets.size_label(size)
+        ds = {"name": f"synth-{label}-threads", "kind": "threads", "ratings": size,
+              "title": f"Thread scaling on synthetic {label} (`mf synth --ratings {size} --seed 1`), 1 and 2 "
+                       "threads", "rows": []}
+        self.log(f"dataset {ds['title']}")
+        runs = [{"fold": label, "train": info["train"], "test": info["test"]}]
+        if self.libmf and not self.libmf.get("error") and "chosen" not in self.libmf:
+            self.choose_libmf(info["train"], info["test"])
+        engine_list = [e for e in THREAD_ENGINES if not (e == "spark-als" and size > a.spark_max_size)]
+        for n in (1, 2):
+            ctx = {"sgd_epochs": a.epochs, "als_iters": a.als_iters, "implicit_iters": a.implicit_iters,
+                   "bpr_epochs": THREADS_BPR_EPOCHS, "ranking": False, "threads": n,
+                   "tag": f", {n} thread" + ("s" if n > 1 else "")}
+            ds["rows"] += self.fixed_rows(runs, engine_list, ctx, variant=f"{n}t")
+        self.run_jobs(ds["rows"])
+        return ds
+
+    def markdown_threads(self, ds):
+        lines = [f"### {ds['title']}", "",
+                 f"Seconds per epoch (iteration), median (min–max) of {self.args.repeats} repeats, every engine at "
+                 "1 and 2 threads interleaved (repeat 1 of every row, then repeat 2, …), settings fixed (below). "
+                 "speed-up = s/epoch at 1 thread ÷ at 2. Spark: `local[1]` against `local[2]`. The machine has 2 "
+                 "vCPUs and is shared: with other jobs runnable a second thread may find no free core, so the "
+                 "speed-ups are indicative; the load average is beside each row.", "",
+                 "| engine | settings (2 threads) | 1 thread s/epoch | 2 threads s/epoch | speed-up | load avg |",
+                 "|---|---|---|---|---|---|"]
+        by = {}
+        for row in ds["rows"]:
+            by.setdefault(row["engine"], {})[row["variant"]] = row
+        for engine, pair in by.items():
+            cells, spe = [], {}
+            for v in ("1t", "2t"):
+                row = pair.get(v)
+                if row is None or row["status"] != "ok":
+                    cells.append(f"{row['status']}: {row.get('error')}" if row else "—")
+                    continue
+                sm = summary.summarize_runs(row["runs"])
+                spe[v] = sm["seconds_per_epoch"]
+                cells.append(summary.fmt_spread(sm, "seconds_per_epoch"))
+            speed = f"{spe['1t'] / spe['2t']:.2f}×" if spe.get("1t") and spe.get("2t") else "—"
+            r2 = pair.get("2t") or pair.get("1t")
+            name = r2["label"].split(", 1 thread")[0].split(", 2 threads")[0]
+            load = " / ".join(summary.load_range(p) for p in (pair.get("1t"), pair.get("2t")) if p)
+            lines.append(f"| {name} | `{r2.get('command') or r2.get('settings') or ''}` | {cells[0]} | {cells[1]} | "
+                         f"{speed} | {load} |")
+        return "\n".join(lines) + "\n"
 
     # --- time to accuracy ----------------------------------------------------------------------------
 
@@ -833,6 +1031,10 @@ class Harness:
                   "mf's items are in implicit's list for the same user (1 = identical sets)."]
         return "\n".join(lines) + "\n"
 
+    def markdown_special(self, ds):
+        return {"curve": self.markdown_curves, "serving": self.markdown_serving, "memory": self.markdown_memory,
+                "threads": self.markdown_threads}[ds["kind"]](ds)
+
     def _params_of(self, ds, engine):
         """The setting the sweep chose for engine (highest NDCG for implicit feedback, else lowest RMSE)."""
         ranking = "NDCG" in (ds["tuning"].get("criterion") or "")
@@ -842,9 +1044,9 @@ class Harness:
     # --- output -------------------------------------------------------------------------------------
 
     def add(self, ds):
-        if ds is not None and ds.get("kind") in ("curve", "serving"):
+        if ds is not None and ds.get("kind") in ("curve", "serving", "memory", "threads"):
             self.results["datasets"].append(ds)
-            print(self.markdown_curves(ds) if ds["kind"] == "curve" else self.markdown_serving(ds), flush=True)
+            print(self.markdown_special(ds), flush=True)
             self.save()
             return
         if ds is None or (not ds.get("rows") and not ds.get("error")):
@@ -887,7 +1089,8 @@ class Harness:
         if table:
             where = os.path.relpath(t["train"], self.args.out) if t["train"].startswith(self.args.out) else \
                 os.path.basename(t["train"])
-            lines += ["", f"**The sweep behind the tuned rows** (equal budget: {t['budget']} settings per engine; "
+            lines += ["", f"**The sweep behind the tuned rows** (equal budget: {t['budget']} settings per engine, and "
+                          "one more step along a knob whose best value sat at an end of the grid, marked; "
                           f"fit on a seeded random 90% of `{where}`, scored on the other 10%, the test file unseen; "
                           f"criterion: {t['criterion']}; one run each):", "", table]
         return "\n".join(lines) + "\n"
@@ -937,8 +1140,8 @@ class Harness:
                       "under each data set).", ""]
         for ds in self.results["datasets"]:
             kind = ds.get("kind")
-            lines.append(self.markdown_curves(ds) if kind == "curve" else self.markdown_serving(ds)
-                         if kind == "serving" else self.markdown_dataset(ds))
+            lines.append(self.markdown_special(ds) if kind in ("curve", "serving", "memory", "threads")
+                         else self.markdown_dataset(ds))
         return "\n".join(lines)
 
     def save(self):
@@ -995,7 +1198,8 @@ def main(argv=None):
     h.add(rk)
     if args.curves and rk and rk.get("tuning"):
         h.add(h.curves(rk, {"fold": "split1", "train": rk["splits"][0]["train_binary"], "test": rk["splits"][0]["test"]},
-                       {"implicit": ["mf-implicit-als", "implicit-als"], "bpr": ["mf-bpr", "implicit-bpr"]},
+                       {"implicit": ["mf-implicit-als", "implicit-als"],
+                        "bpr": ["mf-bpr", "implicit-bpr", "lightfm-warp", "lightfm-bpr"]},
                        ranking=True))
     for model, sizes in (("biased", args.sizes if "synth" in args.sets else []),
                          ("unbiased", args.unbiased_sizes if "synth" in args.sets else [])):
@@ -1018,6 +1222,10 @@ def main(argv=None):
             info = datasets.synth_set(h.mf, args.out, size, log=h.log)
             h.add(h.serving(f"synth-{size}", f"Top-N serving on synthetic {datasets.size_label(size)} "
                             "(its ratings as implicit feedback)", info["train"]))
+    if "threads" in args.sets:
+        h.add(h.thread_scaling(args.threads_size))
+    for size in args.memory_sizes if "memory" in args.sets else []:
+        h.add(h.fit_memory(size))
     h.results["meta"]["load_average_end"] = stamp.load_average()
     chart = h.chart()
     h.save()

@@ -35,7 +35,15 @@ of the process (2 threads, rank 32):
                       model saved with surprise.dump (one thread: Surprise has no others); only up to
                       10M ratings, where it already takes minutes, and in the first repeat only
 
-Writes results/end-to-end.{md,json}; every figure in the README's end-to-end table comes from there.
+With --peers spark (or implicit,surprise,spark), explicit ALS end to end:
+
+  mf ALS              `mf fit CSV --algorithm als --rank 32 --epochs 10 --regularization 0.1
+                      --convergence-tolerance 0 --no-tune --threads 2 --model M`
+  Spark ALS           pyspark 4.3.0, local[2], spark.driver.memory --spark-memory (12g):
+                      spark.read.csv with a schema, ALS(rank=32, maxIter=10, regParam=0.1).fit,
+                      model.write().save(); peak RSS = the JVM's VmHWM + the Python driver's peak
+
+Writes results/end-to-end.{md,json} (--results NAME: results/NAME.{md,json}); every figure in the README's end-to-end table comes from there.
 """
 import argparse
 import hashlib
@@ -89,6 +97,38 @@ algo.fit(trainset)
 dump.dump(sys.argv[2], algo=algo)
 """
 
+SPARK_FIT = """
+import json, os, sys
+from pyspark.sql import SparkSession
+from pyspark.sql.types import FloatType, IntegerType, LongType, StructField, StructType
+from pyspark.ml.recommendation import ALS
+csv, path, memory = sys.argv[1], sys.argv[2], sys.argv[3]
+spark = (SparkSession.builder.master("local[2]").appName("mf-e2e").config("spark.driver.memory", memory)
+         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+schema = StructType([StructField("user", IntegerType()), StructField("item", IntegerType()),
+                     StructField("rating", FloatType()), StructField("timestamp", LongType())])
+frame = spark.read.csv(csv, header=True, schema=schema).select("user", "item", "rating")
+model = ALS(rank=32, maxIter=10, regParam=0.1, userCol="user", itemCol="item", ratingCol="rating",
+            coldStartStrategy="nan", seed=1).fit(frame)
+model.write().overwrite().save(path)
+proc = spark.sparkContext._gateway.proc
+jvm = None
+with open(f"/proc/{proc.pid}/status") as f:
+    for line in f:
+        if line.startswith("VmHWM:"):
+            jvm = int(line.split()[1]) / 1024.0
+spark.stop()
+try:
+    proc.stdin.close()
+    proc.wait(timeout=60)
+except Exception:
+    proc.kill()
+with open("/proc/self/status") as f:
+    py = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024.0
+print(json.dumps({"jvm_peak_mib": jvm, "python_peak_mib": py}))
+"""
+
 # Steps run in the first repeat only (minutes each): their figure is one run, not a median.
 ONCE = {"surprise_svd"}
 
@@ -103,7 +143,9 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(frame)}))
 
 def check(result, what):
     if result["timed_out"] or result["status"] != 0:
-        raise RuntimeError(f"{what} failed (exit {result['status']}): {tail(result['stderr'] or result['stdout'])}")
+        how = (f"timed out after {result['wall_seconds']:.0f} s" if result["timed_out"]
+               else f"exit {result['status']}")
+        raise RuntimeError(f"{what} failed ({how}): {tail(result['stderr'] or result['stdout'])}")
     return result
 
 
@@ -161,7 +203,7 @@ def build_libmf_train(libmf_source, folder):
     return exe
 
 
-def steps(mf, py, driver, trainer, files, workdir, size, peers):
+def steps(mf, py, driver, trainer, files, workdir, size, peers, spark_memory="12g", spark_timeout=3600):
     csv, strings, libmf, test = files
     model = os.path.join(workdir, "m.mf")
 
@@ -212,6 +254,16 @@ def steps(mf, py, driver, trainer, files, workdir, size, peers):
         r = check(run_child(cmd), what)
         return {"wall_seconds": r["wall_seconds"], "peak_rss_mib": r["peak_rss_mib"]}
 
+    def spark_als():
+        # The JVM is the Python driver's child: its peak is read from /proc before it stops and
+        # added to the driver's own (the OS's figure for the driver would be the larger of the two).
+        r = check(run_child([py, "-c", SPARK_FIT, csv, os.path.join(workdir, "spark-model"), spark_memory],
+                            timeout=spark_timeout), "Spark ALS")
+        out = last_json(r["stdout"])
+        peak = (out["jvm_peak_mib"] or 0) + out["python_peak_mib"] if out.get("jvm_peak_mib") else None
+        return {"wall_seconds": r["wall_seconds"], "peak_rss_mib": peak, "jvm_peak_mib": out.get("jvm_peak_mib"),
+                "python_peak_mib": out.get("python_peak_mib")}
+
     peer_steps = {
         "mf_implicit": lambda: whole_command(
             [mf, "fit", csv, "--implicit", "--rank", "32", "--epochs", "15", "--threads", "2", "--model", model],
@@ -220,11 +272,21 @@ def steps(mf, py, driver, trainer, files, workdir, size, peers):
             [py, "-c", IMPLICIT_FIT, csv, os.path.join(workdir, "implicit")], "implicit ALS"),
         "surprise_svd": lambda: whole_command(
             [py, "-c", SURPRISE_FIT, csv, os.path.join(workdir, "surprise.dump")], "Surprise SVD"),
+        # Explicit ALS, CSV → saved model: mf's 10 sweeps against Spark MLlib's (rank 32, λ 0.1 in
+        # both, ALS-WR scaling in both), 2 threads / local[2].
+        "mf_als": lambda: whole_command(
+            [mf, "fit", csv, "--algorithm", "als", "--rank", "32", "--epochs", "10", "--regularization", "0.1",
+             "--convergence-tolerance", "0", "--no-tune", "--threads", "2", "--model", model], "mf fit --algorithm als"),
+        "spark_als": spark_als,
     }
     if not peers:
         peer_steps = {}
     elif size > 10_000_000:
         peer_steps.pop("surprise_svd")
+    groups = {"implicit": ("mf_implicit", "implicit_als"), "surprise": ("surprise_svd",),
+              "spark": ("mf_als", "spark_als")}
+    wanted = {step for g in (peers or "").split(",") if g.strip() for step in groups.get(g.strip(), ())}
+    peer_steps = {k: v for k, v in peer_steps.items() if k in wanted}
     return dict({
         "pandas_read_int": lambda: pandas_read(csv),
         "pandas_read_string": lambda: pandas_read(strings),
@@ -339,6 +401,31 @@ def markdown(report):
                 return num(x["wall_seconds"] / y["wall_seconds"], '.2f') + "×" if x.get("wall_seconds") and y.get("wall_seconds") else "–"
             lines.append(f"| {s['ratings'] / 1e6:.1f}M | {pair(a)} | {pair(b)} | {over(a, b)} | {pair(c)} | {pair(d)} | {over(c, d)} |")
         lines.append("")
+    spark_sets = [s for s in report["sets"] if "spark_als" in s["medians"] or "spark_als" in s.get("errors", {})]
+    if spark_sets:
+        lines += [
+            "**Spark MLlib's ALS, CSV → saved model** (`--peers spark`): `mf fit CSV --algorithm als --rank 32 "
+            "--epochs 10 --regularization 0.1 --convergence-tolerance 0 --no-tune --threads 2 --model M` against "
+            "pyspark's `ALS(rank=32, maxIter=10, regParam=0.1)` on `spark.read.csv` with a schema, `local[2]`, "
+            "`model.write().save(path)`; the whole process's wall time; peak RSS: mf's from the OS, Spark's the "
+            "JVM's VmHWM + the Python driver's peak. Medians of the repeats (count beside).",
+            "",
+            "| ratings | mf ALS: wall s / RSS MiB | Spark ALS: wall s / RSS MiB (JVM + Python) | mf ÷ Spark wall | runs |",
+            "|---|---|---|---|---|",
+        ]
+        for s in spark_sets:
+            m = s["medians"]
+            a, b = m.get("mf_als", {}), m.get("spark_als", {})
+            err = s.get("errors", {}).get("spark_als")
+            spark_cell = (f"{num(b.get('wall_seconds'), '.1f')} / {num(b.get('peak_rss_mib'), '.0f')} "
+                          f"({num(b.get('jvm_peak_mib'), '.0f')} + {num(b.get('python_peak_mib'), '.0f')})"
+                          if b else f"failed: {err}")
+            over = (num(a["wall_seconds"] / b["wall_seconds"], ".2f") + "×"
+                    if a.get("wall_seconds") and b.get("wall_seconds") else "–")
+            lines.append(f"| {s['ratings'] / 1e6:.1f}M | {num(a.get('wall_seconds'), '.2f')} / "
+                         f"{num(a.get('peak_rss_mib'), '.0f')} | {spark_cell} | {over} | "
+                         f"{len(s['runs'].get('mf_als', []))} / {len(s['runs'].get('spark_als', []))} |")
+        lines.append("")
     loads = [r[k] for s in report["sets"] if not s.get("from_run") for rs in s["runs"].values() for r in rs
              for k in ("load_before", "load_after") if r.get(k) is not None]
     if loads:
@@ -360,8 +447,14 @@ def main():
     ap.add_argument("--mf", default=os.path.join(ROOT, ".build", "release", "mf"))
     ap.add_argument("--steps", default=None,
                     help="comma-separated subset of the steps (default: all), e.g. for a size no peer fits")
-    ap.add_argument("--peers", action="store_true",
-                    help="also time implicit's ALS and Surprise's SVD (≤ 10M) end to end beside mf's")
+    ap.add_argument("--peers", nargs="?", const="implicit,surprise", default=None,
+                    help="also time other engines end to end beside mf's: implicit's ALS and Surprise's SVD "
+                         "(≤ 10M) by default; 'spark' (or 'implicit,surprise,spark') adds Spark MLlib's ALS "
+                         "against mf's ALS (pyspark 4.3.0 in the venv, local[2])")
+    ap.add_argument("--spark-memory", default="12g", help="spark.driver.memory of the Spark step")
+    ap.add_argument("--spark-timeout", type=float, default=3600, help="seconds before the Spark step is killed")
+    ap.add_argument("--results", default="end-to-end",
+                    help="results file name under Benchmarks/compare/results (NAME.json, NAME.md)")
     ap.add_argument("--append", action="store_true",
                     help="keep the sets already in results/end-to-end.json (other sizes) and add these")
     args = ap.parse_args()
@@ -371,19 +464,24 @@ def main():
     py = ensure_venv(log=log)
     have_pandas = run_child([py, "-c", "import pandas; print(pandas.__version__)"])
     if have_pandas["status"] != 0:
-        check(run_child([py, "-m", "pip", "install", "--quiet", "pandas"], timeout=1200), "pip install pandas")
+        check(run_child([py, "-m", "pip", "install", "--quiet", "pandas==3.1.1"], timeout=1200),
+              "pip install pandas==3.1.1")  # the version of the results so far
         have_pandas = run_child([py, "-c", "import pandas; print(pandas.__version__)"])
-    libmf = build_libmf(py, os.path.join(HERE, "out"), log=log)
-    if libmf.get("error"):
-        raise SystemExit(libmf["error"])
-    trainer = build_libmf_train(libmf["source"], os.path.dirname(libmf["binaries"]["avx"]))
+    wanted_steps = set(args.steps.split(",")) if args.steps else None
+    driver = trainer = None
+    if wanted_steps is None or wanted_steps & {"libmf_fit", "libmf_train"}:  # LIBMF built only when it runs
+        libmf = build_libmf(py, os.path.join(HERE, "out"), log=log)
+        if libmf.get("error"):
+            raise SystemExit(libmf["error"])
+        driver = libmf["binaries"]["avx"]
+        trainer = build_libmf_train(libmf["source"], os.path.dirname(driver))
     with open(args.mf, "rb") as f:
         binary_sha256 = hashlib.sha256(f.read()).hexdigest()
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "mf_revision": git_revision(), "machine": machine(),
               "mf_binary_sha256": binary_sha256,
               "pandas": have_pandas["stdout"].strip(), "repeats": args.repeats, "sets": []}
-    if args.append and os.path.exists(os.path.join(RESULTS, "end-to-end.json")):
-        with open(os.path.join(RESULTS, "end-to-end.json")) as f:
+    if args.append and os.path.exists(os.path.join(RESULTS, args.results + ".json")):
+        with open(os.path.join(RESULTS, args.results + ".json")) as f:
             kept = json.load(f)
         sizes = {int(x) for x in args.sizes.split(",")}
         for old in kept["sets"]:
@@ -395,25 +493,34 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     for size in [int(s) for s in args.sizes.split(",")]:
         files = make_data(args.mf, size, log)
-        named = steps(args.mf, py, libmf["binaries"]["avx"], trainer, files, workdir, size, args.peers)
+        named = steps(args.mf, py, driver, trainer, files, workdir, size, args.peers,
+                      args.spark_memory, args.spark_timeout)
         if args.steps:
             named = {k: v for k, v in named.items() if k in args.steps.split(",")}
         runs = {name: [] for name in named}
+        errors = {}
         order = list(named)
         for repeat in range(args.repeats):
             rotated = order[repeat % len(order):] + order[:repeat % len(order)]
             for name in rotated:
-                if name in ONCE and repeat > 0:
+                if (name in ONCE and repeat > 0) or name in errors:
                     continue
                 log(f"{size}: repeat {repeat + 1}, {name}")
                 before = os.getloadavg()[0]
-                result = named[name]()
+                start = time.perf_counter()
+                try:
+                    result = named[name]()
+                except RuntimeError as err:
+                    # Recorded (with the time it took) rather than aborting the other steps.
+                    log(f"{size}: {name} failed: {err}")
+                    errors[name] = f"{err} (after {time.perf_counter() - start:.0f} s)"
+                    continue
                 runs[name].append(dict(result, load_before=before, load_after=os.getloadavg()[0]))
-        report["sets"].append(summarize(size, files, runs))
+        report["sets"].append(dict(summarize(size, files, runs), errors=errors))
         report["sets"].sort(key=lambda x: x["ratings"])
-        with open(os.path.join(RESULTS, "end-to-end.json"), "w") as f:
+        with open(os.path.join(RESULTS, args.results + ".json"), "w") as f:
             json.dump(report, f, indent=1)
-    with open(os.path.join(RESULTS, "end-to-end.md"), "w") as f:
+    with open(os.path.join(RESULTS, args.results + ".md"), "w") as f:
         f.write(markdown(report))
     print(markdown(report))
 

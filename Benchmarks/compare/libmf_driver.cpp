@@ -189,6 +189,26 @@ void usage() {
 
 }  // namespace
 
+// Peak memory of the fit alone (issue 14): once the ratings are in LIBMF's own form (the
+// mf_problem's nodes, the driver's first copy freed), writing "5" to /proc/self/clear_refs resets
+// the kernel's peak-RSS mark to the current RSS; VmHWM read after mf_train is then the peak during
+// the fit. -1 when /proc does not allow it.
+long procStatusKiB(const char *key) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  size_t n = std::strlen(key);
+  while (std::getline(status, line))
+    if (line.compare(0, n, key) == 0) return std::atol(line.c_str() + n);
+  return -1;
+}
+
+bool resetPeakRSS() {
+  std::ofstream f("/proc/self/clear_refs");
+  f << "5";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
 int main(int argc, char **argv) {
   std::string trainPath, testPath;
   mf::mf_parameter param = mf::mf_get_default_param();
@@ -233,6 +253,11 @@ int main(int argc, char **argv) {
     problem.R = nodes.data();
     double loadSeconds = secondsSince(t0);
     float mean = nodes.empty() ? 0 : static_cast<float>(sum / nodes.size());
+    Ratings().users.swap(train.users);  // the driver's copy; LIBMF reads the nodes
+    Ratings().items.swap(train.items);
+    Ratings().values.swap(train.values);
+    long loadPeakKiB = procStatusKiB("VmHWM:");  // reading; the reset below lowers the process's figure
+    long fitBaseKiB = resetPeakRSS() ? procStatusKiB("VmRSS:") : -1;
 
     LineClock clock;
     std::streambuf *saved = std::cout.rdbuf(&clock);
@@ -261,6 +286,7 @@ int main(int argc, char **argv) {
       }
     }
     trainer.join();
+    long fitPeakKiB = fitBaseKiB >= 0 ? procStatusKiB("VmHWM:") : -1;
     std::cout.rdbuf(saved);
     if (model == nullptr) throw std::runtime_error("mf_train failed (see the message above)");
     double trainSeconds = std::chrono::duration<double>(t2 - t1).count();
@@ -305,11 +331,11 @@ int main(int argc, char **argv) {
         "\"bins\": %d, \"users\": %d, \"items\": %d, \"train_count\": %lld, \"test_count\": %zu, "
         "\"fallbacks\": %ld, \"load_seconds\": %.6f, \"train_seconds\": %.6f, \"setup_seconds\": %.6f, "
         "\"epoch_seconds\": %s, \"train_rmse\": %.6f, \"rmse\": %.6f, \"mae\": %.6f, \"rmse_raw\": %.6f, "
-        "\"mae_raw\": %.6f, \"eval_seconds\": %.6f}\n",
+        "\"mae_raw\": %.6f, \"eval_seconds\": %.6f, \"fit_base_rss_kib\": %ld, \"fit_peak_rss_kib\": %ld, \"load_peak_rss_kib\": %ld}\n",
         param.k, param.nr_iters, param.nr_threads, param.lambda_p2, param.eta, param.nr_bins,
         problem.m, problem.n, problem.nnz, test.values.size(), fallbacks, loadSeconds, trainSeconds,
         setupSeconds, jsonList(epochs).c_str(), std::isnan(lastTrainRMSE) ? -1.0 : lastTrainRMSE,
-        std::sqrt(se / n), ae / n, std::sqrt(seRaw / n), aeRaw / n, evalSeconds);
+        std::sqrt(se / n), ae / n, std::sqrt(seRaw / n), aeRaw / n, evalSeconds, fitBaseKiB, fitPeakKiB, loadPeakKiB);
     mf::mf_destroy_model(&model);
   } catch (const std::exception &e) {
     std::cerr << "libmf_driver: " << e.what() << "\n";

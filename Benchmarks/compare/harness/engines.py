@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 
-from harness.proc import run_child, tail
+from harness.proc import run_child, run_child_fit_memory, tail
 from harness.records import (ParseError, parse_libmf, parse_mf_evaluate, parse_mf_fit, parse_mf_ranking,
                              parse_peer)
 
@@ -99,11 +99,34 @@ def mf_ranking_run(mf, train, test, fit_args, workdir, venv_python, k=10, timeou
     return record
 
 
-def run_mf_row(row, mf, runs, fit_args, repeats, max_repeat_seconds, timeout=None, ranking=None):
+def _mf_read_done(line):
+    """mf fit's progress line printed once the ratings are read: "N ratings, U users, I items; training …"."""
+    return " ratings, " in line and "; training " in line
+
+
+def mf_fit_memory_run(mf, train, fit_args, workdir, timeout=None):
+    """`mf fit` with its progress on, the peak-RSS mark reset once the ratings are read (see
+    proc.run_child_fit_memory): the fit's peak with the data already in mf's own form. The poll
+    runs until the process exits, so writing the model (streamed from the model's arrays) is inside."""
+    model = os.path.join(workdir, "model.mf")
+    r = run_child_fit_memory([mf, "fit", train] + list(fit_args) + ["--model", model, "--json"], _mf_read_done,
+                             timeout=timeout)
+    _check(r, "mf fit")
+    record = parse_mf_fit(r["stdout"])
+    record.update(wall_seconds=r["wall_seconds"], peak_rss_mib=r["peak_rss_mib"],
+                  fit_base_rss_mib=r["fit_base_rss_mib"], fit_peak_rss_mib=r["fit_peak_rss_mib"],
+                  load_peak_rss_mib=r["load_peak_rss_mib"])
+    return record
+
+
+def run_mf_row(row, mf, runs, fit_args, repeats, max_repeat_seconds, timeout=None, ranking=None,
+               fit_memory=False):
     """Fills row["runs"] with mf runs; ranking = {"venv_python", "k"} for implicit rows."""
     workdir = tempfile.mkdtemp(prefix="mf-compare-")
     try:
         def one(run):
+            if fit_memory:
+                return mf_fit_memory_run(mf, run["train"], fit_args, workdir, timeout)
             if ranking:
                 return mf_ranking_run(mf, run["train"], run["test"], fit_args, workdir, ranking["venv_python"],
                                       ranking.get("k", 10), timeout)

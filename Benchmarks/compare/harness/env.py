@@ -26,6 +26,7 @@ PEER_PACKAGES = {
     "myfm": "myfm==0.4.0",
     "implicit": "implicit==0.7.3",
     "pyspark": "pyspark==4.3.0",
+    "lightfm": "lightfm==1.17",
 }
 LIBMF_VERSION = "0.9.2"
 

@@ -47,6 +47,51 @@ class LineStamps:
         pass
 
 
+# --- peak memory of the fit alone ----------------------------------------------------------------
+#
+# With spec["fit_memory"], each run measures the memory of its training call alone: once the data is
+# in the engine's own form (Surprise's Trainset, implicit's CSR matrix with the loader's arrays
+# dropped, Spark's cached and counted DataFrame), the kernel's peak-RSS mark of this process (and of
+# Spark's JVM) is reset to the current RSS ("5" to /proc/PID/clear_refs); VmHWM read right after the
+# fit is the peak during it. fit_base_rss_mib is the RSS at the reset (interpreter, libraries, data).
+
+def _status_kib(pid, key):
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def fit_memory_start(pids=("self",)):
+    """Resets the peak-RSS marks of pids; returns (their summed RSS, their summed peak before the
+    reset) in MiB, or None if not possible."""
+    total = before = 0
+    for pid in pids:
+        before += _status_kib(pid, "VmHWM") or 0
+        try:
+            with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as f:
+                f.write("5")
+        except OSError:
+            return None
+        total += _status_kib(pid, "VmRSS") or 0
+    return total / 1024.0, before / 1024.0
+
+
+def fit_memory_end(start, pids=("self",)):
+    """{fit_base_rss_mib, fit_peak_rss_mib, load_peak_rss_mib}: the summed VmHWM of pids since
+    fit_memory_start, the RSS then and the peak before it (loading; the reset lowers the OS's
+    whole-process figure, so this is what is left of it)."""
+    if start is None:
+        return {"fit_base_rss_mib": None, "fit_peak_rss_mib": None, "load_peak_rss_mib": None}
+    base, before = start
+    return {"fit_base_rss_mib": base, "fit_peak_rss_mib": sum(_status_kib(p, "VmHWM") or 0 for p in pids) / 1024.0,
+            "load_peak_rss_mib": before}
+
+
 def _clamp(value, lo, hi):
     return min(hi, max(lo, value))
 
@@ -112,20 +157,22 @@ def run_surprise(spec):
         stamps = LineStamps()
         saved = sys.stdout
         sys.stdout = stamps
+        memory = fit_memory_start() if spec.get("fit_memory") else None
         try:
             t1 = time.perf_counter()
             algo.fit(trainset)
             t2 = time.perf_counter()
         finally:
             sys.stdout = saved
+        memory = fit_memory_end(memory) if spec.get("fit_memory") else {}
         starts = [t for t, line in stamps.lines if "processing epoch" in line.lower()]
         epoch_seconds = [b - a for a, b in zip(starts, starts[1:] + [t2])] if starts else None
         test = read_ratings(run["test"])
         predictions = algo.test(test)  # Surprise clips estimates to the rating scale
         rmse, mae = _errors((p.est, p.r_ui) for p in predictions)
         fallbacks = sum(1 for p in predictions if p.details.get("was_impossible"))
-        return {"load_seconds": load, "train_seconds": t2 - t1, "epochs": epochs,
-                "epoch_seconds": epoch_seconds, "rmse": rmse, "mae": mae, "fallbacks": fallbacks}
+        return dict({"load_seconds": load, "train_seconds": t2 - t1, "epochs": epochs,
+                     "epoch_seconds": epoch_seconds, "rmse": rmse, "mae": mae, "fallbacks": fallbacks}, **memory)
 
     settings = {
         "surprise-svd": f"SVD n_factors={k} n_epochs={epochs} lr_all={params.get('lr', 0.005)} "
@@ -198,11 +245,22 @@ def run_implicit(spec):
                                             use_cg=True, num_threads=threads, random_state=42,
                                             calculate_training_loss=False)
         per_iter = []
+        n_users, n_items = int(len(user_ids)), int(len(item_ids))
+        memory = None
+        if spec.get("fit_memory") and mode != "ranking":
+            # Only the CSR matrix is implicit's input: the loader's arrays go before the reset.
+            import gc
+
+            del users, items, values, conf, user_ids, item_ids, urow, icol
+            gc.collect()
+            memory = fit_memory_start()
         t1 = time.perf_counter()
         model.fit(matrix, show_progress=False, callback=lambda it, elapsed, *rest: per_iter.append(elapsed))
         t2 = time.perf_counter()
         record = {"load_seconds": load, "train_seconds": t2 - t1, "epochs": iters,
-                  "epoch_seconds": per_iter, "users": int(len(user_ids)), "items": int(len(item_ids))}
+                  "epoch_seconds": per_iter, "users": n_users, "items": n_items}
+        if spec.get("fit_memory") and mode != "ranking":
+            record.update(fit_memory_end(memory))
         if mode == "ranking":
             from harness.ranking import pairs_of, ranking_metrics
 
@@ -228,6 +286,68 @@ def run_implicit(spec):
             "runs": _repeat_loop(spec, one_run),
             "notes": ["OPENBLAS_NUM_THREADS=1 as implicit recommends",
                       "seconds per iteration from implicit's own fit callback"]}
+
+
+# --- LightFM ---------------------------------------------------------------------------------------
+
+def run_lightfm(spec):
+    """LightFM (pure collaborative filtering: no features, so each user and item has one embedding
+    and one bias) with its WARP or BPR loss, one fit_partial call per epoch so each epoch is timed.
+    For ranking, p_u·q_i + b_i is what LightFM's predict orders a user's items by (its user bias is
+    the same for all of them): the item bias is passed as an extra column, as for implicit's BPR."""
+    import numpy as np
+    import scipy.sparse as sp
+    import lightfm
+    from lightfm import LightFM
+
+    loss = "warp" if spec["engine"] == "lightfm-warp" else "bpr"
+    k, epochs, threads = int(spec["rank"]), int(spec["epochs"]), int(spec["threads"])
+    params = spec.get("params", {})
+    lr = float(params.get("learning_rate", 0.05))
+    alpha = float(params.get("alpha", 0.0))
+    mode = spec.get("mode", "speed")
+
+    def one_run(run, repeat):
+        t0 = time.perf_counter()
+        users, items, _ = _load_numeric(run["train"])
+        user_ids, urow = np.unique(users, return_inverse=True)
+        item_ids, icol = np.unique(items, return_inverse=True)
+        matrix = sp.coo_matrix((np.ones(len(urow), np.float32), (urow, icol)), shape=(len(user_ids), len(item_ids)))
+        matrix.sum_duplicates()
+        matrix.data[:] = 1.0
+        load = time.perf_counter() - t0
+        model = LightFM(no_components=k, loss=loss, learning_rate=lr, item_alpha=alpha, user_alpha=alpha,
+                        random_state=42)
+        memory = fit_memory_start() if spec.get("fit_memory") else None
+        per_epoch = []
+        t1 = time.perf_counter()
+        for _ in range(epochs):
+            e0 = time.perf_counter()
+            model.fit_partial(matrix, epochs=1, num_threads=threads)
+            per_epoch.append(time.perf_counter() - e0)
+        t2 = time.perf_counter()
+        record = {"load_seconds": load, "train_seconds": t2 - t1, "epochs": epochs, "epoch_seconds": per_epoch,
+                  "users": int(len(user_ids)), "items": int(len(item_ids))}
+        if spec.get("fit_memory"):
+            record.update(fit_memory_end(memory))
+        if mode == "ranking":
+            from harness.ranking import pairs_of, ranking_metrics
+
+            ub, ue = model.get_user_representations()
+            ib, ie = model.get_item_representations()
+            uf = np.hstack([ue, np.ones((len(ue), 1), ue.dtype)])
+            itf = np.hstack([ie, ib.reshape(-1, 1).astype(ie.dtype)])
+            record.update(ranking_metrics(uf, itf, user_ids.tolist(), item_ids.tolist(),
+                                          list(zip(users.tolist(), items.tolist())), pairs_of(run["test"]),
+                                          int(spec.get("k", 10))))
+        return record
+
+    return {"version": lightfm.__version__,
+            "settings": f"LightFM(no_components={k}, loss='{loss}', learning_rate={lr}, item_alpha=user_alpha={alpha})"
+                        f", {epochs} × fit_partial(epochs=1, num_threads={threads})",
+            "runs": _repeat_loop(spec, one_run),
+            "notes": ["no user or item features: one embedding and bias per id; seconds per epoch timed around "
+                      "each fit_partial call"]}
 
 
 # --- Spark MLlib ----------------------------------------------------------------------------------
@@ -278,9 +398,12 @@ def run_spark(spec):
         if not warmed["done"] and count <= int(params.get("warmup_max_ratings", 5_000_000)):
             als(1).fit(train)  # JIT warm-up, not timed
             warmed["done"] = True
+        pids = ("self", spark.sparkContext._gateway.proc.pid) if spec.get("fit_memory") else ()
+        memory = fit_memory_start(pids) if spec.get("fit_memory") else None
         t1 = time.perf_counter()
         model = als(iters_, r_reg).fit(train)  # ALS.fit materializes the factors (eager)
         t2 = time.perf_counter()
+        memory = fit_memory_end(memory, pids) if spec.get("fit_memory") else {}
         one = None
         if iters_ > 1 and not (run.get("params") or {}).get("curve"):
             t3 = time.perf_counter()
@@ -298,7 +421,8 @@ def run_spark(spec):
         per_iter = (t2 - t1 - one) / (iters_ - 1) if one is not None else (t2 - t1)
         return {"load_seconds": load, "train_seconds": t2 - t1, "epochs": iters_,
                 "seconds_per_epoch": max(per_iter, 0.0), "one_iteration_fit_seconds": one,
-                "rmse": math.sqrt(row[0]), "mae": row[1], "fallbacks": int(row[2] or 0), "regParam": r_reg}
+                "rmse": math.sqrt(row[0]), "mae": row[1], "fallbacks": int(row[2] or 0), "regParam": r_reg,
+                **memory}
 
     try:
         runs = _repeat_loop(spec, one_run)
@@ -312,9 +436,8 @@ def run_spark(spec):
                                 "fit time includes Spark's job scheduling",
                                 "peak RSS = JVM VmHWM + Python driver peak"]}
     if jvm_peak is not None:
-        import resource
-
-        record["peak_rss_mib"] = jvm_peak + resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        # The driver's own VmHWM (its ru_maxrss would start at the forking harness's peak).
+        record["peak_rss_mib"] = jvm_peak + (_status_kib("self", "VmHWM") or 0) / 1024.0
     return record
 
 
@@ -422,6 +545,8 @@ ENGINES = {
     "implicit-als": run_implicit,
     "spark-als": run_spark,
     "implicit-bpr": run_implicit,
+    "lightfm-warp": run_lightfm,
+    "lightfm-bpr": run_lightfm,
 }
 
 

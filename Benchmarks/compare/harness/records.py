@@ -138,6 +138,10 @@ def parse_libmf(stdout):
         "mae_raw": _number(obj, "mae_raw", what, required=False),
         "train_rmse": _number(obj, "train_rmse", what, required=False),
         "fallbacks": obj.get("fallbacks"),
+        # The fit alone, with the ratings in LIBMF's own nodes (libmf_driver.cpp; -1: not measured).
+        "fit_base_rss_mib": obj["fit_base_rss_kib"] / 1024.0 if (obj.get("fit_base_rss_kib") or -1) >= 0 else None,
+        "fit_peak_rss_mib": obj["fit_peak_rss_kib"] / 1024.0 if (obj.get("fit_peak_rss_kib") or -1) >= 0 else None,
+        "load_peak_rss_mib": obj["load_peak_rss_kib"] / 1024.0 if (obj.get("load_peak_rss_kib") or -1) >= 0 else None,
     }
 
 

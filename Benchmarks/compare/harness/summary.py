@@ -48,6 +48,12 @@ def summarize_runs(runs):
         "seconds_per_epoch": median(r.get("seconds_per_epoch") for r in ok),
         "wall_seconds": median(r.get("wall_seconds") for r in ok),
         "peak_rss_mib": max((r["peak_rss_mib"] for r in ok if r.get("peak_rss_mib") is not None), default=None),
+        # The fit alone, the data already in the engine's own form (compare.py --sets memory).
+        "fit_peak_rss_mib": max((r["fit_peak_rss_mib"] for r in ok if r.get("fit_peak_rss_mib") is not None),
+                                default=None),
+        "fit_base_rss_mib": median(r.get("fit_base_rss_mib") for r in ok),
+        "load_peak_rss_mib": max((r["load_peak_rss_mib"] for r in ok if r.get("load_peak_rss_mib") is not None),
+                                 default=None),
     }
     # The spread of every timing over repeats (and folds): min and max beside the median.
     for key in ("train_seconds", "seconds_per_epoch", "wall_seconds"):
@@ -298,6 +304,8 @@ def tuning_table(dataset):
         best = (max if ranking else min)(values) if values else None
         for p in points:
             setting = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in p["params"].items())
+            if p.get("extension"):
+                setting += " (one step past the grid's edge)"
             value = fmt_metric(p.get("value")) if p.get("status") == "ok" else f"{p.get('status')}: {p.get('error')}"
             out.append([engine, setting, value, fmt_seconds(p.get("seconds_per_epoch")),
                         "✓" if best is not None and p.get("value") == best else ""])

@@ -32,7 +32,46 @@ GRIDS = {
     # BPR: the step and λ (mf's defaults are η 0.05, λ 0.01; implicit's 0.01 and 0.01).
     "mf-bpr": {"learning_rate": [0.01, 0.05], "regularization": [0.001, 0.01, 0.1]},
     "implicit-bpr": {"learning_rate": [0.01, 0.05], "regularization": [0.001, 0.01, 0.1]},
+    # LightFM (WARP and BPR losses): its step (default 0.05) and its L2 penalty on both sides
+    # (item_alpha = user_alpha; default 0).
+    "lightfm-warp": {"learning_rate": [0.025, 0.05], "alpha": [0.0, 1e-6, 1e-5]},
+    "lightfm-bpr": {"learning_rate": [0.025, 0.05], "alpha": [0.0, 1e-6, 1e-5]},
 }
+
+# Every knob's ordered ladder: the grid's values and one step beyond each end. When the sweep's best
+# setting sits at an end of its grid along a knob, that knob is tried one step outward (the other
+# knobs held at their chosen values), and the best of all the settings tried is kept. The same rule
+# for every engine, so a grid edge does not cap one engine's tuned row more than another's.
+LADDERS = {
+    "mf-sgd": {"learning_rate": [0.01, 0.02, 0.04, 0.08], "regularization": [0.01, 0.02, 0.05, 0.1, 0.2]},
+    "libmf": {"eta": [0.025, 0.05, 0.1, 0.2, 0.4], "bins": [4, 8, 20, 40]},
+    "surprise-svd": {"lr": [0.0025, 0.005, 0.01, 0.02], "reg": [0.01, 0.02, 0.05, 0.1, 0.2]},
+    "mf-als": {"regularization": [0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]},
+    "spark-als": {"regParam": [0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]},
+    "mf-implicit-als": {"regularization": [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]},
+    "implicit-als": {"regularization": [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]},
+    "mf-bpr": {"learning_rate": [0.005, 0.01, 0.05, 0.1], "regularization": [0.0003, 0.001, 0.01, 0.1, 0.3]},
+    "implicit-bpr": {"learning_rate": [0.005, 0.01, 0.05, 0.1], "regularization": [0.0003, 0.001, 0.01, 0.1, 0.3]},
+    "lightfm-warp": {"learning_rate": [0.01, 0.025, 0.05, 0.1], "alpha": [None, 0.0, 1e-6, 1e-5, 1e-4]},
+    "lightfm-bpr": {"learning_rate": [0.01, 0.025, 0.05, 0.1], "alpha": [None, 0.0, 1e-6, 1e-5, 1e-4]},
+}
+
+
+def extension(engine, best):
+    """The settings one step outward from `best` along each knob where it is at an end of the grid
+    (the other knobs unchanged); [] when best is inside the grid on every knob."""
+    if best is None or engine not in LADDERS:
+        return []
+    out = []
+    for knob, values in GRIDS[engine].items():
+        ladder = LADDERS[engine][knob]
+        v = best[knob]
+        lo, hi = min(values), max(values)
+        i = ladder.index(v)
+        for at_edge, j in ((v == lo, i - 1), (v == hi, i + 1)):
+            if at_edge and 0 <= j < len(ladder) and ladder[j] is not None:  # None: nothing below 0
+                out.append(dict(best, **{knob: ladder[j]}))
+    return out
 
 
 def points(engine):

@@ -86,6 +86,27 @@ class ChildProcess(unittest.TestCase):
         r = proc.run_child(["/nonexistent/mf"])
         self.assertEqual(r["status"], 127)
 
+    def test_a_large_harness_does_not_floor_a_small_childs_peak(self):
+        ballast = bytearray(200 * 1024 * 1024)  # the harness's own memory, touched
+        for i in range(0, len(ballast), 4096):
+            ballast[i] = 1
+        r = proc.run_child([sys.executable, "-c", "import time; time.sleep(0.2)"])
+        del ballast
+        self.assertLess(r["peak_rss_mib"], 100)
+
+    def test_peak_of_the_part_after_the_ready_line(self):
+        # 150 MiB touched before the line, freed; 40 MiB after it: the fit's peak sees the 40 only.
+        code = ("import sys, time\n"
+                "a = bytearray(150 * 1024 * 1024); del a\n"
+                "print('100 ratings, 2 users, 3 items; training', file=sys.stderr, flush=True)\n"
+                "time.sleep(0.3); b = bytearray(40 * 1024 * 1024); time.sleep(0.3)\n")
+        r = proc.run_child_fit_memory([sys.executable, "-c", code], lambda line: "; training" in line)
+        self.assertEqual(r["status"], 0)
+        self.assertIsNotNone(r["fit_base_rss_mib"])
+        self.assertGreater(r["fit_peak_rss_mib"] - r["fit_base_rss_mib"], 35)
+        self.assertLess(r["fit_peak_rss_mib"], 140)
+        self.assertGreater(r["load_peak_rss_mib"], 140)  # the peak before the line
+
     def test_tail(self):
         self.assertEqual(proc.tail("a\nb\n\nc\n", 2), "c")
         self.assertEqual(proc.tail("a\nb\nc", 2), "b / c")

@@ -80,6 +80,24 @@ class PeerTableTests(unittest.TestCase):
         # Medians: mf implicit 3 s / 95 MiB against implicit 12 s; mf SGD 6 s against Surprise 60 s.
         self.assertIn("| 10.0M | 3.00 / 95 | 12.00 / 400 | 0.25× | 6.00 / 300 | 60.00 / 900 | 0.10× |", table)
 
+    def test_spark_rows_and_a_failed_step(self):
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "int.csv")
+        with open(path, "wb") as f:
+            f.truncate(1_000_000)
+        runs = dict(fake_runs(), mf_als=[{"wall_seconds": 10.0, "peak_rss_mib": 300.0}],
+                    spark_als=[{"wall_seconds": 100.0, "peak_rss_mib": 5000.0, "jvm_peak_mib": 4900.0,
+                                "python_peak_mib": 100.0}])
+        s = dict(end_to_end.summarize(10_000_000, (path, path, None, None), runs), errors={})
+        big = dict(end_to_end.summarize(25_000_000, (path, path, None, None),
+                                        dict(fake_runs(), mf_als=[{"wall_seconds": 20.0, "peak_rss_mib": 600.0}],
+                                             spark_als=[])),
+                   errors={"spark_als": "Spark ALS failed (timed out after 3600 s): … (after 3600 s)"})
+        table = end_to_end.markdown({"date": "d", "mf_revision": "r", "machine": {}, "pandas": "p", "repeats": 1,
+                                     "sets": [s, big]})
+        self.assertIn("| 10.0M | 10.00 / 300 | 100.0 / 5000 (4900 + 100) | 0.10× | 1 / 1 |", table)
+        self.assertIn("| 25.0M | 20.00 / 600 | failed: Spark ALS failed (timed out after 3600 s)", table)
+
     def test_no_peer_table_without_peer_runs(self):
         folder = tempfile.mkdtemp()
         path = os.path.join(folder, "int.csv")

@@ -74,6 +74,14 @@ class LIBMFParsing(unittest.TestCase):
         r = parse_libmf(json.dumps(obj))
         self.assertAlmostEqual(r["seconds_per_epoch"], 0.5 / 3)
 
+    def test_libmf_fit_memory_fields(self):
+        obj = json.loads(LIBMF)
+        r = parse_libmf(json.dumps(dict(obj, fit_base_rss_kib=10240, fit_peak_rss_kib=20480, load_peak_rss_kib=30720)))
+        self.assertEqual((r["fit_base_rss_mib"], r["fit_peak_rss_mib"], r["load_peak_rss_mib"]), (10.0, 20.0, 30.0))
+        r = parse_libmf(json.dumps(dict(obj, fit_base_rss_kib=-1, fit_peak_rss_kib=-1)))
+        self.assertIsNone(r["fit_peak_rss_mib"])
+        self.assertIsNone(parse_libmf(LIBMF)["fit_peak_rss_mib"])
+
     def test_not_a_libmf_record(self):
         with self.assertRaises(ParseError):
             parse_libmf('{"engine": "other"}')

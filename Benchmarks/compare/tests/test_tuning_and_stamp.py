@@ -13,6 +13,20 @@ class Budget(unittest.TestCase):
             self.assertEqual(len(points), tuning.GRID_POINTS, engine)
             self.assertEqual(len({tuple(sorted(p.items())) for p in points}), tuning.GRID_POINTS, engine)
 
+    def test_a_choice_at_the_grids_edge_is_tried_one_step_outward(self):
+        for engine, grid in tuning.GRIDS.items():
+            for knob, values in grid.items():
+                ladder = tuning.LADDERS[engine][knob]
+                # The ladder holds the grid in order and one value beyond each end.
+                self.assertEqual(ladder[1:-1], sorted(values), (engine, knob))
+        self.assertEqual(tuning.extension("mf-als", {"regularization": 0.15}), [])
+        self.assertEqual(tuning.extension("implicit-als", {"regularization": 5.0}), [{"regularization": 10.0}])
+        self.assertEqual(tuning.extension("mf-sgd", {"learning_rate": 0.04, "regularization": 0.1}),
+                         [{"learning_rate": 0.08, "regularization": 0.1},
+                          {"learning_rate": 0.04, "regularization": 0.2}])
+        self.assertEqual(tuning.extension("libmf", {"eta": 0.1, "bins": 8}), [{"eta": 0.1, "bins": 4}])
+        self.assertEqual(tuning.extension("mf-sgd", None), [])
+
     def test_best_lowest_rmse_or_highest_ndcg(self):
         results = [({"a": 1}, 0.92), ({"a": 2}, None), ({"a": 3}, 0.90)]
         self.assertEqual(tuning.best(results), ({"a": 3}, 0.90))
