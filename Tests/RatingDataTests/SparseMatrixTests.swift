@@ -87,7 +87,7 @@ import Testing
   /// marking scan) against a naive reference: the kept ratings are `removingDuplicates()`'s, and
   /// each user's row lists that user's kept items in file order; for 1–3 threads, with and
   /// without repeated pairs.
-  @Test(arguments: [(7, 5, 40, 0), (60, 30, 2_000, 0), (60, 30, 2_000, 300), (400, 90, 150_000, 5_000)], [1, 2, 3])
+  @Test(arguments: [(7, 5, 30, 0), (60, 30, 1_000, 0), (60, 30, 1_000, 300), (2_000, 300, 150_000, 5_000)], [1, 2, 3])
   func itemsByUserInFileOrderMatchANaiveReference(shape: (Int, Int, Int, Int), threads: Int) {
     let (users, items, count, repeats) = shape
     var ratings = randomRatings(users: users, items: items, count: count, seed: UInt64(count + repeats))

@@ -208,7 +208,7 @@ package struct SGDSolver: FactorSolver {
             var halves = 0
             while last > 0 {
               if halves == 0 { (bits, halves) = (generator.next(), 2) }
-              let other = Int((bits & 0xFFFF_FFFF) &* UInt64(last + 1) >> 32)
+              let other = Int(((bits & 0xFFFF_FFFF) &* UInt64(last + 1)) >> 32)
               (bits, halves) = (bits >> 32, halves - 1)
               let entry = first[last]
               first[last] = first[other]
