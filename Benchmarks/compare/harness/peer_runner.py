@@ -26,6 +26,7 @@ import traceback
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from harness.proc import proc_status_kib as _status_kib  # noqa: E402
 from harness.readers import file_format, read_ratings  # noqa: E402
 
 
@@ -54,17 +55,6 @@ class LineStamps:
 # dropped, Spark's cached and counted DataFrame), the kernel's peak-RSS mark of this process (and of
 # Spark's JVM) is reset to the current RSS ("5" to /proc/PID/clear_refs); VmHWM read right after the
 # fit is the peak during it. fit_base_rss_mib is the RSS at the reset (interpreter, libraries, data).
-
-def _status_kib(pid, key):
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
 
 def fit_memory_start(pids=("self",)):
     """Resets the peak-RSS marks of pids; returns (their summed RSS, their summed peak before the
