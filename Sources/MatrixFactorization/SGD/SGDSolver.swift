@@ -200,26 +200,30 @@ package struct SGDSolver: FactorSolver {
         start.withSharedReadPointer { bounds in
           Parallel.forEach(blocks, threads: threads) { j in
             var generator = shuffleSeed.split(j)
-            let first = out.base + bounds[j]
-            var last = bounds[j + 1] - bounds[j] - 1
-            // Fisher–Yates, two swaps per 64-bit draw (Lemire's multiply-shift on each half;
-            // bias below size/2³², under 10⁻⁵ for any block).
-            var bits: UInt64 = 0
-            var halves = 0
-            while last > 0 {
-              if halves == 0 { (bits, halves) = (generator.next(), 2) }
-              let other = Int(((bits & 0xFFFF_FFFF) &* UInt64(last + 1)) >> 32)
-              (bits, halves) = (bits >> 32, halves - 1)
-              let entry = first[last]
-              first[last] = first[other]
-              first[other] = entry
-              last -= 1
-            }
+            Self.shuffle(out.base + bounds[j], count: bounds[j + 1] - bounds[j], using: &generator)
           }
         }
         initialized = n
       }
       return (entries, start)
+    }
+  }
+
+  /// A uniformly random permutation of `count` elements in place: Fisher–Yates with two swaps
+  /// per 64-bit draw (Lemire's multiply-shift on each 32-bit half; bias below count/2³², under
+  /// 10⁻⁵ for any block).
+  package static func shuffle<T>(_ first: UnsafeMutablePointer<T>, count: Int, using generator: inout SeededGenerator) {
+    var last = count - 1
+    var bits: UInt64 = 0
+    var halves = 0
+    while last > 0 {
+      if halves == 0 { (bits, halves) = (generator.next(), 2) }
+      let other = Int(((bits & 0xFFFF_FFFF) &* UInt64(last + 1)) >> 32)
+      (bits, halves) = (bits >> 32, halves - 1)
+      let element = first[last]
+      first[last] = first[other]
+      first[other] = element
+      last -= 1
     }
   }
 
