@@ -45,7 +45,9 @@ let package = Package(
     // run time); C because Swift compiles a module for one CPU target.
     .target(name: "CSGDKernels"),
     // Rating files, id maps, sparse matrices, splits and the synthetic-data generator.
-    .target(name: "RatingData"),
+    .target(name: "RatingData", dependencies: ["CRandom"]),
+    // Box–Muller on many draws at once, written in C so that it compiles to vector code.
+    .target(name: "CRandom"),
     // The model, the SGD and ALS solvers, evaluation, serving and the model file.
     .target(
       name: "MatrixFactorization", dependencies: ["LinearAlgebra", "RatingData", "CSGDKernels"]),
@@ -58,7 +60,7 @@ let package = Package(
       ]),
 
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
-    .testTarget(name: "RatingDataTests", dependencies: ["RatingData"]),
+    .testTarget(name: "RatingDataTests", dependencies: ["RatingData", "CRandom"]),
     .testTarget(
       name: "MatrixFactorizationTests", dependencies: ["MatrixFactorization", "RatingData"]),
     .testTarget(name: "MFCommandLineTests", dependencies: ["mf"]),

@@ -24,6 +24,21 @@
     storage.initialize(repeating: value, count: max(1, rows * width))
   }
 
+  /// What writes entries `range` of a table through its first entry (see ``fill(threads:_:)``).
+  public typealias RangeFill = @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+
+  /// A table whose entries `fillRange` writes, range by range on `threads` threads, as
+  /// ``fill(threads:_:)`` does; the memory is written once, first by those threads (no zero-fill
+  /// before). `fillRange` must write every entry of the range it is given.
+  public init(rows: Int, width: Int, threads: Int, fillRange: RangeFill) {
+    precondition(rows >= 0 && width >= 1, "a row table needs rows ≥ 0 and width ≥ 1")
+    self.rows = rows
+    self.width = width
+    storage = allocateRows(max(1, rows * width))
+    if rows == 0 { storage.initialize(to: 0) }
+    fill(threads: threads, fillRange)
+  }
+
   /// A table holding `values` (row-major, `rows * width` of them).
   public convenience init(rows: Int, width: Int, values: [Float]) {
     precondition(values.count == rows * width, "a row table needs rows * width values")
@@ -57,21 +72,34 @@
   }
 
   /// Copies the entries into `array`, reusing its storage when it already has `count` entries
-  /// (a snapshot taken every epoch then allocates nothing after the first).
-  public func copy(into array: inout [Float]) {
-    if array.count != count {
-      array = values
+  /// (a snapshot taken every epoch then allocates nothing after the first), on `threads` threads.
+  public func copy(into array: inout [Float], threads: Int = 1) {
+    let n = count
+    let chunks = max(1, min(threads, n / 65_536))
+    let source = SharedReadPointer(UnsafePointer(storage))
+    if array.count != n {
+      array = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+        let out = SharedPointer(buffer.baseAddress!)
+        Parallel.forEach(chunks, threads: threads) { c in
+          let range = c * n / chunks ..< (c + 1) * n / chunks
+          (out.base + range.lowerBound).initialize(from: source.base + range.lowerBound, count: range.count)
+        }
+        initialized = n
+      }
       return
     }
-    array.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: storage, count: count) }
+    array.withSharedPointer { out in
+      Parallel.forEach(chunks, threads: threads) { c in
+        let range = c * n / chunks ..< (c + 1) * n / chunks
+        (out.base + range.lowerBound).update(from: source.base + range.lowerBound, count: range.count)
+      }
+    }
   }
 
   /// Sets entries in `chunks` contiguous ranges on `threads` threads: `fillRange(range, entries)`
   /// writes `entries[j]` for each j in `range`. The ranges depend on `count` only, so a fill
   /// whose values depend on j alone gives the same table for any thread count.
-  public func fill(
-    threads: Int, _ fillRange: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void
-  ) {
+  public func fill(threads: Int, _ fillRange: RangeFill) {
     let n = count
     let chunks = max(1, min(64, n / 16_384))
     let out = SharedPointer(storage)

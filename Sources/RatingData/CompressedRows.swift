@@ -52,33 +52,34 @@ package enum CompressedRows {
     func chunkRange(_ c: Int) -> Range<Int> { c * n / chunks ..< (c + 1) * n / chunks }
     var next = [Int](repeating: 0, count: chunks * keyCount)
     var start = [Int](repeating: 0, count: keyCount + 1)
-    var outCarried = [Int32](repeating: 0, count: n)
-    var outValues = [Float](repeating: 0, count: withValues ? n : 0)
-    keys.withUnsafeBufferPointer { keyList in
-      carrying.withUnsafeBufferPointer { carriedList in
-        values.withUnsafeBufferPointer { valueList in
-          let (keyList, carriedList, valueList) = (
-            ReadOnly(keyList.baseAddress), ReadOnly(carriedList.baseAddress), ReadOnly(valueList.baseAddress)
-          )
-          next.withUnsafeMutableBufferPointer { next in
-            let next = Writable(next.baseAddress!)
-            concurrent(chunks) { c in
-              let own = next.base + c * keyCount
-              for m in chunkRange(c) { own[Int(keyList.base![m])] += 1 }
-            }
-            let firsts = exclusiveOffsets(next.base, keyCount: keyCount, chunks: chunks)
-            for k in 0 ..< keyCount { start[k] = firsts[k] }
-            start[keyCount] = n
-            outCarried.withUnsafeMutableBufferPointer { outCarried in
-              outValues.withUnsafeMutableBufferPointer { outValues in
+    var outValues: [Float] = []
+    // The outputs are written once, by the scatter (every slot exactly once): no zero-fill by
+    // one thread first, and their fresh pages are first touched by all the threads.
+    let outCarried = [Int32](unsafeUninitializedCapacity: n) { outCarried, carriedCount in
+      outValues = [Float](unsafeUninitializedCapacity: withValues ? n : 0) { outValues, valueCount in
+        keys.withUnsafeBufferPointer { keyList in
+          carrying.withUnsafeBufferPointer { carriedList in
+            values.withUnsafeBufferPointer { valueList in
+              let (keyList, carriedList, valueList) = (
+                ReadOnly(keyList.baseAddress), ReadOnly(carriedList.baseAddress), ReadOnly(valueList.baseAddress)
+              )
+              next.withUnsafeMutableBufferPointer { next in
+                let next = Writable(next.baseAddress!)
+                concurrent(chunks) { c in
+                  let own = next.base + c * keyCount
+                  for m in chunkRange(c) { own[Int(keyList.base![m])] += 1 }
+                }
+                let firsts = exclusiveOffsets(next.base, keyCount: keyCount, chunks: chunks)
+                for k in 0 ..< keyCount { start[k] = firsts[k] }
+                start[keyCount] = n
                 let (outCarried, outValues) = (Writable(outCarried.baseAddress!), Writable(outValues))
                 concurrent(chunks) { c in
                   let own = next.base + c * keyCount
                   for m in chunkRange(c) {
                     let k = Int(keyList.base![m])
                     let slot = own[k]
-                    outCarried.base[slot] = carriedList.base![m]
-                    if withValues { outValues.base[slot] = valueList.base![m] }
+                    (outCarried.base + slot).initialize(to: carriedList.base![m])
+                    if withValues { (outValues.base + slot).initialize(to: valueList.base![m]) }
                     own[k] = slot + 1
                   }
                 }
@@ -86,7 +87,9 @@ package enum CompressedRows {
             }
           }
         }
+        valueCount = withValues ? n : 0
       }
+      carriedCount = n
     }
     return (start, outCarried, outValues)
   }

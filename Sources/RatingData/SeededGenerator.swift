@@ -1,3 +1,5 @@
+import CRandom
+
 /// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, seedable generator.
 ///
 /// Every random choice in mf (initialization, shuffles, splits, synthetic data) draws from one of
@@ -44,6 +46,38 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     let radius = (-2 * _logf(u1)).squareRoot()
     let angle = 2 * Float.pi * u2
     return (radius * _cosf(angle), radius * _sinf(angle))
+  }
+
+  /// Fills `out[j]` for j in `entries` with σ·N(0, 1) deviates: entries 2m and 2m + 1 are the
+  /// Box–Muller pair for draw m of this stream (the uniforms of ``nextGaussianPair()``), so a
+  /// table split into ranges anywhere, on any number of threads, fills the same.
+  ///
+  /// The pairs come 64 draws at a time from `mf_gaussian_pairs` (C, Sources/CRandom: polynomial
+  /// log, sine and cosine that the compiler vectorizes), not from the C library's scalar calls:
+  /// at rank 32 a 25M-rating set's P and Q are 7M deviates, and three library calls per pair
+  /// took about a tenth of SGD's set-up. The two agree to about 1e-6 (tested), and no fused
+  /// operations are used, so every machine computes the same bits.
+  public func fillGaussian(_ out: UnsafeMutablePointer<Float>, entries: Range<Int>, sigma: Float) {
+    guard !entries.isEmpty else { return }
+    let batch = 64
+    let firstDraw = entries.lowerBound >> 1
+    let endDraw = (entries.upperBound + 1) >> 1
+    var rng = advanced(by: firstDraw)
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: batch) { bits in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * batch) { pairs in
+        var draw = firstDraw
+        while draw < endDraw {
+          let count = min(batch, endDraw - draw)
+          for d in 0 ..< count { bits[d] = rng.next() }
+          mf_gaussian_pairs(bits.baseAddress!, Int64(count), sigma, pairs.baseAddress!)
+          // Entries 2·draw ..< 2·(draw + count), cut to the range asked for.
+          let lo = max(entries.lowerBound, 2 * draw)
+          let hi = min(entries.upperBound, 2 * (draw + count))
+          (out + lo).update(from: pairs.baseAddress! + (lo - 2 * draw), count: hi - lo)
+          draw += count
+        }
+      }
+    }
   }
 
   /// This generator as it will be after `draws` more calls to ``next()``. SplitMix64's state

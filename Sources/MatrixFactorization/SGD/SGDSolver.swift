@@ -75,7 +75,7 @@ package struct SGDSolver: FactorSolver {
     let items = slots(ratings.items.count)
     let work = SlotFactors(
       factors: context.factors, userAtSlot: users.atSlot, itemAtSlot: items.atSlot,
-      schedule: settings.schedule)
+      schedule: settings.schedule, threads: context.threads)
     self.work = work
     let shuffleSeed = SeededGenerator(seed: rng.next())
     self.rng = rng
@@ -410,12 +410,15 @@ private final class SlotFactors: @unchecked Sendable {
   let userAtSlot: [Int32]
   let itemAtSlot: [Int32]
 
-  init(factors: FactorTables, userAtSlot: [Int32], itemAtSlot: [Int32], schedule: StepSchedule) {
+  init(factors: FactorTables, userAtSlot: [Int32], itemAtSlot: [Int32], schedule: StepSchedule, threads: Int) {
     rank = factors.rank
     self.userAtSlot = userAtSlot
     self.itemAtSlot = itemAtSlot
-    p = RowTable(rows: userAtSlot.count, width: rank)
-    q = RowTable(rows: itemAtSlot.count, width: rank)
+    // Zeros until every epoch's start loads the factors, written by all the threads: the first
+    // write to each fresh page is a page fault, which is then shared out too.
+    let zeros: RowTable.RangeFill = { range, out in (out + range.lowerBound).initialize(repeating: 0, count: range.count) }
+    p = RowTable(rows: userAtSlot.count, width: rank, threads: threads, fillRange: zeros)
+    q = RowTable(rows: itemAtSlot.count, width: rank, threads: threads, fillRange: zeros)
     biasStride = schedule == .adaptive ? AdaptiveStep.biasStride : DecayingStep.biasStride
     userBias = RowTable(rows: userAtSlot.count, width: biasStride, repeating: 1)
     itemBias = RowTable(rows: itemAtSlot.count, width: biasStride, repeating: 1)

@@ -133,9 +133,6 @@ public enum Trainer {
     var recoveries: [String] = []
     var pendingRecoveries: [String] = []
     var previousInEpochRMSE: Double? = nil
-    // Where a fit starts over when an epoch keeps diverging from the factors the one before it
-    // left (they can already be far off without being infinite).
-    let initialFactors = options.divergenceRetries > 0 ? factors.snapshot() : nil
     var failuresAtThisEpoch = 0
     // The factors each epoch starts from (one buffer, refilled every epoch).
     var startingFactors: FactorTables.Snapshot? = nil
@@ -165,13 +162,15 @@ public enum Trainer {
           !now.isFinite || previousInEpochRMSE.map { now > 2 * $0 && now - $0 > 0.05 } == true
         } ?? false
         if failure != nil || jumped || !factors.allFinite() {
-          if let startingFactors, let initialFactors, let change = solver.backOff() {
+          if let startingFactors, let change = solver.backOff() {
             let what = failure.map { "\($0)" } ?? (jumped ? "its training RMSE blew up" : "a factor became NaN or infinite")
             failuresAtThisEpoch += 1
             let text: String
             if failuresAtThisEpoch >= 2 && epoch > 0 {
-              // Twice from the same start: that start is the trouble. Begin the fit again.
-              factors.restore(initialFactors)
+              // Twice from the same start: that start is the trouble. Begin the fit again from
+              // the initial factors (the epoch before can already have left them far off without
+              // being infinite), drawn again rather than kept in a copy.
+              factors.restart()
               text = "epoch \(epoch + 1) diverged again (\(what)); started the fit over from its initial factors, \(change)"
               epoch = 0
               // The discarded epochs' recovery notes stay with the next report.
