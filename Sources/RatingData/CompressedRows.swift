@@ -51,45 +51,31 @@ package enum CompressedRows {
     let chunks = max(1, min(threads, n / entriesPerChunk))
     func chunkRange(_ c: Int) -> Range<Int> { c * n / chunks ..< (c + 1) * n / chunks }
     var next = [Int](repeating: 0, count: chunks * keyCount)
-    var start = [Int](repeating: 0, count: keyCount + 1)
-    var outValues: [Float] = []
-    // The outputs are written once, by the scatter (every slot exactly once): no zero-fill by
-    // one thread first, and their fresh pages are first touched by all the threads.
-    let outCarried = [Int32](unsafeUninitializedCapacity: n) { outCarried, carriedCount in
-      outValues = [Float](unsafeUninitializedCapacity: withValues ? n : 0) { outValues, valueCount in
-        keys.withUnsafeBufferPointer { keyList in
-          carrying.withUnsafeBufferPointer { carriedList in
-            values.withUnsafeBufferPointer { valueList in
-              let (keyList, carriedList, valueList) = (
-                ReadOnly(keyList.baseAddress), ReadOnly(carriedList.baseAddress), ReadOnly(valueList.baseAddress)
-              )
-              next.withUnsafeMutableBufferPointer { next in
-                let next = Writable(next.baseAddress!)
-                concurrent(chunks) { c in
-                  let own = next.base + c * keyCount
-                  for m in chunkRange(c) { own[Int(keyList.base![m])] += 1 }
-                }
-                let firsts = exclusiveOffsets(next.base, keyCount: keyCount, chunks: chunks)
-                for k in 0 ..< keyCount { start[k] = firsts[k] }
-                start[keyCount] = n
-                let (outCarried, outValues) = (Writable(outCarried.baseAddress!), Writable(outValues))
-                concurrent(chunks) { c in
-                  let own = next.base + c * keyCount
-                  for m in chunkRange(c) {
-                    let k = Int(keyList.base![m])
-                    let slot = own[k]
-                    (outCarried.base + slot).initialize(to: carriedList.base![m])
-                    if withValues { (outValues.base + slot).initialize(to: valueList.base![m]) }
-                    own[k] = slot + 1
-                  }
+    var start: [Int] = []
+    let (outCarried, outValues) = scatterOutputs(n, withValues: withValues) { outCarried, outValues in
+      keys.withUnsafeBufferPointer { keyList in
+        carrying.withUnsafeBufferPointer { carriedList in
+          values.withUnsafeBufferPointer { valueList in
+            let (keyList, carriedList, valueList) = (
+              ReadOnly(keyList.baseAddress), ReadOnly(carriedList.baseAddress), ReadOnly(valueList.baseAddress)
+            )
+            next.withUnsafeMutableBufferPointer { next in
+              let next = Writable(next.baseAddress!)
+              start = countingStarts(keys: keyList, count: n, keyCount: keyCount, chunks: chunks, next: next)
+              concurrent(chunks) { c in
+                let own = next.base + c * keyCount
+                for m in chunkRange(c) {
+                  let k = Int(keyList.base![m])
+                  let slot = own[k]
+                  (outCarried.base + slot).initialize(to: carriedList.base![m])
+                  if withValues { (outValues.base + slot).initialize(to: valueList.base![m]) }
+                  own[k] = slot + 1
                 }
               }
             }
           }
         }
-        valueCount = withValues ? n : 0
       }
-      carriedCount = n
     }
     return (start, outCarried, outValues)
   }
@@ -143,44 +129,31 @@ package enum CompressedRows {
     let chunks = max(1, min(threads, n / entriesPerChunk))
     func chunkRange(_ c: Int) -> Range<Int> { c * n / chunks ..< (c + 1) * n / chunks }
     var rowNext = [Int](repeating: 0, count: chunks * rowCount)
-    var rowStart = [Int](repeating: 0, count: rowCount + 1)
-    var outColumns = [Int32](repeating: 0, count: n)
-    var outValues = [Float](repeating: 0, count: withValues ? n : 0)
-    rowsByColumn.withUnsafeBufferPointer { rowKeys in
-      valuesByColumn.withUnsafeBufferPointer { valueList in
-        columnStart.withUnsafeBufferPointer { columnStart in
-          rowNext.withUnsafeMutableBufferPointer { next in
-            let (rowKeys, valueList, columnStart) = (
-              ReadOnly(rowKeys.baseAddress), ReadOnly(valueList.baseAddress),
-              ReadOnly(columnStart.baseAddress)
-            )
-            let next = Writable(next.baseAddress!)
-            concurrent(chunks) { c in
-              let own = next.base + c * rowCount
-              for j in chunkRange(c) { own[Int(rowKeys.base![j])] += 1 }
-            }
-            let firsts = exclusiveOffsets(next.base, keyCount: rowCount, chunks: chunks)
-            for r in 0 ..< rowCount { rowStart[r] = firsts[r] }
-            rowStart[rowCount] = n
-            outColumns.withUnsafeMutableBufferPointer { outColumns in
-              outValues.withUnsafeMutableBufferPointer { outValues in
-                let (outColumns, outValues) = (
-                  Writable(outColumns.baseAddress!), Writable(outValues)
-                )
-                concurrent(chunks) { c in
-                  let own = next.base + c * rowCount
-                  let range = chunkRange(c)
-                  // The column of the chunk's first entry: the last column starting at or
-                  // before it (empty columns start where the next one does).
-                  var column = firstColumn(containing: range.lowerBound, columnStart.base!, columnCount)
-                  for j in range {
-                    while columnStart.base![column + 1] <= j { column += 1 }
-                    let r = Int(rowKeys.base![j])
-                    let slot = own[r]
-                    outColumns.base[slot] = Int32(truncatingIfNeeded: column)
-                    if withValues { outValues.base[slot] = valueList.base![j] }
-                    own[r] = slot + 1
-                  }
+    var rowStart: [Int] = []
+    let (outColumns, outValues) = scatterOutputs(n, withValues: withValues) { outColumns, outValues in
+      rowsByColumn.withUnsafeBufferPointer { rowKeys in
+        valuesByColumn.withUnsafeBufferPointer { valueList in
+          columnStart.withUnsafeBufferPointer { columnStart in
+            rowNext.withUnsafeMutableBufferPointer { next in
+              let (rowKeys, valueList, columnStart) = (
+                ReadOnly(rowKeys.baseAddress), ReadOnly(valueList.baseAddress),
+                ReadOnly(columnStart.baseAddress)
+              )
+              let next = Writable(next.baseAddress!)
+              rowStart = countingStarts(keys: rowKeys, count: n, keyCount: rowCount, chunks: chunks, next: next)
+              concurrent(chunks) { c in
+                let own = next.base + c * rowCount
+                let range = chunkRange(c)
+                // The column of the chunk's first entry: the last column starting at or
+                // before it (empty columns start where the next one does).
+                var column = firstColumn(containing: range.lowerBound, columnStart.base!, columnCount)
+                for j in range {
+                  while columnStart.base![column + 1] <= j { column += 1 }
+                  let r = Int(rowKeys.base![j])
+                  let slot = own[r]
+                  (outColumns.base + slot).initialize(to: Int32(truncatingIfNeeded: column))
+                  if withValues { (outValues.base + slot).initialize(to: valueList.base![j]) }
+                  own[r] = slot + 1
                 }
               }
             }
@@ -203,6 +176,37 @@ package enum CompressedRows {
       if columnStart[mid] <= j { lo = mid } else { hi = mid - 1 }
     }
     return lo
+  }
+
+  /// The counting sort's outputs, `n` carried keys and `n` values (or none): written once, by
+  /// `scatter` (every slot exactly once), so there is no zero-fill by one thread first and the
+  /// fresh pages are first touched by the threads that scatter.
+  private static func scatterOutputs(
+    _ n: Int, withValues: Bool, _ scatter: (Writable<Int32>, Writable<Float>) -> Void
+  ) -> ([Int32], [Float]) {
+    var values: [Float] = []
+    let carried = [Int32](unsafeUninitializedCapacity: n) { carried, carriedCount in
+      values = [Float](unsafeUninitializedCapacity: withValues ? n : 0) { values, valueCount in
+        scatter(Writable(carried), Writable(values))
+        valueCount = withValues ? n : 0
+      }
+      carriedCount = n
+    }
+    return (carried, values)
+  }
+
+  /// The counting sort's first pass, shared by ``group`` and ``regroup``: chunk c counts the
+  /// keys of its entries (`c·n/chunks ..< (c+1)·n/chunks`) into its own `keyCount` counters of
+  /// `next`, which then become each chunk's first slot per key (``exclusiveOffsets``). Returns
+  /// the groups' starts, `keyCount + 1` of them, the last `n`.
+  private static func countingStarts(
+    keys: ReadOnly<Int32>, count n: Int, keyCount: Int, chunks: Int, next: Writable<Int>
+  ) -> [Int] {
+    concurrent(chunks) { c in
+      let own = next.base + c * keyCount
+      for m in c * n / chunks ..< (c + 1) * n / chunks { own[Int(keys.base![m])] += 1 }
+    }
+    return exclusiveOffsets(next.base, keyCount: keyCount, chunks: chunks) + [n]
   }
 
   /// Turns per-chunk counts `counts[c · keys + k]` into each chunk's first slot for key k (key k's
