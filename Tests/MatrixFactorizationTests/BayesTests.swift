@@ -186,11 +186,14 @@ import Testing
 
   // MARK: - The posterior average
 
+  /// The fixture's 150 users and 100 items, or (`transposed`) 100 users and 150 items: the kept
+  /// samples store the users' conditional means in the first shape (more user rows) and the
+  /// items' in the second.
   static func fit(
     samples: Int = 6, burnIn: Int = 20, thinning: Int = 3, threads: Int = 2, seed: UInt64 = 42,
-    validation: RatingSet? = nil, implicitFeedback: Bool = true
+    validation: RatingSet? = nil, implicitFeedback: Bool = true, transposed: Bool = false
   ) throws -> FitResult {
-    let (train, _) = ConformanceCase.plantedRatingSets
+    let train = transposed ? Self.transpose(ConformanceCase.plantedRatingSets.train) : ConformanceCase.plantedRatingSets.train
     var options = TrainingOptions.defaults(for: .bayes, rank: 4)
     options.bayes = BayesSettings(
       samples: samples, burnIn: burnIn, thinning: thinning, implicitFeedback: implicitFeedback)
@@ -237,11 +240,17 @@ import Testing
     #expect(similar.map(\.index) == Array(expected))
   }
 
+  /// Users and items swapped.
+  static func transpose(_ r: RatingSet) -> RatingSet {
+    RatingSet(users: r.items, items: r.users, userIndices: r.itemIndices, itemIndices: r.userIndices, values: r.values)
+  }
+
   /// The running average the progress reports after the last sweep, accumulated sweep by sweep
-  /// from the live samples, is the final model's validation RMSE, computed from its wide tables.
-  @Test func runningAverageIsTheModelsPrediction() throws {
-    let (_, test) = ConformanceCase.plantedRatingSets
-    let result = try Self.fit(validation: test)
+  /// from the live samples, is the final model's validation RMSE, computed from its wide tables;
+  /// with either side's conditional means stored.
+  @Test(arguments: [false, true]) func runningAverageIsTheModelsPrediction(transposed: Bool) throws {
+    let test = transposed ? Self.transpose(ConformanceCase.plantedRatingSets.test) : ConformanceCase.plantedRatingSets.test
+    let result = try Self.fit(validation: test, transposed: transposed)
     let last = try #require(result.history.last?.validationRMSE)
     let model = try #require(result.model.summary.validationRMSE)
     #expect(abs(last - model) < 1e-5, "running average \(last), model \(model)")
@@ -277,13 +286,13 @@ import Testing
 
   /// The chain is the same for every thread count: each row's noise has its own stream, sums
   /// over rows are taken in row order.
-  @Test func threadCountDoesNotChangeTheChain() throws {
-    let one = try Self.fit(threads: 1).model
-    let three = try Self.fit(threads: 3).model
+  @Test(arguments: [false, true]) func threadCountDoesNotChangeTheChain(transposed: Bool) throws {
+    let one = try Self.fit(threads: 1, transposed: transposed).model
+    let three = try Self.fit(threads: 3, transposed: transposed).model
     var a = one
     a.summary = three.summary
     #expect(differences(a, three).isEmpty, "\(differences(a, three))")
-    let other = try Self.fit(seed: 43).model
+    let other = try Self.fit(seed: 43, transposed: transposed).model
     #expect(other.userFactors != one.userFactors)
   }
 
