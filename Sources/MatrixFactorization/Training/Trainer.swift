@@ -143,9 +143,11 @@ public enum Trainer {
         // Divergence heals: an epoch that blows up (a NaN or infinity, an unsolvable system, or
         // a training RMSE more than doubled) is undone from this copy and run again with the
         // solver's gentler setting (a halved step, a larger ridge), a bounded number of times.
-        if options.divergenceRetries > recoveries.count {
+        // The first epoch starts from the initial draw, which `restart()` makes again: no copy.
+        let canRetry = options.divergenceRetries > recoveries.count
+        if canRetry && epoch > 0 {
           factors.snapshot(into: &startingFactors)
-        } else {
+        } else if !canRetry {
           startingFactors = nil
         }
         let epochStart = DispatchTime.now()
@@ -162,7 +164,7 @@ public enum Trainer {
           !now.isFinite || previousInEpochRMSE.map { now > 2 * $0 && now - $0 > 0.05 } == true
         } ?? false
         if failure != nil || jumped || !factors.allFinite() {
-          if let startingFactors, let change = solver.backOff() {
+          if canRetry, let change = solver.backOff() {
             let what = failure.map { "\($0)" } ?? (jumped ? "its training RMSE blew up" : "a factor became NaN or infinite")
             failuresAtThisEpoch += 1
             let text: String
@@ -181,7 +183,7 @@ public enum Trainer {
               lastTrainRMSE = nil
               failuresAtThisEpoch = 0
             } else {
-              factors.restore(startingFactors)
+              if let startingFactors, epoch > 0 { factors.restore(startingFactors) } else { factors.restart() }
               text = "epoch \(epoch + 1) diverged (\(what)); restarted it from the factors it began with, \(change)"
             }
             recoveries.append(text)
