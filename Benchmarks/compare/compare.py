@@ -548,13 +548,21 @@ class Harness:
             self.log(f"  tuning {engine} on {ds['name']}: {len(pts)} settings")
             results = self._sweep(engine, pts, runs, ctx, ranking, record, extension=False)
             best, value = tuning.best(results, higher_is_better=ranking)
-            # A choice at an end of the grid: one step outward along that knob (tuning.LADDERS).
-            more = [p for p in tuning.extension(engine, best) if p not in pts]
-            if more:
-                self.log(f"    {engine}: best at the grid's edge ({tuning.describe(best)}); trying "
+            # A choice at an end of the grid: one step outward along that knob, and on while the
+            # step wins, up to the end of the ladder (tuning.LADDERS).
+            tried = list(pts)
+            while True:
+                more = [p for p in tuning.extension(engine, best, tried) if p not in tried]
+                if not more:
+                    break
+                self.log(f"    {engine}: best at the edge of the values tried ({tuning.describe(best)}); trying "
                          + "; ".join(tuning.describe(p) for p in more))
                 results += self._sweep(engine, more, runs, ctx, ranking, record, extension=True)
+                tried += more
+                previous = best
                 best, value = tuning.best(results, higher_is_better=ranking)
+                if best == previous:
+                    break
             if best is not None:
                 chosen[engine] = best
                 self.log(f"    best {engine}: {tuning.describe(best)} ({value:.4f})")
