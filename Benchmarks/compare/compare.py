@@ -537,7 +537,7 @@ class Harness:
         fit, valid = tuning.validation_split(train, folder)
         runs = [{"fold": "validation", "train": fit, "test": valid}]
         chosen, record = {}, {"fit": fit, "valid": valid, "train": train, "engines": {},
-                              "budget": tuning.GRID_POINTS,
+                              "budget": tuning.GRID_POINTS, "edge_rule": "walk",
                               "criterion": "highest validation NDCG@10" if ranking else "lowest validation RMSE"}
         for engine in engine_list:
             if engine not in tuning.GRIDS or engine not in self.args.engines:
@@ -1097,8 +1097,11 @@ class Harness:
         if table:
             where = os.path.relpath(t["train"], self.args.out) if t["train"].startswith(self.args.out) else \
                 os.path.basename(t["train"])
+            beyond = ("further steps outward along a knob whose best value sat at an end of the values tried, "
+                      "while each step won, up to the end of its ladder, marked" if t.get("edge_rule") == "walk" else
+                      "one more step along a knob whose best value sat at an end of the grid, marked")
             lines += ["", f"**The sweep behind the tuned rows** (equal budget: {t['budget']} settings per engine, and "
-                          "one more step along a knob whose best value sat at an end of the grid, marked; "
+                          f"{beyond}; "
                           f"fit on a seeded random 90% of `{where}`, scored on the other 10%, the test file unseen; "
                           f"criterion: {t['criterion']}; one run each):", "", table]
         return "\n".join(lines) + "\n"
