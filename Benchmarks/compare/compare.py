@@ -537,7 +537,7 @@ class Harness:
         fit, valid = tuning.validation_split(train, folder)
         runs = [{"fold": "validation", "train": fit, "test": valid}]
         chosen, record = {}, {"fit": fit, "valid": valid, "train": train, "engines": {},
-                              "budget": tuning.GRID_POINTS,
+                              "budget": tuning.GRID_POINTS, "edge_rule": "walk",
                               "criterion": "highest validation NDCG@10" if ranking else "lowest validation RMSE"}
         for engine in engine_list:
             if engine not in tuning.GRIDS or engine not in self.args.engines:
@@ -548,13 +548,21 @@ class Harness:
             self.log(f"  tuning {engine} on {ds['name']}: {len(pts)} settings")
             results = self._sweep(engine, pts, runs, ctx, ranking, record, extension=False)
             best, value = tuning.best(results, higher_is_better=ranking)
-            # A choice at an end of the grid: one step outward along that knob (tuning.LADDERS).
-            more = [p for p in tuning.extension(engine, best) if p not in pts]
-            if more:
-                self.log(f"    {engine}: best at the grid's edge ({tuning.describe(best)}); trying "
+            # A choice at an end of the grid: one step outward along that knob, and on while the
+            # step wins, up to the end of the ladder (tuning.LADDERS).
+            tried = list(pts)
+            while True:
+                more = [p for p in tuning.extension(engine, best, tried) if p not in tried]
+                if not more:
+                    break
+                self.log(f"    {engine}: best at the edge of the values tried ({tuning.describe(best)}); trying "
                          + "; ".join(tuning.describe(p) for p in more))
                 results += self._sweep(engine, more, runs, ctx, ranking, record, extension=True)
+                tried += more
+                previous = best
                 best, value = tuning.best(results, higher_is_better=ranking)
+                if best == previous:
+                    break
             if best is not None:
                 chosen[engine] = best
                 self.log(f"    best {engine}: {tuning.describe(best)} ({value:.4f})")
@@ -1089,8 +1097,11 @@ class Harness:
         if table:
             where = os.path.relpath(t["train"], self.args.out) if t["train"].startswith(self.args.out) else \
                 os.path.basename(t["train"])
+            beyond = ("further steps outward along a knob whose best value sat at an end of the values tried, "
+                      "while each step won, up to the end of its ladder, marked" if t.get("edge_rule") == "walk" else
+                      "one more step along a knob whose best value sat at an end of the grid, marked")
             lines += ["", f"**The sweep behind the tuned rows** (equal budget: {t['budget']} settings per engine, and "
-                          "one more step along a knob whose best value sat at an end of the grid, marked; "
+                          f"{beyond}; "
                           f"fit on a seeded random 90% of `{where}`, scored on the other 10%, the test file unseen; "
                           f"criterion: {t['criterion']}; one run each):", "", table]
         return "\n".join(lines) + "\n"

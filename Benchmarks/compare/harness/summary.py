@@ -305,7 +305,7 @@ def tuning_table(dataset):
         for p in points:
             setting = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in p["params"].items())
             if p.get("extension"):
-                setting += " (one step past the grid's edge)"
+                setting += " (past the grid's edge)"
             value = fmt_metric(p.get("value")) if p.get("status") == "ok" else f"{p.get('status')}: {p.get('error')}"
             out.append([engine, setting, value, fmt_seconds(p.get("seconds_per_epoch")),
                         "✓" if best is not None and p.get("value") == best else ""])

@@ -38,18 +38,21 @@ GRIDS = {
     "lightfm-bpr": {"learning_rate": [0.025, 0.05], "alpha": [0.0, 1e-6, 1e-5]},
 }
 
-# Every knob's ordered ladder: the grid's values and one step beyond each end. When the sweep's best
-# setting sits at an end of its grid along a knob, that knob is tried one step outward (the other
-# knobs held at their chosen values), and the best of all the settings tried is kept. The same rule
-# for every engine, so a grid edge does not cap one engine's tuned row more than another's.
+# Every knob's ordered ladder: the grid's values and at least one step beyond each end. When the
+# sweep's best setting sits at an end of what has been tried along a knob, that knob is tried one
+# step further out (the other knobs held at their chosen values); while the step wins, the next one
+# is tried, up to the end of the ladder; the best of all the settings tried is kept. The same rule
+# for every engine, so a grid edge does not cap one engine's tuned row more than another's. The
+# ladders go one step beyond the grid, except the implicit ALS λ, which goes on to 20, 50 and 100
+# (both implicit engines chose λ 10, the old ladder's end, on MovieLens-100K implicit).
 LADDERS = {
     "mf-sgd": {"learning_rate": [0.01, 0.02, 0.04, 0.08], "regularization": [0.01, 0.02, 0.05, 0.1, 0.2]},
     "libmf": {"eta": [0.025, 0.05, 0.1, 0.2, 0.4], "bins": [4, 8, 20, 40]},
     "surprise-svd": {"lr": [0.0025, 0.005, 0.01, 0.02], "reg": [0.01, 0.02, 0.05, 0.1, 0.2]},
     "mf-als": {"regularization": [0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]},
     "spark-als": {"regParam": [0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]},
-    "mf-implicit-als": {"regularization": [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]},
-    "implicit-als": {"regularization": [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]},
+    "mf-implicit-als": {"regularization": [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 20.0, 50.0, 100.0]},
+    "implicit-als": {"regularization": [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 20.0, 50.0, 100.0]},
     "mf-bpr": {"learning_rate": [0.005, 0.01, 0.05, 0.1], "regularization": [0.0003, 0.001, 0.01, 0.1, 0.3]},
     "implicit-bpr": {"learning_rate": [0.005, 0.01, 0.05, 0.1], "regularization": [0.0003, 0.001, 0.01, 0.1, 0.3]},
     "lightfm-warp": {"learning_rate": [0.01, 0.025, 0.05, 0.1], "alpha": [None, 0.0, 1e-6, 1e-5, 1e-4]},
@@ -57,16 +60,18 @@ LADDERS = {
 }
 
 
-def extension(engine, best):
-    """The settings one step outward from `best` along each knob where it is at an end of the grid
-    (the other knobs unchanged); [] when best is inside the grid on every knob."""
+def extension(engine, best, tried=()):
+    """The settings one step outward from `best` along each knob where it is at an end of the values
+    tried so far (the grid's, and `tried`'s), the other knobs unchanged; [] when best is inside them
+    on every knob or the ladder ends there."""
     if best is None or engine not in LADDERS:
         return []
     out = []
     for knob, values in GRIDS[engine].items():
         ladder = LADDERS[engine][knob]
+        seen = [v for v in list(values) + [p.get(knob) for p in tried] if v is not None]
         v = best[knob]
-        lo, hi = min(values), max(values)
+        lo, hi = min(seen), max(seen)
         i = ladder.index(v)
         for at_edge, j in ((v == lo, i - 1), (v == hi, i + 1)):
             if at_edge and 0 <= j < len(ladder) and ladder[j] is not None:  # None: nothing below 0

@@ -17,8 +17,11 @@ class Budget(unittest.TestCase):
         for engine, grid in tuning.GRIDS.items():
             for knob, values in grid.items():
                 ladder = tuning.LADDERS[engine][knob]
-                # The ladder holds the grid in order and one value beyond each end.
-                self.assertEqual(ladder[1:-1], sorted(values), (engine, knob))
+                # The ladder holds the grid in order and at least one value beyond each end.
+                start = ladder.index(min(values))
+                self.assertGreaterEqual(start, 1, (engine, knob))
+                self.assertEqual(ladder[start:start + len(values)], sorted(values), (engine, knob))
+                self.assertGreater(len(ladder), start + len(values), (engine, knob))
         self.assertEqual(tuning.extension("mf-als", {"regularization": 0.15}), [])
         self.assertEqual(tuning.extension("implicit-als", {"regularization": 5.0}), [{"regularization": 10.0}])
         self.assertEqual(tuning.extension("mf-sgd", {"learning_rate": 0.04, "regularization": 0.1}),
@@ -26,6 +29,14 @@ class Budget(unittest.TestCase):
                           {"learning_rate": 0.04, "regularization": 0.2}])
         self.assertEqual(tuning.extension("libmf", {"eta": 0.1, "bins": 8}), [{"eta": 0.1, "bins": 4}])
         self.assertEqual(tuning.extension("mf-sgd", None), [])
+        # Walking on: the edge is that of the values tried so far, up to the ladder's end.
+        tried = [{"regularization": 10.0}]
+        self.assertEqual(tuning.extension("implicit-als", {"regularization": 10.0}, tried),
+                         [{"regularization": 20.0}])
+        tried += [{"regularization": 20.0}, {"regularization": 50.0}, {"regularization": 100.0}]
+        self.assertEqual(tuning.extension("implicit-als", {"regularization": 100.0}, tried), [])
+        self.assertEqual(tuning.extension("implicit-als", {"regularization": 10.0}, tried), [])
+        self.assertEqual(tuning.extension("mf-als", {"regularization": 0.5}, [{"regularization": 0.5}]), [])
 
     def test_best_lowest_rmse_or_highest_ndcg(self):
         results = [({"a": 1}, 0.92), ({"a": 2}, None), ({"a": 3}, 0.90)]
