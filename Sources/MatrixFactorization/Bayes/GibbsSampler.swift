@@ -218,43 +218,22 @@ struct GibbsSampler: FactorSolver {
       rng.nextGamma(shape: Hyperprior.shape + n / 2) / (Hyperprior.rate + squaredError / 2)
     // With implicit feedback, each side's prior is that of its rows less their implicit sums
     // (p_u = x̃_u − s_u; see ImplicitFeedback), and the implicit rows are drawn before the side's.
-    let seed = context.seed
     lastSweepKept = settings.keeps(sweep: sweep) && kept < settings.samples
     // The side whose conditional means a kept sweep stores is drawn second, given the other
     // side's draw of the same sweep (users first, as in BPMF, unless it is the users').
     let means = lastSweepKept ? conditionalMeans : nil
-    func users(last: Bool) throws(MFError) -> (raw: Double, clamped: Double) {
-      userPrior = Self.drawPrior(factors.userSide, offsets: userImplicit?.sums, rank: context.rank, rng: &rng)
-      userImplicit?.drawPrior(&rng)
-      userImplicit?.draw(byFeature: data.byItem, side: factors.userSide, sidePrior: userPrior) {
-        SeededGenerator(seed: Self.streamSeed(seed, sweep: sweep, side: 3, row: $0))
-      }
-      return try halfSweep(
-        rows: data.byUser, fixed: factors.itemSide, target: factors.userSide, prior: userPrior,
-        offsets: userImplicit?.sums, sweep: sweep, side: 0, measure: last, conditionalMeans: last ? means : nil)
-    }
-    func items(last: Bool) throws(MFError) -> (raw: Double, clamped: Double) {
-      itemPrior = Self.drawPrior(factors.itemSide, offsets: itemImplicit?.sums, rank: context.rank, rng: &rng)
-      itemImplicit?.drawPrior(&rng)
-      itemImplicit?.draw(byFeature: data.byUser, side: factors.itemSide, sidePrior: itemPrior) {
-        SeededGenerator(seed: Self.streamSeed(seed, sweep: sweep, side: 4, row: $0))
-      }
-      return try halfSweep(
-        rows: data.byItem, fixed: factors.userSide, target: factors.itemSide, prior: itemPrior,
-        offsets: itemImplicit?.sums, sweep: sweep, side: 1, measure: last, conditionalMeans: last ? means : nil)
-    }
     let errors: (raw: Double, clamped: Double)
     if conditionalMeansOfUsers {
-      _ = try items(last: false)
-      errors = try users(last: true)
+      _ = try drawSide(users: false, sweep: sweep, conditionalMeans: nil, rng: &rng)
+      errors = try drawSide(users: true, sweep: sweep, conditionalMeans: means, rng: &rng)
       if lastSweepKept {
         // The items' draw, and the users' conditional means given it.
         keepItems(factors.q.readOnly, bias: factors.itemBias.readOnly)
         keepUsers(conditionalMeans.readOnly, bias: nil)
       }
     } else {
-      _ = try users(last: false)
-      errors = try items(last: true)
+      _ = try drawSide(users: true, sweep: sweep, conditionalMeans: nil, rng: &rng)
+      errors = try drawSide(users: false, sweep: sweep, conditionalMeans: means, rng: &rng)
       if lastSweepKept {
         // The users' draw, and the items' conditional means given it.
         keepUsers(factors.p.readOnly, bias: factors.userBias.readOnly)
@@ -264,6 +243,29 @@ struct GibbsSampler: FactorSolver {
     squaredError = errors.raw
     if lastSweepKept { finishKeptSample() }
     return EpochOutcome(inEpochRMSE: (errors.clamped / max(1, n)).squareRoot())
+  }
+
+  /// One side's half of a sweep: its prior, its implicit rows (with implicit feedback), then its
+  /// rows given the other side's. The side drawn second ends the sweep: it measures the training
+  /// errors and, in a kept sweep, stores its rows' conditional means in `conditionalMeans`.
+  private mutating func drawSide(
+    users: Bool, sweep: Int, conditionalMeans: RowTable?, rng: inout SeededGenerator
+  ) throws(MFError) -> (raw: Double, clamped: Double) {
+    let factors = context.factors
+    let seed = context.seed
+    let implicit: WritableKeyPath<GibbsSampler, ImplicitFeedback?> = users ? \.userImplicit : \.itemImplicit
+    let (target, fixed) = users ? (factors.userSide, factors.itemSide) : (factors.itemSide, factors.userSide)
+    let prior = Self.drawPrior(target, offsets: self[keyPath: implicit]?.sums, rank: context.rank, rng: &rng)
+    if users { userPrior = prior } else { itemPrior = prior }
+    self[keyPath: implicit]?.drawPrior(&rng)
+    self[keyPath: implicit]?.draw(byFeature: users ? data.byItem : data.byUser, side: target, sidePrior: prior) {
+      SeededGenerator(seed: Self.streamSeed(seed, sweep: sweep, side: users ? 3 : 4, row: $0))
+    }
+    let last = users == conditionalMeansOfUsers
+    return try halfSweep(
+      rows: users ? data.byUser : data.byItem, fixed: fixed, target: target, prior: prior,
+      offsets: self[keyPath: implicit]?.sums, sweep: sweep, side: users ? 0 : 1, measure: last,
+      conditionalMeans: conditionalMeans)
   }
 
   /// Validation RMSE of the running posterior average (the kept samples so far); during the
