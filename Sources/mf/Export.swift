@@ -79,6 +79,7 @@ struct Info: ParsableCommand {
       options["burn_in"] = s.burnIn
       options["thinning"] = s.thinning
       options["implicit_feedback"] = s.implicitFeedback
+      options["conditional_means"] = s.conditionalMeans.rawValue
       options["init_scale"] = s.initScale.json
     }
     let version = ModelFile.version(of: m)

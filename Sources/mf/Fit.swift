@@ -32,6 +32,9 @@ struct Fit: ParsableCommand {
     help: "Bayesian MF: implicit feedback, the items a user rated and the users who rated an item as extra features (Bayesian SVD++). Default: on or off, whichever a short chain of each validates better on 10% of the training ratings.")
   var implicitFeedback: Bool?
 
+  @Option(help: "Bayesian MF: the side whose rows a kept sample stores as conditional means given the other side's draw: auto (default: the side with fewer ratings per row), users or items.")
+  var conditionalMeans: String?
+
   @Flag(help: "Implicit: count every line as one interaction (value 1), ignoring a value column.")
   var binary = false
 
@@ -392,6 +395,12 @@ struct Fit: ParsableCommand {
       if let burnIn { s.burnIn = burnIn }
       if let thinning { s.thinning = thinning }
       if let implicitFeedback { s.implicitFeedback = implicitFeedback }
+      if let conditionalMeans {
+        guard let side = ConditionalMeansSide(rawValue: conditionalMeans.lowercased()) else {
+          throw ValidationError("--conditional-means must be auto, users or items, not '\(conditionalMeans)'")
+        }
+        s.conditionalMeans = side
+      }
       if let initScale { s.initScale = initScale }
       if epochs != nil {
         throw ValidationError("--epochs does not apply to Bayesian MF: its sweeps are --burn-in + --samples × --thinning")
@@ -422,7 +431,7 @@ struct Fit: ParsableCommand {
     if options.algorithm != .bayes {
       for (flag, given) in [
         ("--samples", samples != nil), ("--burn-in", burnIn != nil), ("--thinning", thinning != nil),
-        ("--[no-]implicit-feedback", implicitFeedback != nil),
+        ("--[no-]implicit-feedback", implicitFeedback != nil), ("--conditional-means", conditionalMeans != nil),
       ] {
         note(flag, given)
       }

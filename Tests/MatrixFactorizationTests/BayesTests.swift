@@ -191,12 +191,14 @@ import Testing
   /// items' in the second.
   static func fit(
     samples: Int = 6, burnIn: Int = 20, thinning: Int = 3, threads: Int = 2, seed: UInt64 = 42,
-    validation: RatingSet? = nil, implicitFeedback: Bool = true, transposed: Bool = false
+    validation: RatingSet? = nil, implicitFeedback: Bool = true, transposed: Bool = false,
+    conditionalMeans: ConditionalMeansSide = .auto
   ) throws -> FitResult {
     let train = transposed ? Self.transpose(ConformanceCase.plantedRatingSets.train) : ConformanceCase.plantedRatingSets.train
     var options = TrainingOptions.defaults(for: .bayes, rank: 4)
     options.bayes = BayesSettings(
       samples: samples, burnIn: burnIn, thinning: thinning, implicitFeedback: implicitFeedback)
+    options.bayes!.conditionalMeans = conditionalMeans
     options.epochs = options.bayes!.sweeps
     options.threads = threads
     options.seed = seed
@@ -282,6 +284,22 @@ import Testing
       print("Bayesian fold-in of user \(u): RMS difference \(rms) from the trained scores")
       #expect(rms < 0.05, "user \(u): folded-in scores differ from the trained ones by \(rms) RMS")
     }
+  }
+
+  /// `auto` keeps the conditional means of the side with more rows (users in the fixture, items
+  /// in its transpose), the same chain bit for bit as naming that side, and a different model from
+  /// naming the other; the choice survives the model file.
+  @Test(arguments: [false, true]) func conditionalMeansSideFollowsTheShape(transposed: Bool) throws {
+    let auto = try Self.fit(transposed: transposed).model
+    let more = try Self.fit(transposed: transposed, conditionalMeans: transposed ? .items : .users).model
+    let fewer = try Self.fit(transposed: transposed, conditionalMeans: transposed ? .users : .items).model
+    var a = auto
+    a.summary = more.summary
+    #expect(differences(a, more).isEmpty, "\(differences(a, more))")
+    #expect(fewer.userFactors != auto.userFactors)
+    let read = try ModelFile.decode(try ModelFile.encode(fewer))
+    #expect(read.summary.options.bayes?.conditionalMeans == (transposed ? .users : .items))
+    #expect(try ModelFile.decode(try ModelFile.encode(auto)).summary.options.bayes?.conditionalMeans == .auto)
   }
 
   /// The chain is the same for every thread count: each row's noise has its own stream, sums

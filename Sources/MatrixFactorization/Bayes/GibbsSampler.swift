@@ -140,11 +140,11 @@ extension RidgeSystem {
 /// against 106 per user) the kept sweep stores the users' draw and the items' conditional means
 /// given it; for users (the suite's dense set, 180 per user against 450 per item; its very sparse
 /// one, 2.7 against 7.9) it stores the items' current draw and the users' conditional means given
-/// it, taken in the user half-sweep that follows. Measured by fitting the transposed files (which
-/// moves the conditional means to the other side), rank 32, seeds 42 and 1–3: dense test RMSE
-/// 0.57279 on average against 0.57324 (lower for every seed), very sparse 0.94748 against
-/// 0.94857 (seeds 42, 1–4); on the MovieLens-like set, 35.6 ratings per item, the items' side
-/// stays the better (0.6514 against 0.6536).
+/// it, the users being drawn second in each sweep. Measured with `--conditional-means` (README,
+/// "Kept samples"; Benchmarks/accuracy/results/bayes-side), rank 32: dense test RMSE 0.57289 with
+/// the users' means against 0.57326 with the items' (mean of 8 seeds), very sparse 0.94801 against
+/// 0.94857 (5 seeds); the MovieLens-like set, 35.6 ratings per item, the other way (0.65133 with
+/// the items', 0.65191 with the users'). `BayesSettings.conditionalMeans` overrides the rule.
 struct GibbsSampler: FactorSolver {
   let data: TrainingData
   let context: TrainingContext
@@ -194,7 +194,11 @@ struct GibbsSampler: FactorSolver {
     keptQ = [Float](repeating: 0, count: data.itemCount * settings.samples * k)
     userBiasSum = [Double](repeating: 0, count: data.userCount)
     itemBiasSum = [Double](repeating: 0, count: data.itemCount)
-    conditionalMeansOfUsers = data.userCount > data.itemCount
+    switch settings.conditionalMeans {
+    case .auto: conditionalMeansOfUsers = data.userCount > data.itemCount
+    case .users: conditionalMeansOfUsers = true
+    case .items: conditionalMeansOfUsers = false
+    }
     conditionalMeans = RowTable(rows: conditionalMeansOfUsers ? data.userCount : data.itemCount, width: k + 1)
     keptUserBias = [Float](repeating: 0, count: data.userCount)
     keptItemBias = [Float](repeating: 0, count: data.itemCount)

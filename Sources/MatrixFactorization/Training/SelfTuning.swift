@@ -405,6 +405,7 @@ public enum SelfTuning {
       let trialStart = DispatchTime.now()
       var chain = plan.implicitFeedbackChain
       chain.initScale = base.initScale
+      chain.conditionalMeans = base.conditionalMeans
       chain.implicitFeedback = implicitFeedback
       var o = options
       o.solver = .bayes(chain)

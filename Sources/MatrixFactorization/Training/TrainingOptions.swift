@@ -417,6 +417,14 @@ public enum SolverSettings: Sendable, Equatable {
 /// holds ``samples``: ``sweeps`` = burnIn + samples × thinning in all. The model's predictor is
 /// the exact average of the kept samples' predictions; the model file stores them side by side
 /// (`samples × rank` floats per user and per item), so ``samples`` sets the model's size.
+/// The side of a Bayesian model whose rows a kept sample stores as conditional means.
+public enum ConditionalMeansSide: String, Sendable, Codable, CaseIterable {
+  /// The side whose rows have fewer ratings on average (more rows; items on a tie).
+  case auto
+  case users
+  case items
+}
+
 public struct BayesSettings: Sendable, Equatable {
   /// Kept samples S, averaged by the predictor and stored in the model.
   public var samples: Int
@@ -431,6 +439,10 @@ public struct BayesSettings: Sendable, Equatable {
   /// (Bayesian SVD++ on both sides, see `ImplicitFeedback`). It changes the model, not the file:
   /// the stored samples are the rows with their implicit terms added.
   public var implicitFeedback: Bool
+  /// Which side a kept sample stores as conditional means given the other side's draw (the
+  /// Rao–Blackwellized side, see `GibbsSampler`); `.auto` takes the side whose rows have fewer
+  /// ratings on average.
+  public var conditionalMeans: ConditionalMeansSide = .auto
 
   /// Bayesian-MF settings; the defaults are mf's: 200 sweeps, 8 of burn-in, then 32 samples kept
   /// 6 sweeps apart, from N(0, (0.566/√k)²) (std 0.1 at rank 32, myFM's start). Chosen on the
@@ -638,6 +650,7 @@ extension TrainingOptions: Codable {
     var thinning: Int
     /// Absent in files written before implicit feedback existed: those models have none.
     var implicitFeedback: Bool?
+    var conditionalMeans: ConditionalMeansSide?
   }
 
   private struct ImplicitFields: Codable {
@@ -690,7 +703,8 @@ extension TrainingOptions: Codable {
       try c.encode(
         BayesFields(
           samples: s.samples, burnIn: s.burnIn, thinning: s.thinning,
-          implicitFeedback: s.implicitFeedback ? true : nil),
+          implicitFeedback: s.implicitFeedback ? true : nil,
+          conditionalMeans: s.conditionalMeans == .auto ? nil : s.conditionalMeans),
         forKey: .bayes)
     case .svdpp(let s):
       (learningRate, decay, regularization) = (s.learningRate, s.learningRateDecay, s.regularization)
@@ -742,10 +756,11 @@ extension TrainingOptions: Codable {
           biasRegularization: biasRegularization, initScale: initScale))
     case .bayes:
       let f = try c.decode(BayesFields.self, forKey: .bayes)
-      solver = .bayes(
-        BayesSettings(
-          samples: f.samples, burnIn: f.burnIn, thinning: f.thinning, initScale: initScale,
-          implicitFeedback: f.implicitFeedback ?? false))
+      var settings = BayesSettings(
+        samples: f.samples, burnIn: f.burnIn, thinning: f.thinning, initScale: initScale,
+        implicitFeedback: f.implicitFeedback ?? false)
+      settings.conditionalMeans = f.conditionalMeans ?? .auto
+      solver = .bayes(settings)
     case .svdpp:
       solver = .svdpp(
         SVDPPSettings(
