@@ -690,6 +690,12 @@ class Harness:
         self.run_jobs(ds["rows"])
         return ds
 
+    def single_run(self, label, info):
+        """A generated set as the one run of a data set, with LIBMF's build chosen on it if not yet."""
+        if self.libmf and not self.libmf.get("error") and "chosen" not in self.libmf:
+            self.choose_libmf(info["train"], info["test"])
+        return [{"fold": label, "train": info["train"], "test": info["test"]}]
+
     def synthetic(self, size, model="biased"):
         a = self.args
         extra = SYNTH_MODELS[model]["args"]
@@ -706,9 +712,7 @@ class Harness:
                        f"{info.get('items'):,} items, {info['train_mb']} MB CSV)",
               "rows": [], "files": {"train": info["train"], "test": info["test"]}}
         self.log(f"dataset {ds['title']}")
-        runs = [{"fold": label, "train": info["train"], "test": info["test"]}]
-        if self.libmf and not self.libmf.get("error") and "chosen" not in self.libmf:
-            self.choose_libmf(info["train"], info["test"])
+        runs = self.single_run(label, info)
         tune_train = info["train"] if size <= a.tune_max_size else None
         sgd = ["mf-sgd", "libmf"] + (["surprise-svd"] if size <= a.surprise_max_size else [])
         als = ["mf-als"] + (["spark-als"] if size <= a.spark_max_size else [])
@@ -780,9 +784,7 @@ class Harness:
                        f"{info.get('train_count'):,} train ratings, {info.get('users'):,} users, "
                        f"{info.get('items'):,} items)", "rows": []}
         self.log(f"dataset {ds['title']}")
-        runs = [{"fold": label, "train": info["train"], "test": info["test"]}]
-        if self.libmf and not self.libmf.get("error") and "chosen" not in self.libmf:
-            self.choose_libmf(info["train"], info["test"])
+        runs = self.single_run(label, info)
         engine_list = [e for e in MEMORY_ENGINES
                        if not (e == "surprise-svd" and size > a.surprise_max_size)
                        and not (e == "spark-als" and size > a.spark_max_size)]
@@ -838,9 +840,7 @@ class Harness:
               "title": f"Thread scaling on synthetic {label} (`mf synth --ratings {size} --seed 1`), 1 and 2 "
                        "threads", "rows": []}
         self.log(f"dataset {ds['title']}")
-        runs = [{"fold": label, "train": info["train"], "test": info["test"]}]
-        if self.libmf and not self.libmf.get("error") and "chosen" not in self.libmf:
-            self.choose_libmf(info["train"], info["test"])
+        runs = self.single_run(label, info)
         engine_list = [e for e in THREAD_ENGINES if not (e == "spark-als" and size > a.spark_max_size)]
         for n in (1, 2):
             ctx = {"sgd_epochs": a.epochs, "als_iters": a.als_iters, "implicit_iters": a.implicit_iters,

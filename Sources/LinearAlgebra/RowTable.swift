@@ -77,21 +77,19 @@
     let n = count
     let chunks = max(1, min(threads, n / 65_536))
     let source = SharedReadPointer(UnsafePointer(storage))
-    if array.count != n {
-      array = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-        let out = SharedPointer(buffer.baseAddress!)
-        Parallel.forEach(chunks, threads: threads) { c in
-          let range = c * n / chunks ..< (c + 1) * n / chunks
-          (out.base + range.lowerBound).initialize(from: source.base + range.lowerBound, count: range.count)
-        }
-        initialized = n
-      }
-      return
-    }
-    array.withSharedPointer { out in
+    // Float is trivial: initializing over the old entries overwrites them.
+    func copyChunks(to out: SharedPointer<Float>) {
       Parallel.forEach(chunks, threads: threads) { c in
         let range = c * n / chunks ..< (c + 1) * n / chunks
-        (out.base + range.lowerBound).update(from: source.base + range.lowerBound, count: range.count)
+        (out.base + range.lowerBound).initialize(from: source.base + range.lowerBound, count: range.count)
+      }
+    }
+    if array.count == n {
+      array.withSharedPointer { copyChunks(to: $0) }
+    } else {
+      array = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+        if let base = buffer.baseAddress { copyChunks(to: SharedPointer(base)) }
+        initialized = n
       }
     }
   }

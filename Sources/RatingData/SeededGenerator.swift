@@ -33,24 +33,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
   }
 
-  /// Two independent standard normal deviates in `Float` from one draw (Box–Muller on two
-  /// 24-bit uniforms, both of its outputs kept): a quarter of ``nextGaussian()``'s draws and
-  /// half its transcendental calls per deviate, in single precision, for filling large tables
-  /// where the last bits of a deviate do not matter (factor initialization). The tail is cut at
-  /// √(2·ln 2²⁴) ≈ 5.8σ.
-  @inlinable
-  public mutating func nextGaussianPair() -> (Float, Float) {
-    let bits = next()
-    let u1 = Float((bits >> 40) &+ 1) * 0x1.0p-24  // (0, 1]
-    let u2 = Float((bits >> 16) & 0xFF_FFFF) * 0x1.0p-24  // [0, 1)
-    let radius = (-2 * _logf(u1)).squareRoot()
-    let angle = 2 * Float.pi * u2
-    return (radius * _cosf(angle), radius * _sinf(angle))
-  }
-
   /// Fills `out[j]` for j in `entries` with σ·N(0, 1) deviates: entries 2m and 2m + 1 are the
-  /// Box–Muller pair for draw m of this stream (the uniforms of ``nextGaussianPair()``), so a
-  /// table split into ranges anywhere, on any number of threads, fills the same.
+  /// Box–Muller pair of draw m of this stream, both outputs kept, on two 24-bit uniforms of the
+  /// draw (u₁ in (0, 1], u₂ in [0, 1); the tail is cut at √(2·ln 2²⁴) ≈ 5.8σ), so a table split
+  /// into ranges anywhere, on any number of threads, fills the same. One draw per two deviates,
+  /// in single precision: factor initialization, where their last bits do not matter.
   ///
   /// The pairs come 64 draws at a time from `mf_gaussian_pairs` (C, Sources/CRandom: polynomial
   /// log, sine and cosine that the compiler vectorizes), not from the C library's scalar calls:
@@ -108,15 +95,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   @usableFromInline func _log(_ x: Double) -> Double { Glibc.log(x) }
   @usableFromInline func _cos(_ x: Double) -> Double { Glibc.cos(x) }
   @usableFromInline func _exp(_ x: Double) -> Double { Glibc.exp(x) }
-  @usableFromInline func _logf(_ x: Float) -> Float { Glibc.logf(x) }
-  @usableFromInline func _cosf(_ x: Float) -> Float { Glibc.cosf(x) }
-  @usableFromInline func _sinf(_ x: Float) -> Float { Glibc.sinf(x) }
 #else
   import Foundation
   @usableFromInline func _log(_ x: Double) -> Double { Foundation.log(x) }
   @usableFromInline func _cos(_ x: Double) -> Double { Foundation.cos(x) }
   @usableFromInline func _exp(_ x: Double) -> Double { Foundation.exp(x) }
-  @usableFromInline func _logf(_ x: Float) -> Float { Foundation.logf(x) }
-  @usableFromInline func _cosf(_ x: Float) -> Float { Foundation.cosf(x) }
-  @usableFromInline func _sinf(_ x: Float) -> Float { Foundation.sinf(x) }
 #endif
