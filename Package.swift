@@ -45,7 +45,9 @@ let package = Package(
     // run time); C because Swift compiles a module for one CPU target.
     .target(name: "CSGDKernels"),
     // Rating files, id maps, sparse matrices, splits and the synthetic-data generator.
-    .target(name: "RatingData", dependencies: ["CRandom"]),
+    .target(name: "RatingData", dependencies: ["CRandom", "CRatingParser"]),
+    // The rating file's common all-numeric line, parsed in C (the reader's hot loop).
+    .target(name: "CRatingParser"),
     // Box–Muller on many draws at once, written in C so that it compiles to vector code.
     .target(name: "CRandom"),
     // The model, the SGD and ALS solvers, evaluation, serving and the model file.
@@ -60,7 +62,7 @@ let package = Package(
       ]),
 
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
-    .testTarget(name: "RatingDataTests", dependencies: ["RatingData", "CRandom"]),
+    .testTarget(name: "RatingDataTests", dependencies: ["RatingData", "CRandom", "CRatingParser"]),
     .testTarget(
       name: "MatrixFactorizationTests", dependencies: ["MatrixFactorization", "RatingData"]),
     .testTarget(name: "MFCommandLineTests", dependencies: ["mf"]),

@@ -1,3 +1,5 @@
+import CRatingParser
+
 /// A two-way map between raw ids (arbitrary strings from a file) and dense indices `0 ..< count`.
 ///
 /// Dense indices are assigned in order of first appearance, and are what the factor tables are
@@ -147,6 +149,28 @@ public struct IDMap: Sendable, Equatable {
       value = value &* 10 &+ Int(d)
     }
     return value
+  }
+
+  /// Runs `body` with this map's direct-address table as the C line parser takes it
+  /// (`mf_numeric_ids`: the table, the id count, the limit, and `newKeys`, room for `capacity`
+  /// keys of the ids it adds), then adds those ids' spellings in order. The parser gives a new id
+  /// the next index and writes it into the table, as ``internNumeric(_:spelling:)`` would; keys
+  /// beyond the table it leaves to the Swift path, which grows the table or hashes them.
+  mutating func withNumericTable<R>(
+    newKeys: UnsafeMutablePointer<Int64>, capacity: Int, limit: Int, _ body: (inout mf_numeric_ids) -> R
+  ) -> R {
+    let known = ids.count
+    var added = 0
+    let result = denseIndex.withUnsafeMutableBufferPointer { table in
+      var numeric = mf_numeric_ids(
+        table: table.baseAddress, table_size: Int64(table.count), count: Int64(known), limit: Int64(limit),
+        new_keys: newKeys, new_count: 0, new_capacity: Int64(capacity))
+      let result = body(&numeric)
+      added = Int(numeric.new_count)
+      return result
+    }
+    for j in 0 ..< added { ids.append(String(newKeys[j])) }
+    return result
   }
 
   /// Two maps are equal when they hold the same ids at the same indices.

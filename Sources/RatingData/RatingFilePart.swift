@@ -48,16 +48,25 @@ extension RatingFileReader {
       let delimiter = options.delimiter ?? first.map { FieldDelimiter.detect(in: $0.line) }
       let cuts = lineCuts(bytes, after: first?.end ?? bytes.count, parts: parts)
       let range = cuts[part] ..< cuts[part + 1]
-      var parser = LineParser(path: path, options: options, delimiter: delimiter, sawFirstLine: part > 0)
-      parser.run(UnsafeBufferPointer(rebasing: bytes[range]), releaseStep: 1 << 24) { done in
+      let partBytes = UnsafeBufferPointer(rebasing: bytes[range])
+      func release(_ done: Range<Int>) {
         file.release(skip + range.lowerBound + done.lowerBound ..< skip + range.lowerBound + done.upperBound)
       }
-      let keepTimes = options.keepTimestamps && parser.timestampCount == parser.values.count
+      // As `parse`: the lines counted first, and parsed straight into columns of that size.
+      let lines = countLines(partBytes, step: options.releaseStepBytes, release: release)
+      var parsed: LineParser? = nil
+      let columns = RatingColumns.make(capacity: lines, timestamps: options.keepTimestamps) { output in
+        var chunk = LineParser(
+          path: path, options: options, delimiter: delimiter, sawFirstLine: part > 0, output: output)
+        chunk.run(partBytes, releaseStep: options.releaseStepBytes, release: release)
+        parsed = chunk
+        return (chunk.ratingCount, options.keepTimestamps && chunk.timestampCount == chunk.ratingCount)
+      }
+      let parser = parsed!
       return RatingFilePart(
         ratings: RatingSet(
-          users: parser.users, items: parser.items, userIndices: parser.userIndices,
-          itemIndices: parser.itemIndices, values: parser.values,
-          timestamps: keepTimes ? parser.timestamps : []),
+          users: parser.users, items: parser.items, userIndices: columns.users,
+          itemIndices: columns.items, values: columns.values, timestamps: columns.timestamps),
         lineCount: parser.lineCount, failure: parser.failure, skippedLines: parser.skipped,
         firstSkipped: parser.firstSkipped, hadHeader: parser.hadHeader,
         delimiter: parser.delimiter ?? delimiter, fileBytes: fileBytes.count,

@@ -1,3 +1,4 @@
+import CRatingParser
 import Dispatch
 
 #if canImport(Glibc)
@@ -80,6 +81,9 @@ public struct RatingFileOptions: Sendable {
   @_spi(Engine) public var minimumChunkBytes = 1 << 20
   /// Whether the common all-numeric line takes the fast path (tests turn it off to compare).
   @_spi(Engine) public var fastPath = true
+  /// How many bytes a parser reads between releasing the mapped pages behind it (tests lower it
+  /// to make the C loop stop and resume often).
+  @_spi(Engine) public var releaseStepBytes = 1 << 24
 
   /// Options; by default the delimiter is detected, bad lines stop the read, ratings are
   /// required, timestamps are kept and every core parses.
@@ -145,6 +149,13 @@ public enum RatingFileReader {
   }
 
   /// Parses `bytes` in chunks, one per thread, and merges them.
+  ///
+  /// Two passes over the bytes, both in parallel: the first counts each chunk's lines (a line
+  /// holds at most one rating), so that the result's columns are allocated once, at their final
+  /// size, and each chunk's parser writes straight into its own stretch of them; the second
+  /// parses. The merge then only closes the gaps left by lines without a rating (a header,
+  /// blank lines, comments) and renumbers the later chunks' ids: no chunk is copied into a
+  /// second set of columns.
   static func parse(
     _ bytes: UnsafeBufferPointer<UInt8>, path: String, options: RatingFileOptions,
     file: MappedFile? = nil
@@ -158,25 +169,84 @@ public enum RatingFileReader {
     let delimiter = options.delimiter ?? first.map { FieldDelimiter.detect(in: $0.line) }
     let ranges = chunkRanges(
       bytes, after: first?.end ?? bytes.count, options: options)
-    let slots = ChunkSlots(
-      ranges.indices.map { k in
-        LineParser(path: path, options: options, delimiter: delimiter, sawFirstLine: k > 0)
-      })
-    // Each parser drops the mapped pages behind it every 16 MB.
+    // Each pass drops the mapped pages behind it every 16 MB.
     let mapped = Unchecked(file)
-    @Sendable func run(_ k: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
-      let first = ranges[k].lowerBound
-      slots.run(k, UnsafeBufferPointer(rebasing: bytes[ranges[k]]), releaseStep: 1 << 24) { done in
-        mapped.value?.release(skip + first + done.lowerBound ..< skip + first + done.upperBound)
+    let shared = Unchecked(bytes)
+    @Sendable func perChunk(_ body: @Sendable (Int) -> Void) {
+      if ranges.count == 1 {
+        body(0)
+      } else {
+        DispatchQueue.concurrentPerform(iterations: ranges.count, execute: body)
       }
     }
-    if ranges.count == 1 {
-      run(0, bytes)
-    } else {
-      let shared = Unchecked(bytes)
-      DispatchQueue.concurrentPerform(iterations: ranges.count) { k in run(k, shared.value) }
+    @Sendable func release(_ k: Int) -> (Range<Int>) -> Void {
+      let first = ranges[k].lowerBound
+      return { done in mapped.value?.release(skip + first + done.lowerBound ..< skip + first + done.upperBound) }
     }
-    return try merge(slots, path: path, byteCount: fileBytes.count, options: options)
+    let lineCounts = ChunkCounts(ranges.count)
+    perChunk { k in
+      lineCounts[k] = countLines(
+        UnsafeBufferPointer(rebasing: shared.value[ranges[k]]), step: options.releaseStepBytes, release: release(k))
+    }
+    var starts = [0]
+    for k in 0 ..< ranges.count { starts.append(starts[k] + lineCounts[k]) }
+    var outcome: Result<(RatingFileReport, IDMap, IDMap), RatingDataError> = .failure(.empty(path: path))
+    let columns = RatingColumns.make(capacity: starts[ranges.count], timestamps: options.keepTimestamps) {
+      output in
+      let slots = ChunkSlots(
+        ranges.indices.map { k in
+          var chunkOutput = output
+          chunkOutput.users += starts[k]
+          chunkOutput.items += starts[k]
+          chunkOutput.values += starts[k]
+          chunkOutput.timestamps = output.timestamps.map { $0 + starts[k] }
+          chunkOutput.capacity = Int64(lineCounts[k])
+          return LineParser(
+            path: path, options: options, delimiter: delimiter, sawFirstLine: k > 0, output: chunkOutput)
+        })
+      perChunk { k in
+        slots.run(k, UnsafeBufferPointer(rebasing: shared.value[ranges[k]]), releaseStep: options.releaseStepBytes, release: release(k))
+      }
+      do throws(RatingDataError) {
+        let merged = try merge(
+          slots, into: output, starts: starts, path: path, byteCount: fileBytes.count, options: options)
+        outcome = .success((merged.report, merged.users, merged.items))
+        return (merged.count, merged.keepTimestamps)
+      } catch {
+        outcome = .failure(error)
+        return (0, false)
+      }
+    }
+    let (report, users, items) = try outcome.get()
+    let ratings = RatingSet(
+      users: users, items: items, userIndices: columns.users, itemIndices: columns.items,
+      values: columns.values, timestamps: columns.timestamps)
+    return (ratings, report)
+  }
+
+  /// The lines of `bytes` (``mf_count_lines``), counted about `step` bytes at a time, each
+  /// piece's pages released behind the count. A piece ends just after a \n (or at the end), so
+  /// no \r\n is split between two pieces (a file with no \n at all is one piece).
+  @_spi(Engine) public static func countLines(
+    _ bytes: UnsafeBufferPointer<UInt8>, step: Int = 1 << 24, release: (Range<Int>) -> Void = { _ in }
+  ) -> Int {
+    guard let base = bytes.baseAddress else { return 0 }
+    var start = 0
+    var lines = 0
+    while start < bytes.count {
+      var stop = min(start + step, bytes.count)
+      if stop < bytes.count,
+        let newline = memchr(base + stop, Int32(UInt8(ascii: "\n")), bytes.count - stop)
+      {
+        stop = UnsafePointer<UInt8>(newline.assumingMemoryBound(to: UInt8.self)) - base + 1
+      } else {
+        stop = bytes.count
+      }
+      lines += Int(mf_count_lines(base + start, Int64(stop - start)))
+      release(0 ..< stop)
+      start = stop
+    }
+    return lines
   }
 
   /// The first line that is neither blank nor a comment (trimmed, without its line break), and
@@ -232,11 +302,14 @@ public enum RatingFileReader {
     return cuts
   }
 
-  /// One rating set from the chunks: id maps merged in chunk order (so indices follow first
-  /// appearance in the file), indices translated, arrays concatenated, line numbers offset.
+  /// One rating set from the chunks, in the columns they were parsed into: each chunk's ratings
+  /// moved down to follow the previous chunk's (closing the room left for lines that held no
+  /// rating), the id maps merged in chunk order (so indices follow first appearance in the
+  /// file), the later chunks' indices renumbered in place, line numbers offset.
   private static func merge(
-    _ slots: ChunkSlots, path: String, byteCount: Int, options: RatingFileOptions
-  ) throws(RatingDataError) -> (ratings: RatingSet, report: RatingFileReport) {
+    _ slots: ChunkSlots, into output: mf_rating_output, starts: [Int], path: String, byteCount: Int,
+    options: RatingFileOptions
+  ) throws(RatingDataError) -> (report: RatingFileReport, users: IDMap, items: IDMap, count: Int, keepTimestamps: Bool) {
     var linesBefore = 0
     var firstSkipped: [RatingDataError] = []
     var counts: [Int] = []
@@ -265,17 +338,10 @@ public enum RatingFileReader {
     let report = RatingFileReport(
       delimiter: head.delimiter ?? .comma, hadHeader: head.hadHeader, skippedLines: skipped,
       firstSkipped: firstSkipped, bytes: byteCount)
-    if slots.count == 1 {
-      let only = slots.take(0)
-      let ratings = RatingSet(
-        users: only.users, items: only.items, userIndices: only.userIndices,
-        itemIndices: only.itemIndices, values: only.values,
-        timestamps: keepTimes ? only.timestamps : [])
-      return (ratings, report)
-    }
+    var (users, items) = slots.idMaps(0)
+    if slots.count == 1 { return (report, users, items, total, keepTimes) }
     // Global maps: chunk 0's as they are, then each later chunk's ids in its own order of first
     // appearance — which is the file's order of first appearance.
-    var (users, items) = slots.idMaps(0)
     var translations: [(users: [Int32], items: [Int32])] = [([], [])]
     for k in 1 ..< slots.count {
       let (chunkUsers, chunkItems) = slots.idMaps(k)
@@ -289,33 +355,43 @@ public enum RatingFileReader {
       translations.append(
         (chunkUsers.ids.map { users.intern($0) }, chunkItems.ids.map { items.intern($0) }))
     }
-    var offsets = [0]
-    for c in counts { offsets.append(offsets.last! + c) }
-    var columns = RatingColumns(count: total, timestamps: keepTimes)
-    let (copyTimes, chunkOffsets, chunkTranslations) = (keepTimes, offsets, translations)
-    columns.fill(chunks: slots.count) { k, out in
-      // Each chunk is moved out of its slot, copied, and freed as soon as it is copied.
-      let chunk = slots.take(k)
-      let at = chunkOffsets[k]
-      chunk.values.withUnsafeBufferPointer { (out.values + at).update(from: $0.baseAddress!, count: $0.count) }
-      if copyTimes {
-        chunk.timestamps.withUnsafeBufferPointer {
-          (out.timestamps + at).update(from: $0.baseAddress!, count: $0.count)
+    // Chunk k's ratings start at starts[k] (the lines before it) and move to `at` (the ratings
+    // before it), which is never later: moves in chunk order never overwrite what is still to move.
+    var at = counts[0]
+    var pieces: [(from: Int, count: Int, chunk: Int)] = []
+    for k in 1 ..< slots.count {
+      let from = starts[k]
+      let n = counts[k]
+      if at != from {
+        memmove(output.users + at, output.users + from, n * MemoryLayout<Int32>.stride)
+        memmove(output.items + at, output.items + from, n * MemoryLayout<Int32>.stride)
+        memmove(output.values + at, output.values + from, n * MemoryLayout<Float>.stride)
+        if let times = output.timestamps, keepTimes {
+          memmove(times + at, times + from, n * MemoryLayout<Int64>.stride)
         }
       }
-      if k == 0 {
-        chunk.userIndices.withUnsafeBufferPointer { (out.users + at).update(from: $0.baseAddress!, count: $0.count) }
-        chunk.itemIndices.withUnsafeBufferPointer { (out.items + at).update(from: $0.baseAddress!, count: $0.count) }
-      } else {
-        let (userMap, itemMap) = chunkTranslations[k]
-        for (n, u) in chunk.userIndices.enumerated() { out.users[at + n] = userMap[Int(u)] }
-        for (n, i) in chunk.itemIndices.enumerated() { out.items[at + n] = itemMap[Int(i)] }
+      // Renumbered by all threads, in pieces of about a million ratings.
+      let pieceCount = max(1, n >> 20)
+      for p in 0 ..< pieceCount {
+        let lo = at + n * p / pieceCount
+        pieces.append((lo, at + n * (p + 1) / pieceCount - lo, k))
+      }
+      at += n
+    }
+    let (work, maps, out) = (pieces, translations, Unchecked(output))
+    DispatchQueue.concurrentPerform(iterations: work.count) { p in
+      let (from, n, k) = work[p]
+      maps[k].users.withUnsafeBufferPointer { userMap in
+        maps[k].items.withUnsafeBufferPointer { itemMap in
+          let (u, i) = (out.value.users + from, out.value.items + from)
+          for j in 0 ..< n {
+            u[j] = userMap[Int(u[j])]
+            i[j] = itemMap[Int(i[j])]
+          }
+        }
       }
     }
-    let ratings = RatingSet(
-      users: users, items: items, userIndices: columns.users, itemIndices: columns.items,
-      values: columns.values, timestamps: columns.timestamps)
-    return (ratings, report)
+    return (report, users, items, total, keepTimes)
   }
 
   /// An open descriptor and its status, or a readable error (missing, unreadable, a folder).
@@ -401,17 +477,20 @@ private final class ChunkSlots: @unchecked Sendable {
     let p = slots[k]!
     return ChunkSummary(
       failure: p.failure, firstSkipped: p.firstSkipped, lineCount: p.lineCount,
-      ratings: p.values.count, skipped: p.skipped, timestampCount: p.timestampCount,
+      ratings: p.ratingCount, skipped: p.skipped, timestampCount: p.timestampCount,
       delimiter: p.delimiter, hadHeader: p.hadHeader)
   }
 
   func idMaps(_ k: Int) -> (IDMap, IDMap) { (slots[k]!.users, slots[k]!.items) }
+}
 
-  /// Moves chunk `k`'s parser out (its memory goes when the caller drops it).
-  func take(_ k: Int) -> LineParser {
-    let parser = slots[k]!
-    slots[k] = nil
-    return parser
+/// One count per chunk, each written by its own thread.
+private final class ChunkCounts: @unchecked Sendable {
+  private var counts: [Int]
+  init(_ n: Int) { counts = [Int](repeating: 0, count: n) }
+  subscript(k: Int) -> Int {
+    get { counts.withUnsafeBufferPointer { $0[k] } }
+    set { counts.withUnsafeMutableBufferPointer { $0[k] = newValue } }
   }
 }
 
@@ -426,51 +505,54 @@ private struct ChunkSummary {
   var hadHeader: Bool
 }
 
-/// The merged columns, written by several threads at once, each to its own range.
-private struct RatingColumns {
+/// The columns of a read, allocated once at their final capacity and filled through pointers.
+struct RatingColumns {
   var users: [Int32]
   var items: [Int32]
   var values: [Float]
   var timestamps: [Int64]
 
-  /// Where one chunk writes (valid inside ``fill(chunks:_:)`` only).
-  struct Output: @unchecked Sendable {
-    let users: UnsafeMutablePointer<Int32>
-    let items: UnsafeMutablePointer<Int32>
-    let values: UnsafeMutablePointer<Float>
-    let timestamps: UnsafeMutablePointer<Int64>
-  }
-
-  /// Columns of `count` entries, left unwritten (``fill(chunks:_:)`` writes every one): their
-  /// pages are touched only as the chunks are copied in, while each chunk is freed after its
-  /// copy, so a merge adds about one chunk to the memory in use, not the whole set.
-  init(count: Int, timestamps: Bool) {
-    // An empty array is built as `[]`: with capacity 0 the unsafe initializer hands out the
-    // shared empty-array storage, and setting its count writes to that global (ThreadSanitizer
-    // caught two threads doing it at once).
-    func unwritten<T>(_: T.Type, _ n: Int) -> [T] {
-      n == 0 ? [] : [T](unsafeUninitializedCapacity: n) { $1 = n }
-    }
-    users = unwritten(Int32.self, count)
-    items = unwritten(Int32.self, count)
-    values = unwritten(Float.self, count)
-    self.timestamps = unwritten(Int64.self, timestamps ? count : 0)
-  }
-
-  /// Runs `body(k, output)` for each chunk `k` in order.
-  mutating func fill(chunks: Int, _ body: (Int, Output) -> Void) {
-    users.withUnsafeMutableBufferPointer { u in
-      items.withUnsafeMutableBufferPointer { i in
-        values.withUnsafeMutableBufferPointer { v in
-          timestamps.withUnsafeMutableBufferPointer { t in
-            // An empty timestamp column has no base address; nothing is written to it then.
-            let output = Output(
-              users: u.baseAddress!, items: i.baseAddress!, values: v.baseAddress!,
-              timestamps: t.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
-            for k in 0 ..< chunks { body(k, output) }
+  /// Columns with room for `capacity` ratings (and a timestamp column if `timestamps`), left
+  /// unwritten: `fill` writes them through `mf_rating_output` pointers (from any number of
+  /// threads, each to its own stretch) and returns how many ratings the columns hold and
+  /// whether the timestamps are kept. Pages are touched only where ratings are written.
+  static func make(
+    capacity: Int, timestamps: Bool, _ fill: (mf_rating_output) -> (count: Int, keepTimestamps: Bool)
+  ) -> RatingColumns {
+    // At least one entry: with capacity 0 the unsafe initializer hands out the shared empty-array
+    // storage, and setting its count writes to that global (ThreadSanitizer caught two threads
+    // doing it at once).
+    let capacity = max(1, capacity)
+    var items: [Int32] = []
+    var values: [Float] = []
+    var times: [Int64] = []
+    var kept = false
+    var filled = 0
+    let users = [Int32](unsafeUninitializedCapacity: capacity) { userColumn, userCount in
+      items = [Int32](unsafeUninitializedCapacity: capacity) { itemColumn, itemCount in
+        values = [Float](unsafeUninitializedCapacity: capacity) { valueColumn, valueCount in
+          func run(_ timeColumn: UnsafeMutablePointer<Int64>?) -> Int {
+            let (count, keep) = fill(
+              mf_rating_output(
+                users: userColumn.baseAddress!, items: itemColumn.baseAddress!, values: valueColumn.baseAddress!,
+                timestamps: timeColumn, count: 0, capacity: Int64(capacity), timestamp_count: 0))
+            kept = keep && timeColumn != nil
+            filled = count
+            return count
           }
+          if timestamps {
+            times = [Int64](unsafeUninitializedCapacity: capacity) { timeColumn, timeCount in
+              valueCount = run(timeColumn.baseAddress!)
+              timeCount = kept ? valueCount : 0
+            }
+          } else {
+            valueCount = run(nil)
+          }
+          itemCount = filled
         }
+        userCount = filled
       }
     }
+    return RatingColumns(users: users, items: items, values: values, timestamps: kept ? times : [])
   }
 }

@@ -1,3 +1,5 @@
+import CRatingParser
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -15,11 +17,14 @@ struct LineParser {
   var sawFirstLine = false
   var users = IDMap()
   var items = IDMap()
-  var userIndices: [Int32] = []
-  var itemIndices: [Int32] = []
-  var values: [Float] = []
-  var timestamps: [Int64] = []
-  var timestampCount = 0
+  /// Where the ratings go: columns the caller allocated, with room for one rating a line
+  /// (`mf_count_lines`). Timestamps are written when the column is there;
+  /// they are kept only if every rating had one (`timestamp_count == count`).
+  var output: mf_rating_output
+  /// Ratings written so far.
+  var ratingCount: Int { Int(output.count) }
+  /// Ratings whose line had a timestamp.
+  var timestampCount: Int { Int(output.timestamp_count) }
   /// Lines seen (the chunk's line count once `run` has finished).
   var lineCount = 0
   var skipped = 0
@@ -28,7 +33,11 @@ struct LineParser {
   /// Without `skipInvalid`: the malformed line that stopped the parse.
   var failure: (line: Int, reason: String)?
 
-  init(path: String, options: RatingFileOptions, delimiter: FieldDelimiter?, sawFirstLine: Bool) {
+  init(
+    path: String, options: RatingFileOptions, delimiter: FieldDelimiter?, sawFirstLine: Bool,
+    output: mf_rating_output
+  ) {
+    self.output = output
     self.path = path
     self.options = options
     self.delimiter = delimiter
@@ -41,12 +50,6 @@ struct LineParser {
     _ buffer: UnsafeBufferPointer<UInt8>, releaseStep: Int = .max, release: (Range<Int>) -> Void = { _ in }
   ) {
     guard let base = buffer.baseAddress else { return }
-    // About 20 bytes a line in typical files; the arrays grow if not.
-    let estimate = buffer.count / 20
-    userIndices.reserveCapacity(estimate)
-    itemIndices.reserveCapacity(estimate)
-    values.reserveCapacity(estimate)
-    if options.keepTimestamps { timestamps.reserveCapacity(estimate) }
     var start = 0
     var lineNumber = 0
     let end = buffer.count
@@ -56,12 +59,21 @@ struct LineParser {
     var nextNewline = -1
     defer { lineCount = lineNumber }
     var nextRelease = releaseStep
+    // The ids the C loop adds, handed to the id maps after each call.
+    let newKeys = UnsafeMutablePointer<Int64>.allocate(capacity: 2 * Self.newKeysPerCall)
+    defer { newKeys.deallocate() }
     while start < end {
-      lineNumber += 1
       if start >= nextRelease {
         release(0 ..< start)
         nextRelease = start + releaseStep
       }
+      if let fast, sawFirstLine {
+        // The common numeric line in C, as many as it can read; the line it stops at (if any)
+        // goes on to the Swift paths below, which read it the same way or say why not.
+        lineNumber += numericLines(base, &start, end, stopAt: nextRelease, fast, newKeys)
+        if start >= end || start >= nextRelease { continue }
+      }
+      lineNumber += 1
       if let fast, sawFirstLine, let next = parseFast(base, start, end, fast) {
         start = next
         continue
@@ -163,16 +175,48 @@ struct LineParser {
     guard users.count < Self.maximumIDs, items.count < Self.maximumIDs,
       let userIndex = Self.intern(&users, user, base), let itemIndex = Self.intern(&items, item, base)
     else { return nil }
-    userIndices.append(userIndex)
-    itemIndices.append(itemIndex)
-    values.append(Float(rating))
-    if let timestamp {
-      if options.keepTimestamps && timestamps.count == values.count - 1 {
-        timestamps.append(timestamp)
-      }
-      timestampCount += 1
-    }
+    emit(userIndex, itemIndex, Float(rating), timestamp)
     return next
+  }
+
+  /// Ids the C loop may add in one call, per side.
+  static let newKeysPerCall = 4096
+
+  /// Runs the C loop (`mf_parse_numeric_lines`) from `start` on the id maps' direct-address
+  /// tables; moves `start` past the lines it read and returns how many.
+  private mutating func numericLines(
+    _ base: UnsafePointer<UInt8>, _ start: inout Int, _ end: Int, stopAt: Int, _ format: FastLineFormat,
+    _ newKeys: UnsafeMutablePointer<Int64>
+  ) -> Int {
+    var position = Int64(start)
+    let read = users.withNumericTable(newKeys: newKeys, capacity: Self.newKeysPerCall, limit: Self.maximumIDs) {
+      userTable in
+      items.withNumericTable(
+        newKeys: newKeys + Self.newKeysPerCall, capacity: Self.newKeysPerCall, limit: Self.maximumIDs
+      ) { itemTable in
+        mf_parse_numeric_lines(
+          base, &position, Int64(end), Int64(stopAt), format.first, format.second ?? 0, &userTable,
+          &itemTable, &output)
+      }
+    }
+    start = Int(position)
+    return Int(read)
+  }
+
+  /// Writes one rating to the output columns.
+  @inline(__always)
+  private mutating func emit(_ user: Int32, _ item: Int32, _ value: Float, _ timestamp: Int64?) {
+    let n = Int(output.count)
+    // The columns have room for one rating a line (mf_count_lines): more is a bug here.
+    precondition(n < output.capacity, "the rating columns are full")
+    output.users[n] = user
+    output.items[n] = item
+    output.values[n] = value
+    if let timestamp {
+      output.timestamps?[n] = timestamp
+      output.timestamp_count += 1
+    }
+    output.count += 1
   }
 
   /// An id field at `p` for the fast path: non-empty, up to the delimiter, with no byte the
@@ -343,16 +387,8 @@ struct LineParser {
     guard let user = Self.intern(&users, userField),
       let item = Self.intern(&items, itemField)
     else { return "an id is not valid UTF-8" }
-    userIndices.append(user)
-    itemIndices.append(item)
-    values.append(rating)
-    if let timestamp {
-      // Timestamps are kept only if every line has one (checked after the read).
-      if options.keepTimestamps && timestamps.count == values.count - 1 {
-        timestamps.append(timestamp)
-      }
-      timestampCount += 1
-    }
+    // Timestamps are kept only if every line has one (checked after the read).
+    emit(user, item, rating, timestamp)
     return nil
   }
 
