@@ -43,23 +43,29 @@ build_module() {  # name, modules it imports, extra flags…
     2> >(grep -v "warning:" >&2) || exit 1
   touch "$stamp"
 }
-# The SGD loops in C (a SwiftPM C target): compiled with clang into a static library, with a
-# module map so that swiftc can import them as SwiftPM does.
-csgd_stamp="$out/lib/CSGDKernels.stamp"
-if [ ! -f "$csgd_stamp" ] || [ Sources/CSGDKernels/sgd_kernels.c -nt "$csgd_stamp" ] \
-  || [ Sources/CSGDKernels/include/sgd_kernels.h -nt "$csgd_stamp" ]; then
-  echo "building CSGDKernels"
-  clang -O2 -g -fsanitize=address,fuzzer-no-link -I Sources/CSGDKernels/include \
-    -c Sources/CSGDKernels/sgd_kernels.c -o "$out/lib/sgd_kernels.o" || exit 1
-  rm -f "$out/lib/libCSGDKernels.a"
-  ar rcs "$out/lib/libCSGDKernels.a" "$out/lib/sgd_kernels.o" || exit 1
-  printf 'module CSGDKernels {\n  header "%s/Sources/CSGDKernels/include/sgd_kernels.h"\n  export *\n}\n' \
-    "$root" > "$out/lib/CSGDKernels.modulemap"
-  touch "$csgd_stamp"
-fi
-blas+=(-Xcc -fmodule-map-file="$out/lib/CSGDKernels.modulemap")
+# The C targets (the SGD loops, Box–Muller, the rating reader's numeric-line loop): each compiled
+# with clang into a static library, with a module map so that swiftc can import it as SwiftPM does.
+build_c_target() {  # name, source file (in Sources/name/), header (in Sources/name/include/)
+  local name=$1 source=$2 header=$3
+  local stamp="$out/lib/$name.stamp"
+  if [ ! -f "$stamp" ] || [ "Sources/$name/$source" -nt "$stamp" ] \
+    || [ "Sources/$name/include/$header" -nt "$stamp" ]; then
+    echo "building $name"
+    clang -O2 -g -fsanitize=address,fuzzer-no-link -I "Sources/$name/include" \
+      -c "Sources/$name/$source" -o "$out/lib/$name.o" || exit 1
+    rm -f "$out/lib/lib$name.a"
+    ar rcs "$out/lib/lib$name.a" "$out/lib/$name.o" || exit 1
+    printf 'module %s {\n  header "%s/Sources/%s/include/%s"\n  export *\n}\n' \
+      "$name" "$root" "$name" "$header" > "$out/lib/$name.modulemap"
+    touch "$stamp"
+  fi
+  blas+=(-Xcc -fmodule-map-file="$out/lib/$name.modulemap")
+}
+build_c_target CSGDKernels sgd_kernels.c sgd_kernels.h
+build_c_target CRandom gaussian_pairs.c gaussian_pairs.h
+build_c_target CRatingParser numeric_lines.c numeric_lines.h
 
-build_module RatingData ""
+build_module RatingData "CRandom CRatingParser" "${blas[@]}"
 build_module LinearAlgebra "" "${blas[@]}"
 build_module MatrixFactorization "RatingData LinearAlgebra CSGDKernels" "${blas[@]}"
 
@@ -78,7 +84,7 @@ for t in "${targets[@]}"; do
   for lib in "$out"/lib/lib*.a "$src"; do [ "$lib" -nt "$bin" ] && stale=1; done
   if [ ! -x "$bin" ] || [ -n "$stale" ]; then
     echo "building fuzz-$t"
-    swiftc "${flags[@]}" "${blas[@]}" "$src" -lMatrixFactorization -lLinearAlgebra -lRatingData -lCSGDKernels \
+    swiftc "${flags[@]}" "${blas[@]}" "$src" -lMatrixFactorization -lLinearAlgebra -lRatingData -lCSGDKernels -lCRandom -lCRatingParser \
       $(pkg-config --libs openblas lapacke) -lm -o "$bin" 2> >(grep -v "warning:" >&2) || exit 1
   fi
   corpus=$out/corpus/$t

@@ -13,14 +13,18 @@ public func ratingReaderTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
   let options = RatingFileOptions(
     delimiter: delimiters[Int(control & 7) % delimiters.count],
     skipInvalid: control & 8 != 0, requireRating: control & 16 == 0)
-  // Differential: the same bytes cut into 1–4 chunks of any size must read exactly as one
-  // thread reads them (ratings, ids, report, or the same error with the same line number).
+  // Differential: the same bytes cut into 1–4 chunks of any size, read with the fast paths (the
+  // C numeric-line loop, stopped every 5 bytes for odd input lengths), must read exactly as one
+  // thread reads them with the general parser alone (ratings, ids, report, or the same error
+  // with the same line number).
   var serial = options
   serial.threads = 1
   serial.minimumChunkBytes = Int.max
+  serial.fastPath = false
   var parallel = options
   parallel.threads = 1 + Int(control >> 6)
   parallel.minimumChunkBytes = 1 + Int(control >> 5 & 1) * 7
+  parallel.releaseStepBytes = size % 2 == 0 ? 1 << 24 : 5
   let one = Result { () throws(RatingDataError) in try RatingFileReader.parse(bytes, path: "fuzz", options: serial) }
   let many = Result { () throws(RatingDataError) in try RatingFileReader.parse(bytes, path: "fuzz", options: parallel) }
   switch (one, many) {
