@@ -144,9 +144,14 @@ import Testing
     // MovieLens-10M-like: 69,878 + 10,677 rows → ⌈19.7⌉ = 20 slabs; 10M ratings allow
     // ⌈24.8⌉ = 25; cache-bound, 20.
     #expect(SGDSolver.blockCount(users: 69_878, items: 10_677, ratings: 10_000_054, threads: 2) == 20)
-    // Many rows and few ratings per row: reuse-bound. 1M + 1M rows → 489 slabs; 50M ratings
-    // allow ⌈5⌉ = 5.
-    #expect(SGDSolver.blockCount(users: 1_000_000, items: 1_000_000, ratings: 50_000_000, threads: 2) == 5)
+    // Many rows and few ratings per row: reuse-bound. 200k + 200k rows → 98 slabs; 10M ratings
+    // allow ⌈5⌉ = 5 (groups of 40,000 rows: within 16 bits).
+    #expect(SGDSolver.blockCount(users: 200_000, items: 200_000, ratings: 10_000_000, threads: 2) == 5)
+    // The same shape at 1M + 1M rows and 50M ratings allows 5 too, but groups of 200,000 rows
+    // would not fit an entry's 16-bit rows: ⌈1,000,000 / 65,536⌉ = 16 groups.
+    #expect(SGDSolver.blockCount(users: 1_000_000, items: 1_000_000, ratings: 50_000_000, threads: 2) == 16)
+    // Past the cap as well: 20M users need ⌈20,000,000 / 65,536⌉ = 306 groups.
+    #expect(SGDSolver.blockCount(users: 20_000_000, items: 1_000, ratings: 100_000_000, threads: 2) == 306)
     // Huge and dense: capped at 256, also against a larger thread count.
     #expect(SGDSolver.blockCount(users: 2_000_000, items: 2_000_000, ratings: 10_000_000_000, threads: 2) == 256)
     #expect(SGDSolver.blockCount(users: 10, items: 10, ratings: 50, threads: 1000) == 256)
@@ -197,5 +202,50 @@ import Testing
       if nearest != i % 5 { misplaced += 1 }
     }
     #expect(misplaced < items / 50, "\(misplaced) of \(items) item biases nearer another class")
+  }
+
+  /// Groups of exactly 65,536 rows, the most an entry's 16-bit rows can address: 262,144 users in
+  /// B = 4 groups, so some entries hold row 65,535 of their group. Ratings depend only on the
+  /// user (r = 1 + u mod 5): the class means must order, and the users' biases land nearest
+  /// their own class, which fails if entries reached the wrong rows (or traps if an offset did
+  /// not fit).
+  @Test func groupsOfSixteenBitRowsReachEveryRow() throws {
+    let users = 4 * 65_536
+    let items = 8
+    #expect(SGDSolver.blockCount(users: users, items: items, ratings: 3 * users, threads: 2) == 4)
+    var userMap = IDMap()
+    var itemMap = IDMap()
+    for u in 0 ..< users { userMap.intern("u\(u)") }
+    for i in 0 ..< items { itemMap.intern("i\(i)") }
+    var userIndices: [Int32] = []
+    var itemIndices: [Int32] = []
+    var values: [Float] = []
+    for u in 0 ..< users {
+      for i in [u % items, (u / items) % items, (u / 64) % items] where !itemIndices.suffix(2).contains(Int32(i)) || userIndices.last != Int32(u) {
+        userIndices.append(Int32(u))
+        itemIndices.append(Int32(i))
+        values.append(Float(1 + u % 5))
+      }
+    }
+    let ratings = RatingSet(
+      users: userMap, items: itemMap, userIndices: userIndices, itemIndices: itemIndices,
+      values: values)
+    var options = TrainingOptions.defaults(for: .sgd, rank: 8)
+    options.epochs = 15
+    options.sgd?.learningRate = 0.05
+    options.threads = 2
+    let model = try Trainer.fit(ratings, options: options).model
+    var sums = [Double](repeating: 0, count: 5)
+    for u in 0 ..< users { sums[u % 5] += Double(model.userBias[u]) }
+    let means = (0 ..< 5).map { sums[$0] / Double((users + 4 - $0) / 5) }
+    for c in 1 ..< 5 { #expect(means[c] > means[c - 1] + 0.3, "class means \(means)") }
+    var misplaced = 0
+    for u in 0 ..< users {
+      let nearest = (0 ..< 5).min { abs(means[$0] - Double(model.userBias[u])) < abs(means[$1] - Double(model.userBias[u])) }!
+      if nearest != u % 5 { misplaced += 1 }
+    }
+    // Three ratings a user leave some biases between classes (6.5% here); an entry that reached
+    // the wrong row would leave its user's bias anywhere.
+    #expect(misplaced < users / 8, "\(misplaced) of \(users) user biases nearer another class")
   }
 }

@@ -23,7 +23,7 @@ struct WideKernelTests {
     let (users, items) = (40, 30)
     let entries = (0 ..< 3_000).map { _ in
       RatingEntry(
-        user: Int32(rng.nextIndex(below: users)), item: Int32(rng.nextIndex(below: items)),
+        user: UInt16(rng.nextIndex(below: users)), item: UInt16(rng.nextIndex(below: items)),
         rating: Float(1 + rng.nextIndex(below: 5)))
     }
     func table(_ n: Int, _ scale: Double) -> [Float] { (0 ..< n).map { _ in Float(scale * rng.nextGaussian()) } }

@@ -13,10 +13,11 @@
 extern "C" {
 #endif
 
-/// One rating as the SGD loop streams it (the layout of Swift's RatingEntry).
+/// One rating as the SGD loop streams it (the layout of Swift's RatingEntry): rows counted from
+/// the pointers the caller passes, which start at the block's user and item groups.
 typedef struct {
-  int32_t user;
-  int32_t item;
+  uint16_t user;
+  uint16_t item;
   float rating;
 } mf_rating_entry;
 

@@ -42,6 +42,10 @@ package struct SGDSolver: FactorSolver {
   private var entries: [RatingEntry]
   /// `blockStart[a * B + b] ..< blockStart[a * B + b + 1]` are block (a, b)'s entries.
   private var blockStart: [Int]
+  /// The first slot of each user group and each item group (B + 1 each): an entry's rows count
+  /// from its block's group starts.
+  private let userGroupStart: [Int]
+  private let itemGroupStart: [Int]
   private var rng: SeededGenerator
   /// The adaptive step's estimate of E[e²]: the last epoch's, or the ratings' variance before
   /// the first.
@@ -83,6 +87,8 @@ package struct SGDSolver: FactorSolver {
     if settings.schedule == .adaptive {
       work.countRatings(data.seen, userSlot: users.slot, itemSlot: items.slot, threads: context.threads)
     }
+    userGroupStart = Self.groupStarts(rows: ratings.users.count, groups: b)
+    itemGroupStart = Self.groupStarts(rows: ratings.items.count, groups: b)
     (entries, blockStart) = Self.bucket(
       consume ratings, releasing: handedOver != nil, blockCount: b, userSlot: users.slot,
       itemSlot: items.slot, shuffleSeed: shuffleSeed, threads: context.threads)
@@ -99,18 +105,28 @@ package struct SGDSolver: FactorSolver {
   /// 32–45 ~0.17–0.19 s; rank 64, B = 16–45 flat at ~0.25 s; rank 128, B = 12–23 ~0.52–0.55 s,
   /// 45 0.58 s, 90 0.63 s; 25M set (207k rows) rank 32, B = 23–25 ~0.47–0.52 s, 32 0.51 s, 51
   /// ~0.57 s. Test RMSE after 20 epochs at rank 32 on the 10M set over three seeds: B = 23
-  /// 0.66892, B = 15 0.66908. B is at least 4 and at least the thread count.
+  /// 0.66892, B = 15 0.66908. B is at least 4 and at least the thread count, and enough that no
+  /// group holds more than 65,536 rows (an entry's rows are 16-bit offsets into its groups),
+  /// which only matters past 16.7 million users or items.
   package static func blockCount(users: Int, items: Int, ratings: Int, threads: Int) -> Int {
     let rows = Double(max(1, users + items))
     let cacheBlocks = Int((rows / 4096).rounded(.up))
     let reuseBlocks = Int((Double(ratings) / (5 * rows)).rounded(.up))
-    return min(256, max(4, threads, min(cacheBlocks, reuseBlocks)))
+    let sixteenBitGroups = (max(users, items) + 65_535) / 65_536
+    return max(sixteenBitGroups, min(256, max(4, threads, min(cacheBlocks, reuseBlocks))))
   }
 
-  /// Where a row's ratings go: its slot, and its group's offset in the block index (a rating's
-  /// block is the user's offset plus the item's).
+  /// The first slot of each of `groups` groups of `rows` slots, and `rows` at the end: slot s is
+  /// in group ⌊s·B/n⌋ (as the blocking places it), whose first slot is ⌈g·n/B⌉.
+  private static func groupStarts(rows: Int, groups b: Int) -> [Int] {
+    let n = max(1, rows)
+    return (0 ... b).map { g in g == b ? rows : min(rows, (g * n + b - 1) / b) }
+  }
+
+  /// Where a row's ratings go: its slot counted from its group's first slot, and its group's
+  /// offset in the block index (a rating's block is the user's offset plus the item's).
   private struct Placement {
-    var slot: Int32
+    var slot: UInt16
     var blockOffset: Int32
   }
 
@@ -137,8 +153,16 @@ package struct SGDSolver: FactorSolver {
     // Block (group(u), group(i)) is index group(u)·B + group(i).
     let userCount = max(1, userSlot.count)
     let itemCount = max(1, itemSlot.count)
-    let userPlacement = userSlot.map { Placement(slot: $0, blockOffset: Int32(Int($0) * b / userCount * b)) }
-    let itemPlacement = itemSlot.map { Placement(slot: $0, blockOffset: Int32(Int($0) * b / itemCount)) }
+    let userStart = groupStarts(rows: userSlot.count, groups: b)
+    let itemStart = groupStarts(rows: itemSlot.count, groups: b)
+    let userPlacement = userSlot.map {
+      let group = Int($0) * b / userCount
+      return Placement(slot: UInt16(Int($0) - userStart[group]), blockOffset: Int32(group * b))
+    }
+    let itemPlacement = itemSlot.map {
+      let group = Int($0) * b / itemCount
+      return Placement(slot: UInt16(Int($0) - itemStart[group]), blockOffset: Int32(group))
+    }
     let chunks = max(1, min(threads, n / 65_536))
     var (userColumn, itemColumn, valueColumn) = (ratings.userIndices, ratings.itemIndices, ratings.values)
     // The columns are now held here alone when they were handed over (`ratings` ends).
@@ -265,6 +289,9 @@ package struct SGDSolver: FactorSolver {
     var start: Int
     var end: Int
     var column: Int
+    /// The first slots of the block's user and item groups.
+    var userBase: Int
+    var itemBase: Int
   }
 
   /// One epoch at step size `η·decay^epoch`; measures the RMSE of the errors seen during the
@@ -335,16 +362,21 @@ package struct SGDSolver: FactorSolver {
     let (low, high) = (range.lowerBound, range.upperBound)
     let (p, q) = (work.p.readOnly, work.q.readOnly)
     let (userBias, itemBias) = (work.userBias.readOnly, work.itemBias.readOnly)
-    let blocks = blockCount * blockCount
+    let (b, blocks) = (blockCount, blockCount * blockCount)
+    let (userStarts, itemStarts) = (userGroupStart, itemGroupStart)
     var blockSquares = [Double](repeating: 0, count: blocks)
     withSharedReadPointers(entries, blockStart) { entries, bounds in
       blockSquares.withSharedPointer { out in
         Parallel.forEach(blocks, threads: threads) { j in
           var squares: Double = 0
           let (start, end) = (bounds[j], bounds[j + 1])
+          // The block's rows count from its groups' first slots.
+          let (userBase, itemBase) = (userStarts[j / b], itemStarts[j % b])
+          let (p, q) = (p.base + userBase * k, q.base + itemBase * k)
+          let (userBias, itemBias) = (userBias.base + userBase * stride, itemBias.base + itemBase * stride)
           if let wide = SGDKernel.wideSquaredErrors(
-            entries.base + start, end - start, p: p.base, q: q.base, userBias: userBias.base,
-            itemBias: itemBias.base, biasStride: stride, k: k, mean: mean, range: low ... high)
+            entries.base + start, end - start, p: p, q: q, userBias: userBias,
+            itemBias: itemBias, biasStride: stride, k: k, mean: mean, range: low ... high)
           {
             out[j] = wide
             return
@@ -352,13 +384,13 @@ package struct SGDSolver: FactorSolver {
           for n in start ..< end {
             if n &+ 8 < end {
               let ahead = entries[n &+ 8]
-              Prefetch.read(p.row(Int(ahead.user)), bytes: k &* 4)
-              Prefetch.read(q.row(Int(ahead.item)), bytes: k &* 4)
+              Prefetch.read(p + Int(ahead.user) &* k, bytes: k &* 4)
+              Prefetch.read(q + Int(ahead.item) &* k, bytes: k &* 4)
             }
             let entry = entries[n]
             let (u, i) = (Int(entry.user), Int(entry.item))
-            let raw = mean + userBias.base[u &* stride] + itemBias.base[i &* stride]
-              + RowKernels.dot(k, p.row(u), q.row(i))
+            let raw = mean + userBias[u &* stride] + itemBias[i &* stride]
+              + RowKernels.dot(k, p + u &* k, q + i &* k)
             let e = min(max(raw, low), high) - entry.rating
             squares += Double(e * e)
           }
@@ -377,14 +409,18 @@ package struct SGDSolver: FactorSolver {
     let k = context.rank
     let work = self.work
     let threads = context.threads
-    var tasks = [BlockTask](repeating: BlockTask(start: 0, end: 0, column: 0), count: b * b)
+    var tasks = [BlockTask](
+      repeating: BlockTask(start: 0, end: 0, column: 0, userBase: 0, itemBase: 0), count: b * b)
     for (d, s) in diagonals.enumerated() {
       for a in 0 ..< b {
         let column = (a + s) % b
         let block = rowLabels[a] * b + columnLabels[column]
-        tasks[d * b + a] = BlockTask(start: blockStart[block], end: blockStart[block + 1], column: column)
+        tasks[d * b + a] = BlockTask(
+          start: blockStart[block], end: blockStart[block + 1], column: column,
+          userBase: userGroupStart[rowLabels[a]], itemBase: itemGroupStart[columnLabels[column]])
       }
     }
+    let stride = work.biasStride
     let progress = BlockProgress(count: 2 * b)
     defer { progress.release() }
     let p = work.p.mutable
@@ -401,9 +437,12 @@ package struct SGDSolver: FactorSolver {
           let columnCounter = b + task.column
           progress.wait(rowCounter, reaches: d)
           progress.wait(columnCounter, reaches: d)
+          // P, Q and the biases from the block's groups' first rows: the entries' rows count from there.
           sse[t] = SGDKernel.run(
-            entries: entries.base + task.start, count: task.end - task.start, p: p.base,
-            q: q.base, userBias: userBias.base, itemBias: itemBias.base, rank: k, step: step)
+            entries: entries.base + task.start, count: task.end - task.start,
+            p: p.base + task.userBase * k, q: q.base + task.itemBase * k,
+            userBias: userBias.base + task.userBase * stride, itemBias: itemBias.base + task.itemBase * stride,
+            rank: k, step: step)
           progress.increment(rowCounter)
           progress.increment(columnCounter)
         }

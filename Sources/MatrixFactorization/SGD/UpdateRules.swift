@@ -32,7 +32,14 @@
     _ ratings: [(user: Int32, item: Int32, rating: Float)], _ k: Int, _ step: Step,
     _ p: inout [Float], _ q: inout [Float], _ bu: inout [Float], _ bi: inout [Float]
   ) -> Double {
-    let entries = ratings.map { RatingEntry(user: $0.user, item: $0.item, rating: $0.rating) }
+    // The loop's entries hold 16-bit rows (offsets into a block's groups); these references run
+    // on small tables.
+    let entries = ratings.map {
+      guard let user = UInt16(exactly: $0.user), let item = UInt16(exactly: $0.item) else {
+        preconditionFailure("the reference update takes rows below 65,536")
+      }
+      return RatingEntry(user: user, item: item, rating: $0.rating)
+    }
     return entries.withUnsafeBufferPointer { e in
       p.withUnsafeMutableBufferPointer { p in
         q.withUnsafeMutableBufferPointer { q in
