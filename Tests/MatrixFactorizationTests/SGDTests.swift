@@ -157,6 +157,44 @@ import Testing
     #expect(SGDSolver.blockCount(users: 10, items: 10, ratings: 50, threads: 1000) == 256)
   }
 
+  /// Ratings over ids "u0"… and "i0"… given by index.
+  static func ratingSet(users: Int, items: Int, _ triples: [(user: Int, item: Int, value: Float)]) -> RatingSet {
+    var userMap = IDMap()
+    var itemMap = IDMap()
+    for u in 0 ..< users { userMap.intern("u\(u)") }
+    for i in 0 ..< items { itemMap.intern("i\(i)") }
+    return RatingSet(
+      users: userMap, items: itemMap, userIndices: triples.map { Int32($0.user) },
+      itemIndices: triples.map { Int32($0.item) }, values: triples.map(\.value))
+  }
+
+  /// An SGD fit of rank `rank`, 2 threads, step 0.05.
+  static func fit(_ ratings: RatingSet, rank: Int, epochs: Int) throws -> FactorModel {
+    var options = TrainingOptions.defaults(for: .sgd, rank: rank)
+    options.epochs = epochs
+    options.sgd?.learningRate = 0.05
+    options.threads = 2
+    return try Trainer.fit(ratings, options: options).model
+  }
+
+  /// The mean bias of each of 5 classes (row r in class r mod 5), and how many rows' biases lie
+  /// nearer another class's mean than their own.
+  static func classes(of biases: [Float]) -> (means: [Double], misplaced: Int) {
+    var sums = [Double](repeating: 0, count: 5)
+    var counts = [Double](repeating: 0, count: 5)
+    for (r, bias) in biases.enumerated() {
+      sums[r % 5] += Double(bias)
+      counts[r % 5] += 1
+    }
+    let means = (0 ..< 5).map { sums[$0] / counts[$0] }
+    var misplaced = 0
+    for (r, bias) in biases.enumerated() {
+      let nearest = (0 ..< 5).min { abs(means[$0] - Double(bias)) < abs(means[$1] - Double(bias)) }!
+      if nearest != r % 5 { misplaced += 1 }
+    }
+    return (means, misplaced)
+  }
+
   /// The slot-ordered working copy must come back to the right rows: a model trained on
   /// ratings that depend only on the item (r = 1 + i mod 5) must rank each item's bias by
   /// its value, which fails if rows are returned to the wrong indices.
@@ -164,43 +202,16 @@ import Testing
     let users = 9_000
     let items = 8_000
     var rng = SeededGenerator(seed: 4)
-    var userMap = IDMap()
-    var itemMap = IDMap()
-    for u in 0 ..< users { userMap.intern("u\(u)") }
-    for i in 0 ..< items { itemMap.intern("i\(i)") }
-    var userIndices: [Int32] = []
-    var itemIndices: [Int32] = []
-    var values: [Float] = []
-    for n in 0 ..< 200_000 {
+    let triples = (0 ..< 200_000).map { n in
       let u = n < users ? n : rng.nextIndex(below: users)
       let i = n < items ? n : rng.nextIndex(below: items)
-      userIndices.append(Int32(u))
-      itemIndices.append(Int32(i))
-      values.append(Float(1 + i % 5))
+      return (user: u, item: i, value: Float(1 + i % 5))
     }
-    let ratings = RatingSet(
-      users: userMap, items: itemMap, userIndices: userIndices, itemIndices: itemIndices,
-      values: values)
-    var options = TrainingOptions.defaults(for: .sgd, rank: 16)
-    options.epochs = 20
-    options.sgd?.learningRate = 0.05
-    options.threads = 2
-    let model = try Trainer.fit(ratings, options: options).model
-    // Mean bias per item class i mod 5 must increase with the class.
-    var sums = [Double](repeating: 0, count: 5)
-    var counts = [Double](repeating: 0, count: 5)
-    for i in 0 ..< items {
-      sums[i % 5] += Double(model.itemBias[i])
-      counts[i % 5] += 1
-    }
-    let means = (0 ..< 5).map { sums[$0] / counts[$0] }
+    let model = try Self.fit(Self.ratingSet(users: users, items: items, triples), rank: 16, epochs: 20)
+    // Mean bias per item class i mod 5 must increase with the class, and each item sit nearer
+    // its own class than the neighbouring ones.
+    let (means, misplaced) = Self.classes(of: Array(model.itemBias))
     for c in 1 ..< 5 { #expect(means[c] > means[c - 1] + 0.5, "class means \(means)") }
-    // And each item individually sits nearer its own class than the neighbouring ones.
-    var misplaced = 0
-    for i in 0 ..< items {
-      let nearest = (0 ..< 5).min { abs(means[$0] - Double(model.itemBias[i])) < abs(means[$1] - Double(model.itemBias[i])) }!
-      if nearest != i % 5 { misplaced += 1 }
-    }
     #expect(misplaced < items / 50, "\(misplaced) of \(items) item biases nearer another class")
   }
 
@@ -213,39 +224,17 @@ import Testing
     let users = 4 * 65_536
     let items = 8
     #expect(SGDSolver.blockCount(users: users, items: items, ratings: 3 * users, threads: 2) == 4)
-    var userMap = IDMap()
-    var itemMap = IDMap()
-    for u in 0 ..< users { userMap.intern("u\(u)") }
-    for i in 0 ..< items { itemMap.intern("i\(i)") }
-    var userIndices: [Int32] = []
-    var itemIndices: [Int32] = []
-    var values: [Float] = []
+    var triples: [(user: Int, item: Int, value: Float)] = []
     for u in 0 ..< users {
-      for i in [u % items, (u / items) % items, (u / 64) % items] where !itemIndices.suffix(2).contains(Int32(i)) || userIndices.last != Int32(u) {
-        userIndices.append(Int32(u))
-        itemIndices.append(Int32(i))
-        values.append(Float(1 + u % 5))
+      for i in Set([u % items, (u / items) % items, (u / 64) % items]).sorted() {
+        triples.append((u, i, Float(1 + u % 5)))
       }
     }
-    let ratings = RatingSet(
-      users: userMap, items: itemMap, userIndices: userIndices, itemIndices: itemIndices,
-      values: values)
-    var options = TrainingOptions.defaults(for: .sgd, rank: 8)
-    options.epochs = 15
-    options.sgd?.learningRate = 0.05
-    options.threads = 2
-    let model = try Trainer.fit(ratings, options: options).model
-    var sums = [Double](repeating: 0, count: 5)
-    for u in 0 ..< users { sums[u % 5] += Double(model.userBias[u]) }
-    let means = (0 ..< 5).map { sums[$0] / Double((users + 4 - $0) / 5) }
+    let model = try Self.fit(Self.ratingSet(users: users, items: items, triples), rank: 8, epochs: 15)
+    let (means, misplaced) = Self.classes(of: Array(model.userBias))
     for c in 1 ..< 5 { #expect(means[c] > means[c - 1] + 0.3, "class means \(means)") }
-    var misplaced = 0
-    for u in 0 ..< users {
-      let nearest = (0 ..< 5).min { abs(means[$0] - Double(model.userBias[u])) < abs(means[$1] - Double(model.userBias[u])) }!
-      if nearest != u % 5 { misplaced += 1 }
-    }
-    // Three ratings a user leave some biases between classes (6.5% here); an entry that reached
-    // the wrong row would leave its user's bias anywhere.
+    // Three ratings a user leave some biases between classes (about 6% here); an entry that
+    // reached the wrong row would leave its user's bias anywhere.
     #expect(misplaced < users / 8, "\(misplaced) of \(users) user biases nearer another class")
   }
 }
