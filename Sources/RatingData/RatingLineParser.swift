@@ -59,6 +59,7 @@ struct LineParser {
     var nextNewline = -1
     defer { lineCount = lineNumber }
     var nextRelease = releaseStep
+    var (numericPause, numericBackoff) = (0, 1)
     // The ids the C loop adds, handed to the id maps after each call.
     let newKeys = UnsafeMutablePointer<Int64>.allocate(capacity: 2 * Self.newKeysPerCall)
     defer { newKeys.deallocate() }
@@ -68,10 +69,23 @@ struct LineParser {
         nextRelease = start + releaseStep
       }
       if let fast, sawFirstLine {
-        // The common numeric line in C, as many as it can read; the line it stops at (if any)
-        // goes on to the Swift paths below, which read it the same way or say why not.
-        lineNumber += numericLines(base, &start, end, stopAt: nextRelease, fast, newKeys)
-        if start >= end || start >= nextRelease { continue }
+        if numericPause == 0 {
+          // The common numeric line in C, as many as it can read; the line it stops at (if any)
+          // goes on to the Swift paths below, which read it the same way or say why not.
+          let read = numericLines(base, &start, end, stopAt: nextRelease, fast, newKeys)
+          lineNumber += read
+          // A file of other lines (string ids, say) would pay a call per line for nothing:
+          // after each call that reads none, the next few lines skip it (1, 2, 4, … 256).
+          if read == 0 {
+            numericPause = numericBackoff
+            numericBackoff = min(2 * numericBackoff, 256)
+          } else {
+            numericBackoff = 1
+          }
+          if start >= end || start >= nextRelease { continue }
+        } else {
+          numericPause -= 1
+        }
       }
       lineNumber += 1
       if let fast, sawFirstLine, let next = parseFast(base, start, end, fast) {
