@@ -7,8 +7,9 @@ results file and a command of its own, end_to_end.py). Every decimal number in a
 0.25×, 1.42) must appear, as written, in one of the results files of Benchmarks/compare/results or
 Benchmarks/accuracy/results (the markdown the harness writes from its JSON, or the JSON itself).
 
-The prose checked: every line that is not a table row, a heading or a code block, from "## Speed,
-side by side with the peers" to "### Micro-benchmarks" (End to end included) and in "## Design". Its
+The prose checked: every line that is not a table row, a heading or a code block, in "## Top-N
+recommendations and implicit feedback", "## SVD++", from "## Speed, side by side with the peers" to
+"### Micro-benchmarks" (End to end included) and in "## Design". Its
 decimal numbers must appear in a results file too, except those inside a phrase of DERIVED: figures
 worked out from results-file figures (a ratio of two of them, a span over several files), each listed
 with how. A derived figure changed in the README no longer matches its phrase and is checked like
@@ -30,7 +31,8 @@ RESULTS = [os.path.join(ROOT, "Benchmarks", "compare", "results"), os.path.join(
 SECTIONS = [("## Accuracy on MovieLens-100K", "### "), ("## Speed, side by side with the peers", "### End to end")]
 
 # (heading that starts a section, heading that ends the part checked) for prose figures.
-PROSE_SECTIONS = [("## Speed, side by side with the peers", "### Micro-benchmarks"), ("## Design", "## ")]
+PROSE_SECTIONS = [("## Top-N recommendations and implicit feedback", "## "), ("## SVD++ (`--algorithm svdpp`)", "## "),
+                  ("## Speed, side by side with the peers", "### Micro-benchmarks"), ("## Design", "## ")]
 
 # Phrases of the README prose whose figures are worked out from results-file figures, not copied:
 # {phrase: how}. The phrase is matched within one line.
@@ -148,7 +150,7 @@ class ReadmeFigures(unittest.TestCase):
         self.assertGreater(checked, 0)
         self.assertFalse(missing, "README table figures found in no results file:\n" + "\n".join(missing))
 
-    def test_every_prose_figure_of_the_speed_and_design_sections_is_in_a_results_file(self):
+    def test_every_prose_figure_of_the_checked_sections_is_in_a_results_file(self):
         with open(README, encoding="utf-8") as f:
             text = f.read()
         corpus = results_text()
