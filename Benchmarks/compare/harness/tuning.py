@@ -44,10 +44,11 @@ GRIDS = {
 # is tried, up to the end of the ladder; the best of all the settings tried is kept. The same rule
 # for every engine, so a grid edge does not cap one engine's tuned row more than another's. The
 # ladders go one step beyond the grid, except the implicit ALS λ, which goes on to 20, 50 and 100
-# (both implicit engines chose λ 10, the old ladder's end, on MovieLens-100K implicit).
+# (both implicit engines chose λ 10, the old ladder's end, on MovieLens-100K implicit), and LIBMF's
+# bins, which go on to 80 and 160 (LIBMF chose 40, the old ladder's end, on the unbiased 1M set).
 LADDERS = {
     "mf-sgd": {"learning_rate": [0.01, 0.02, 0.04, 0.08], "regularization": [0.01, 0.02, 0.05, 0.1, 0.2]},
-    "libmf": {"eta": [0.025, 0.05, 0.1, 0.2, 0.4], "bins": [4, 8, 20, 40]},
+    "libmf": {"eta": [0.025, 0.05, 0.1, 0.2, 0.4], "bins": [4, 8, 20, 40, 80, 160]},
     "surprise-svd": {"lr": [0.0025, 0.005, 0.01, 0.02], "reg": [0.01, 0.02, 0.05, 0.1, 0.2]},
     "mf-als": {"regularization": [0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]},
     "spark-als": {"regParam": [0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]},

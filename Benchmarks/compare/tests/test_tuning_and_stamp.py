@@ -37,6 +37,11 @@ class Budget(unittest.TestCase):
         self.assertEqual(tuning.extension("implicit-als", {"regularization": 100.0}, tried), [])
         self.assertEqual(tuning.extension("implicit-als", {"regularization": 10.0}, tried), [])
         self.assertEqual(tuning.extension("mf-als", {"regularization": 0.5}, [{"regularization": 0.5}]), [])
+        # LIBMF's bins walk on past 40 (chosen on the unbiased 1M set when 40 ended the ladder), to 160.
+        self.assertEqual(tuning.extension("libmf", {"eta": 0.1, "bins": 40}, [{"eta": 0.1, "bins": 40}]),
+                         [{"eta": 0.1, "bins": 80}])
+        tried = [{"eta": 0.1, "bins": 40}, {"eta": 0.1, "bins": 80}, {"eta": 0.1, "bins": 160}]
+        self.assertEqual(tuning.extension("libmf", {"eta": 0.1, "bins": 160}, tried), [])
 
     def test_best_lowest_rmse_or_highest_ndcg(self):
         results = [({"a": 1}, 0.92), ({"a": 2}, None), ({"a": 3}, 0.90)]
