@@ -10,8 +10,9 @@
 # model-file (ModelFile.decode, then serving and re-encoding what it accepts), history
 # (`--history` parsing and folding the result in), id-list (`--items` files), npy (the .npy
 # writer's output parsed back, and the ids files). Seeds: Fuzz/seeds/TARGET/ (real and
-# generated files, see Fuzz/README.md). Work files go to Fuzz/.build/: the growing corpus,
-# and crash-*/timeout-*/leak-* inputs, which must become regression tests.
+# generated files, see the README, "Hardening"). Work files go to Fuzz/.build/: the growing corpus,
+# and crash-*/timeout-*/leak-* inputs, which must become regression tests. Each target's run is
+# summarised in Fuzz/results/TARGET.md (runs, coverage, findings, load), which the README quotes.
 # Exit status: non-zero if any target found a crash, a hang (> 10 s per input) or a leak.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -91,6 +92,7 @@ for t in "${targets[@]}"; do
   artifacts=$out/artifacts/$t/
   mkdir -p "$corpus" "$artifacts"
   echo "== fuzz-$t: $seconds s, seeds Fuzz/seeds/$t"
+  load_before=$(cut -d' ' -f1 /proc/loadavg)
   "$bin" "$corpus" "Fuzz/seeds/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts" > "$out/$t.log" 2>&1
   code=$?
@@ -98,6 +100,19 @@ for t in "${targets[@]}"; do
   cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*" "$out/$t.log" | tail -1)
   found=$(find "$artifacts" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'leak-*' -o -name 'oom-*' \) | wc -l)
   echo "   exit $code; ${runs:-no summary}; ${cov:-no coverage line}; crash/hang/leak/oom inputs: $found"
+  # The run's figures, for the README to quote: Fuzz/results/TARGET.md, rewritten by each run of
+  # that target.
+  mkdir -p "$root/Fuzz/results"
+  {
+    echo "# fuzz-$t"
+    echo
+    echo "Written by \`FUZZ_SECONDS=$seconds Fuzz/fuzz.sh $t\` on $(date -u '+%Y-%m-%d %H:%M') UTC, mf $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet -- Sources Fuzz/Targets || echo '-dirty'),"
+    echo "$(nproc) cores, load average (1 min) $load_before before and $(cut -d' ' -f1 /proc/loadavg) after."
+    echo
+    echo "| target | seconds | exit | runs | coverage (edges / features) | corpus | crash, hang, leak, oom inputs |"
+    echo "|---|---|---|---|---|---|---|"
+    echo "| $t | $seconds | $code | $(echo "$runs" | grep -oE '^Done [0-9]+' | grep -oE '[0-9]+') | $(echo "$cov" | grep -oE 'cov: [0-9]+' | grep -oE '[0-9]+') / $(echo "$cov" | grep -oE 'ft: [0-9]+' | grep -oE '[0-9]+') | $(echo "$cov" | grep -oE 'corp: [^ ]+' | cut -d' ' -f2) | $found |"
+  } > "$root/Fuzz/results/$t.md"
   if [ "$code" -ne 0 ] || [ "$found" -ne 0 ]; then
     status=1
     grep -E "ERROR|SUMMARY|Fatal error|Precondition|panic|Test unit written" "$out/$t.log" | head -8

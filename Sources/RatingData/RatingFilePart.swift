@@ -31,14 +31,15 @@ extension RatingFileReader {
   /// fewer lines than parts). Only this part's pages are touched, and released as they are parsed.
   ///
   /// - Throws: ``RatingDataError/unreadable(path:reason:)`` when the file cannot be opened or
-  ///   mapped; a malformed line is returned in ``RatingFilePart/failure`` instead.
+  ///   mapped, or its part's ratings would not fit in memory; a malformed line is returned in
+  ///   ``RatingFilePart/failure`` instead.
   @_spi(Distributed) public static func readPart(
     path: String, part: Int, of parts: Int, options: RatingFileOptions = .init()
   ) throws(RatingDataError) -> RatingFilePart {
     precondition(parts >= 1 && (0 ..< parts).contains(part), "part must be in 0 ..< parts")
     let file = try MappedFile(path: path)
     defer { file.unmap() }
-    return file.withBytes { fileBytes in
+    return try file.withBytes { (fileBytes) throws(RatingDataError) in
       // As `parse`: a UTF-8 byte-order mark is skipped, and the first data line decides the
       // delimiter for every part.
       let skip =
@@ -54,6 +55,7 @@ extension RatingFileReader {
       }
       // As `parse`: the lines counted first, and parsed straight into columns of that size.
       let lines = countLines(partBytes, step: options.releaseStepBytes, release: release)
+      try checkColumnsFit(lines: lines, path: path, options: options)
       var parsed: LineParser? = nil
       let columns = RatingColumns.make(capacity: lines, timestamps: options.keepTimestamps) { output in
         var chunk = LineParser(

@@ -84,6 +84,9 @@ public struct RatingFileOptions: Sendable {
   /// How many bytes a parser reads between releasing the mapped pages behind it (tests lower it
   /// to make the C loop stop and resume often).
   @_spi(Engine) public var releaseStepBytes = 1 << 24
+  /// The memory the read may take for its rating columns (`nil`: ``MemoryBudget/availableBytes``;
+  /// tests lower it).
+  @_spi(Engine) public var memoryBudget: Int? = nil
 
   /// Options; by default the delimiter is detected, bad lines stop the read, ratings are
   /// required, timestamps are kept and every core parses.
@@ -190,6 +193,7 @@ public enum RatingFileReader {
     }
     var starts = [0]
     for k in 0 ..< ranges.count { starts.append(starts[k] + lineCounts[k]) }
+    try checkColumnsFit(lines: starts[ranges.count], path: path, options: options)
     var outcome: Result<(RatingFileReport, IDMap, IDMap), RatingDataError> = .failure(.empty(path: path))
     let columns = RatingColumns.make(capacity: starts[ranges.count], timestamps: options.keepTimestamps) {
       output in
@@ -222,6 +226,20 @@ public enum RatingFileReader {
       users: users, items: items, userIndices: columns.users, itemIndices: columns.items,
       values: columns.values, timestamps: columns.timestamps)
     return (ratings, report)
+  }
+
+  /// Refuses, before allocating them, rating columns for `lines` lines (12 bytes a line, 20 with
+  /// timestamps) larger than the memory the process may use: a clear error instead of a failed
+  /// allocation halfway through.
+  static func checkColumnsFit(lines: Int, path: String, options: RatingFileOptions) throws(RatingDataError) {
+    let perLine = 12 + (options.keepTimestamps ? 8 : 0)
+    let (needed, overflow) = lines.multipliedReportingOverflow(by: perLine)
+    let budget = options.memoryBudget ?? MemoryBudget.availableBytes
+    if overflow || needed > budget {
+      throw .unreadable(
+        path: path,
+        reason: "its \(lines) lines need \(MemoryBudget.describe(overflow ? Int.max : needed)) for their ratings, more than the \(MemoryBudget.describe(budget)) of memory this process may use")
+    }
   }
 
   /// The lines of `bytes` (``mf_count_lines``), counted about `step` bytes at a time, each

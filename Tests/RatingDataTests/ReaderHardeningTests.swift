@@ -1,5 +1,5 @@
 import Foundation
-import RatingData
+@_spi(Engine) import RatingData
 import Testing
 
 /// Reader errors and edge cases that no other test reaches: each input below used to be
@@ -91,5 +91,27 @@ import Testing
   @Test func singleUserFile() throws {
     let (r, _) = try RatingFileReader.parse(Array("solo,a,5\nsolo,b,1\nsolo,c,3\n".utf8), path: "t")
     #expect(r.users.count == 1 && r.items.count == 3 && r.count == 3)
+  }
+
+  /// A file whose ratings would not fit in the memory the process may use is refused after the
+  /// line count, before its columns are allocated, with one sentence that names the sizes; the
+  /// same file reads when the budget allows it (12 bytes a line, 20 with timestamps).
+  @Test func columnsLargerThanTheMemoryBudgetAreRefused() throws {
+    let bytes = Array((0 ..< 100).map { "\($0),\($0 % 7),4,100" }.joined(separator: "\n").utf8)
+    var options = RatingFileOptions(keepTimestamps: false)
+    options.memoryBudget = 1_000
+    #expect(
+      throws: RatingDataError.unreadable(
+        path: "big.csv",
+        reason: "its 100 lines need 2 KiB for their ratings, more than the 1 KiB of memory this process may use")
+    ) { _ = try RatingFileReader.parse(bytes, path: "big.csv", options: options) }
+    options.memoryBudget = 100 * 12 - 1
+    #expect(throws: RatingDataError.self) { _ = try RatingFileReader.parse(bytes, path: "big.csv", options: options) }
+    options.memoryBudget = 100 * 12
+    #expect(try RatingFileReader.parse(bytes, path: "big.csv", options: options).ratings.count == 100)
+    options.keepTimestamps = true
+    #expect(throws: RatingDataError.self) { _ = try RatingFileReader.parse(bytes, path: "big.csv", options: options) }
+    options.memoryBudget = 100 * 20
+    #expect(try RatingFileReader.parse(bytes, path: "big.csv", options: options).ratings.timestamps.count == 100)
   }
 }
