@@ -22,6 +22,8 @@ mkdir -p "$out/lib"
 seconds=${FUZZ_SECONDS:-60}
 all=(rating-reader model-file history id-list npy)
 targets=("$@")
+# The revision the targets are built from, taken before building (the results files name it).
+revision="$(git rev-parse --short HEAD)$(git diff --quiet -- Sources Fuzz/Targets || echo '-dirty')"
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 
 # The library modules, instrumented for coverage and ASan (MF_NO_PREFETCH: see
@@ -106,7 +108,7 @@ for t in "${targets[@]}"; do
   {
     echo "# fuzz-$t"
     echo
-    echo "Written by \`FUZZ_SECONDS=$seconds Fuzz/fuzz.sh $t\` on $(date -u '+%Y-%m-%d %H:%M') UTC, mf $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet -- Sources Fuzz/Targets || echo '-dirty'),"
+    echo "Written by \`FUZZ_SECONDS=$seconds Fuzz/fuzz.sh $t\` on $(date -u '+%Y-%m-%d %H:%M') UTC, mf $revision,"
     echo "$(nproc) cores, load average (1 min) $load_before before and $(cut -d' ' -f1 /proc/loadavg) after."
     echo
     echo "| target | seconds | exit | runs | coverage (edges / features) | corpus | crash, hang, leak, oom inputs |"
