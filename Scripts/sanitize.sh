@@ -21,6 +21,10 @@ case "$which" in
   *) echo "usage: $0 [all|thread|address] [filter]" >&2; exit 2 ;;
 esac
 
+# The revision under test, taken before building; each sanitizer's run is summarised in
+# Scripts/results/sanitize-SANITIZER.md (rewritten by each run), which the README quotes.
+revision="$(git rev-parse --short HEAD)$(git diff --quiet -- Sources Tests || echo '-dirty')"
+mkdir -p Scripts/results
 status=0
 for s in "${sanitizers[@]}"; do
   scratch=".build-$s"
@@ -40,7 +44,24 @@ for s in "${sanitizers[@]}"; do
   swift test "${args[@]}" 2>&1 | tee "$scratch/test.log" | grep -E "^(✔|✘) (Test run|Suite)|error:|WARNING: ThreadSanitizer|ERROR: AddressSanitizer"
   test_status=${PIPESTATUS[0]}
   count=$(cat "$reports"/* 2>/dev/null | grep -cE "^(WARNING: ThreadSanitizer|==[0-9]+==ERROR: (Address|Leak)Sanitizer)" || true)
-  echo "== $s: tests exit $test_status, $count sanitizer report(s) in $reports, $(( $(date +%s) - start )) s"
+  seconds=$(( $(date +%s) - start ))
+  echo "== $s: tests exit $test_status, $count sanitizer report(s) in $reports, $seconds s"
+  {
+    echo "# The test suite under the $s sanitizer"
+    echo
+    echo "Written by \`Scripts/sanitize.sh $which${filter:+ '$filter'}\` on $(date -u '+%Y-%m-%d %H:%M') UTC, mf $revision,"
+    echo "$(nproc) cores, load average (1 min) $(cut -d' ' -f1 /proc/loadavg) at the end."
+    echo
+    echo "| sanitizer | filter | tests exit | test run | sanitizer reports | seconds (build and run) |"
+    echo "|---|---|---|---|---|---|"
+    echo "| $s | ${filter:-(whole suite)} | $test_status | $(grep -E '^(✔|✘) Test run with' "$scratch/test.log" | tail -1 | sed 's/|/\\|/g') | $count | $seconds |"
+    if [ "$count" -gt 0 ]; then
+      echo
+      echo "Reports by kind:"
+      echo
+      grep -hE "^(WARNING: ThreadSanitizer|SUMMARY)" "$reports"/* | sort | uniq -c | sort -rn | head -20 | sed 's/^/    /'
+    fi
+  } > "Scripts/results/sanitize-$s.md"
   if [ "$count" -gt 0 ]; then
     grep -hE "^(WARNING: ThreadSanitizer|SUMMARY)" "$reports"/* | sort | uniq -c | sort -rn | head -20
     status=1
