@@ -36,6 +36,9 @@ for s in "${sanitizers[@]}"; do
   export ASAN_OPTIONS="detect_leaks=1 halt_on_error=0 log_path=$reports/asan"
   # LeakSanitizer: only XCTest's own runner objects are suppressed (see Scripts/lsan.supp).
   export LSAN_OPTIONS="suppressions=$PWD/Scripts/lsan.supp"
+  # OpenMPI's components stay loaded to the end, so that leaks inside them are named (and
+  # suppressed as OpenMPI's, see Scripts/lsan.supp) rather than reported from an unknown module.
+  export OMPI_MCA_mca_base_component_disable_dlclose=1
   # MF_NO_PREFETCH: the prefetch intrinsic cannot be instrumented (see Sources/LinearAlgebra/Prefetch.swift).
   args=(-c release --sanitize="$s" --scratch-path "$scratch" -Xswiftc -DMF_NO_PREFETCH)
   [ -n "$filter" ] && args+=(--filter "$filter")

@@ -86,6 +86,10 @@
     }
     if array.count == n {
       array.withSharedPointer { copyChunks(to: $0) }
+    } else if n == 0 {
+      // Not through the unsafe initializer: with capacity 0 it would write the count of Swift's
+      // shared empty-array storage.
+      array = []
     } else {
       array = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
         if let base = buffer.baseAddress { copyChunks(to: SharedPointer(base)) }

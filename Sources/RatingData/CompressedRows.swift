@@ -184,13 +184,24 @@ package enum CompressedRows {
   private static func scatterOutputs(
     _ n: Int, withValues: Bool, _ scatter: (Writable<Int32>, Writable<Float>) -> Void
   ) -> ([Int32], [Float]) {
-    var values: [Float] = []
-    let carried = [Int32](unsafeUninitializedCapacity: n) { carried, carriedCount in
-      values = [Float](unsafeUninitializedCapacity: withValues ? n : 0) { values, valueCount in
-        scatter(Writable(carried), Writable(values))
-        valueCount = withValues ? n : 0
+    // An output of no entries is `[]`: made by the unsafe initializer with capacity 0 it would be
+    // Swift's shared empty-array storage, whose count the initializer writes (ThreadSanitizer
+    // caught two fits doing so at once); its scatter gets a pointer it never writes through.
+    func uninitialized<T>(_ count: Int, _ fill: (UnsafeMutableBufferPointer<T>) -> Void) -> [T] {
+      guard count > 0 else {
+        fill(UnsafeMutableBufferPointer(start: nil, count: 0))
+        return []
       }
-      carriedCount = n
+      return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        fill(buffer)
+        initialized = count
+      }
+    }
+    var values: [Float] = []
+    let carried: [Int32] = uninitialized(n) { carried in
+      values = uninitialized(withValues ? n : 0) { values in
+        scatter(Writable(carried), Writable(values))
+      }
     }
     return (carried, values)
   }
