@@ -164,6 +164,16 @@ def git_revision():
     return rev + ("-dirty" if dirty["stdout"].strip() else "")
 
 
+def write_results(name, report, markdown):
+    """Writes results/NAME.json (the report) and results/NAME.md (its markdown), and prints the latter."""
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, name + ".json"), "w") as f:
+        json.dump(report, f, indent=1)
+    with open(os.path.join(RESULTS, name + ".md"), "w") as f:
+        f.write(markdown(report))
+    print(markdown(report))
+
+
 def make_data(mf, n, log):
     """(int CSV, string-id CSV, LIBMF text file, test CSV) for n ratings, generated once."""
     os.makedirs(OUT, exist_ok=True)

@@ -14,7 +14,6 @@ and the mf binary's SHA-256.
 """
 import argparse
 import hashlib
-import json
 import os
 import statistics
 import sys
@@ -24,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from end_to_end import OUT, RESULTS, check, git_revision, last_json, make_data  # noqa: E402
+from end_to_end import OUT, check, git_revision, last_json, make_data, write_results  # noqa: E402
 from harness.env import build_libmf, ensure_venv, machine  # noqa: E402
 from harness.proc import Log, run_child  # noqa: E402
 
@@ -101,12 +100,7 @@ def main():
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "mf_revision": git_revision(), "mf_binary_sha256": sha,
               "machine": machine(), "epochs": args.epochs, "repeats": args.repeats, "rows": rows,
               "load_min": min(loads), "load_max": max(loads)}
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "epoch-ratio.json"), "w") as f:
-        json.dump(report, f, indent=1)
-    with open(os.path.join(RESULTS, "epoch-ratio.md"), "w") as f:
-        f.write(markdown(report))
-    print(markdown(report))
+    write_results("epoch-ratio", report, markdown)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ run and the mf binary's SHA-256.
 """
 import argparse
 import hashlib
-import json
 import os
 import statistics
 import sys
@@ -24,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from end_to_end import OUT, RESULTS, check, git_revision, last_json, make_data  # noqa: E402
+from end_to_end import OUT, check, git_revision, last_json, make_data, write_results  # noqa: E402
 from harness.env import machine  # noqa: E402
 from harness.proc import Log, run_child  # noqa: E402
 
@@ -99,12 +98,7 @@ def main():
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "mf_revision": git_revision(), "mf_binary_sha256": sha,
               "machine": machine(), "ratings": args.size, "epochs": args.epochs, "repeats": args.repeats,
               "rows": rows, "loads": loads, "load_min": min(loads), "load_max": max(loads)}
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "simd-kernels.json"), "w") as f:
-        json.dump(report, f, indent=1)
-    with open(os.path.join(RESULTS, "simd-kernels.md"), "w") as f:
-        f.write(markdown(report))
-    print(markdown(report))
+    write_results("simd-kernels", report, markdown)
 
 
 if __name__ == "__main__":

@@ -188,33 +188,30 @@ class Extraction(unittest.TestCase):
 
 @unittest.skipUnless(os.path.exists(README), "README.md not found beside Benchmarks/")
 class ReadmeFigures(unittest.TestCase):
-    def test_every_table_figure_is_in_a_results_file(self):
+    @staticmethod
+    def unmatched(sections, numbers):
+        """(figures checked, those in no results file) over the README's `sections`, each section's
+        figures found by `numbers`."""
         with open(README, encoding="utf-8") as f:
             text = f.read()
         corpus = results_text()
         checked, missing = 0, []
-        for start, stop in SECTIONS:
+        for start, stop in sections:
             lines = section(text, start, stop)
-            self.assertTrue(lines, f"README has no section {start!r}")
-            for line, number in table_numbers(lines):
+            assert lines, f"README has no section {start!r}"
+            for line, number in numbers(lines):
                 checked += 1
                 if not in_corpus(number, corpus):
-                    missing.append(f"{number} in: {line[:120]}")
+                    missing.append(f"{number} in: {line.strip()[:120]}")
+        return checked, missing
+
+    def test_every_table_figure_is_in_a_results_file(self):
+        checked, missing = self.unmatched(SECTIONS, table_numbers)
         self.assertGreater(checked, 0)
         self.assertFalse(missing, "README table figures found in no results file:\n" + "\n".join(missing))
 
     def test_every_prose_figure_of_the_checked_sections_is_in_a_results_file(self):
-        with open(README, encoding="utf-8") as f:
-            text = f.read()
-        corpus = results_text()
-        checked, missing = 0, []
-        for start, stop in PROSE_SECTIONS:
-            lines = section(text, start, stop)
-            self.assertTrue(lines, f"README has no section {start!r}")
-            for line, number in prose_numbers(lines):
-                checked += 1
-                if not in_corpus(number, corpus):
-                    missing.append(f"{number} in: {line.strip()[:120]}")
+        checked, missing = self.unmatched(PROSE_SECTIONS, prose_numbers)
         self.assertGreater(checked, 100)
         self.assertFalse(missing, "README prose figures found in no results file (quote the file's figure, or list a "
                                   "derived one in DERIVED with how it is worked out):\n" + "\n".join(missing))
