@@ -1,5 +1,4 @@
 import CRatingParser
-import Dispatch
 
 #if canImport(Glibc)
   import Glibc
@@ -175,21 +174,17 @@ public enum RatingFileReader {
     // Each pass drops the mapped pages behind it every 16 MB.
     let mapped = Unchecked(file)
     let shared = Unchecked(bytes)
-    @Sendable func perChunk(_ body: @Sendable (Int) -> Void) {
-      if ranges.count == 1 {
-        body(0)
-      } else {
-        DispatchQueue.concurrentPerform(iterations: ranges.count, execute: body)
-      }
-    }
     @Sendable func release(_ k: Int) -> (Range<Int>) -> Void {
       let first = ranges[k].lowerBound
       return { done in mapped.value?.release(skip + first + done.lowerBound ..< skip + first + done.upperBound) }
     }
-    let lineCounts = ChunkCounts(ranges.count)
-    perChunk { k in
-      lineCounts[k] = countLines(
-        UnsafeBufferPointer(rebasing: shared.value[ranges[k]]), step: options.releaseStepBytes, release: release(k))
+    var lineCounts = [Int](repeating: 0, count: ranges.count)
+    lineCounts.withUnsafeMutableBufferPointer { counts in
+      let counts = Writable(counts)
+      CompressedRows.concurrent(ranges.count) { k in
+        counts.base[k] = countLines(
+          UnsafeBufferPointer(rebasing: shared.value[ranges[k]]), step: options.releaseStepBytes, release: release(k))
+      }
     }
     var starts = [0]
     for k in 0 ..< ranges.count { starts.append(starts[k] + lineCounts[k]) }
@@ -208,7 +203,7 @@ public enum RatingFileReader {
           return LineParser(
             path: path, options: options, delimiter: delimiter, sawFirstLine: k > 0, output: chunkOutput)
         })
-      perChunk { k in
+      CompressedRows.concurrent(ranges.count) { k in
         slots.run(k, UnsafeBufferPointer(rebasing: shared.value[ranges[k]]), releaseStep: options.releaseStepBytes, release: release(k))
       }
       do throws(RatingDataError) {
@@ -397,7 +392,7 @@ public enum RatingFileReader {
       at += n
     }
     let (work, maps, out) = (pieces, translations, Unchecked(output))
-    DispatchQueue.concurrentPerform(iterations: work.count) { p in
+    CompressedRows.concurrent(work.count) { p in
       let (from, n, k) = work[p]
       maps[k].users.withUnsafeBufferPointer { userMap in
         maps[k].items.withUnsafeBufferPointer { itemMap in
@@ -502,16 +497,6 @@ private final class ChunkSlots: @unchecked Sendable {
   func idMaps(_ k: Int) -> (IDMap, IDMap) { (slots[k]!.users, slots[k]!.items) }
 }
 
-/// One count per chunk, each written by its own thread.
-private final class ChunkCounts: @unchecked Sendable {
-  private var counts: [Int]
-  init(_ n: Int) { counts = [Int](repeating: 0, count: n) }
-  subscript(k: Int) -> Int {
-    get { counts.withUnsafeBufferPointer { $0[k] } }
-    set { counts.withUnsafeMutableBufferPointer { $0[k] = newValue } }
-  }
-}
-
 private struct ChunkSummary {
   var failure: (line: Int, reason: String)?
   var firstSkipped: [(line: Int, reason: String)]
@@ -549,23 +534,23 @@ struct RatingColumns {
     let users = [Int32](unsafeUninitializedCapacity: capacity) { userColumn, userCount in
       items = [Int32](unsafeUninitializedCapacity: capacity) { itemColumn, itemCount in
         values = [Float](unsafeUninitializedCapacity: capacity) { valueColumn, valueCount in
-          func run(_ timeColumn: UnsafeMutablePointer<Int64>?) -> Int {
+          func run(_ timeColumn: UnsafeMutablePointer<Int64>?) {
             let (count, keep) = fill(
               mf_rating_output(
                 users: userColumn.baseAddress!, items: itemColumn.baseAddress!, values: valueColumn.baseAddress!,
                 timestamps: timeColumn, count: 0, capacity: Int64(capacity), timestamp_count: 0))
             kept = keep && timeColumn != nil
             filled = count
-            return count
           }
           if timestamps {
             times = [Int64](unsafeUninitializedCapacity: capacity) { timeColumn, timeCount in
-              valueCount = run(timeColumn.baseAddress!)
-              timeCount = kept ? valueCount : 0
+              run(timeColumn.baseAddress!)
+              timeCount = kept ? filled : 0
             }
           } else {
-            valueCount = run(nil)
+            run(nil)
           }
+          valueCount = filled
           itemCount = filled
         }
         userCount = filled

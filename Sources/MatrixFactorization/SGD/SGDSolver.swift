@@ -91,7 +91,8 @@ package struct SGDSolver: FactorSolver {
     itemGroupStart = Self.groupStarts(rows: ratings.items.count, groups: b)
     (entries, blockStart) = Self.bucket(
       consume ratings, releasing: handedOver != nil, blockCount: b, userSlot: users.slot,
-      itemSlot: items.slot, shuffleSeed: shuffleSeed, threads: context.threads)
+      itemSlot: items.slot, userGroupStart: userGroupStart, itemGroupStart: itemGroupStart,
+      shuffleSeed: shuffleSeed, threads: context.threads)
   }
 
   /// The number B of user groups (and of item groups) for a data set of this size.
@@ -146,15 +147,14 @@ package struct SGDSolver: FactorSolver {
   /// are never both resident in full. Nothing else changes: the entries are the same.
   private static func bucket(
     _ ratings: consuming RatingSet, releasing: Bool, blockCount b: Int, userSlot: [Int32],
-    itemSlot: [Int32], shuffleSeed: SeededGenerator, threads: Int
+    itemSlot: [Int32], userGroupStart userStart: [Int], itemGroupStart itemStart: [Int],
+    shuffleSeed: SeededGenerator, threads: Int
   ) -> (entries: [RatingEntry], blockStart: [Int]) {
     let n = ratings.count
     let blocks = b * b
     // Block (group(u), group(i)) is index group(u)·B + group(i).
     let userCount = max(1, userSlot.count)
     let itemCount = max(1, itemSlot.count)
-    let userStart = groupStarts(rows: userSlot.count, groups: b)
-    let itemStart = groupStarts(rows: itemSlot.count, groups: b)
     let userPlacement = userSlot.map {
       let group = Int($0) * b / userCount
       return Placement(slot: UInt16(Int($0) - userStart[group]), blockOffset: Int32(group * b))
